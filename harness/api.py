@@ -1,0 +1,328 @@
+"""The public types plugins implement or receive: tasks, specs, models, selectors, interventions,
+reporters. Heavy libraries (torch) are imported lazily so that importing this module stays fast."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    import torch
+
+    from harness.progress import Progress
+
+
+class StrictModel(BaseModel):
+    """Base for every pydantic model at a boundary: unknown fields are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class NoArgs(StrictModel):
+    """Argument model for plugins that take no arguments."""
+
+
+# --------------------------------------------------------------------------------------------
+# Data
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Split:
+    """One labelled split: parallel lists of ids, texts and integer labels (indices into the
+    task's ``label_names``)."""
+
+    ids: list[str]
+    texts: list[str]
+    labels: np.ndarray
+
+    def __post_init__(self) -> None:
+        self.labels = np.asarray(self.labels, dtype=np.int64)
+        if not (len(self.ids) == len(self.texts) == len(self.labels)):
+            raise ValueError("ids, texts and labels must have the same length")
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def subset(self, indices: Sequence[int] | np.ndarray) -> Split:
+        """Return the examples at ``indices`` (in that order)."""
+        idx = [int(i) for i in indices]
+        return Split(
+            ids=[self.ids[i] for i in idx],
+            texts=[self.texts[i] for i in idx],
+            labels=self.labels[idx] if idx else np.zeros(0, dtype=np.int64),
+        )
+
+    def concat(self, other: Split) -> Split:
+        """Return this split followed by ``other``."""
+        return Split(
+            ids=self.ids + other.ids,
+            texts=self.texts + other.texts,
+            labels=np.concatenate([self.labels, other.labels]),
+        )
+
+    def with_labels(self, labels: np.ndarray) -> Split:
+        """Return a copy with new labels (same ids and texts)."""
+        return Split(ids=list(self.ids), texts=list(self.texts), labels=np.asarray(labels))
+
+
+@dataclass
+class Task:
+    """A labelled text-classification problem: ``train`` (D_train), ``test`` (D_train_heldout)
+    and ``pool`` (D_unused, labelled but not used for training M0)."""
+
+    name: str
+    label_names: list[str]
+    train: Split
+    test: Split
+    pool: Split
+    description: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def label_index(self, name: str) -> int:
+        """Return the integer label of ``name`` (raises ``KeyError`` if unknown)."""
+        return self.label_names.index(name)
+
+    def limited(self, limit: int | None) -> Task:
+        """Return the task with every split cut to its first ``limit`` examples."""
+        if not limit:
+            return self
+        return Task(
+            name=self.name,
+            label_names=self.label_names,
+            train=self.train.subset(range(min(limit, len(self.train)))),
+            test=self.test.subset(range(min(limit, len(self.test)))),
+            pool=self.pool.subset(range(min(limit, len(self.pool)))),
+            description=self.description,
+            metadata=self.metadata,
+        )
+
+
+@dataclass(frozen=True)
+class TaskDefinition:
+    """A registered task: ``load(**args)`` returns the :class:`Task`."""
+
+    name: str
+    load: Callable[..., Task]
+    description: str = ""
+    args: type[BaseModel] = NoArgs
+
+
+class SpecCase(StrictModel):
+    """One generated (or literal) case of a specification."""
+
+    id: str
+    text: str
+    spec_id: str
+    split: Literal["train", "heldout"]
+    template_id: str | None = None
+    slots: dict[str, str] = Field(default_factory=dict)
+
+
+class Spec(StrictModel):
+    """A specification s_i: a capability stated in words with one expected label, with D_i
+    (``train_cases``, may guide a fix) and D_i_heldout (``heldout_cases``, only measures)."""
+
+    id: str
+    description: str
+    label: str
+    suite: str = ""
+    tags: list[str] = Field(default_factory=list)
+    group: str | None = None
+    train_cases: list[SpecCase] = Field(default_factory=list)
+    heldout_cases: list[SpecCase] = Field(default_factory=list)
+
+
+class SpecSuite(StrictModel):
+    """A named list of specs from one source."""
+
+    name: str
+    description: str = ""
+    labels: list[str] = Field(default_factory=list)
+    source: str = ""
+    specs: list[Spec] = Field(default_factory=list)
+
+
+class SpecSource(ABC):
+    """A plugin that turns references (paths, names) into spec suites."""
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+
+    def suites(self) -> dict[str, str]:
+        """Return the named suites this source ships: ``{suite name: description}``."""
+        return {}
+
+    @abstractmethod
+    def load(self, ref: str, options: dict[str, Any], *, seed: int = 0) -> list[SpecSuite]:
+        """Load the suites named or located by ``ref`` with source-specific ``options``."""
+
+
+# --------------------------------------------------------------------------------------------
+# Models
+# --------------------------------------------------------------------------------------------
+
+
+class Model(ABC):
+    """A trainable text classifier.
+
+    Subclasses set ``name``, ``description`` and an ``Args`` pydantic model (``extra="forbid"``)
+    that validates ``--model-args``. The constructor receives the validated args, the number of
+    labels and the device.
+    """
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    Args: ClassVar[type[BaseModel]] = NoArgs
+    supports_patching: ClassVar[bool] = False
+
+    def __init__(self, args: BaseModel, num_labels: int, device: str = "cpu") -> None:
+        self.args = args
+        self.num_labels = num_labels
+        self.device = device
+
+    @abstractmethod
+    def fit(
+        self,
+        texts: Sequence[str],
+        labels: np.ndarray,
+        seed: int,
+        progress: Progress | None = None,
+    ) -> None:
+        """Train from scratch (from the configured base weights) on ``texts``/``labels``."""
+
+    @abstractmethod
+    def predict_proba(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        """Return class probabilities, shape ``(len(texts), num_labels)``, in input order."""
+
+    def predict(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        """Return the predicted label index of each text."""
+        if len(texts) == 0:
+            return np.zeros(0, dtype=np.int64)
+        return np.asarray(self.predict_proba(texts, progress).argmax(axis=1), dtype=np.int64)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray | None:
+        """Return one embedding row per text, or ``None`` if the model cannot embed."""
+        return None
+
+    @abstractmethod
+    def save(self, directory: Path) -> None:
+        """Write the trained model to ``directory`` (JSON/safetensors/numpy, never pickle)."""
+
+    @abstractmethod
+    def load(self, directory: Path) -> None:
+        """Read a model written by :meth:`save` into this (already configured) instance."""
+
+    def fingerprint(self) -> dict[str, Any]:
+        """Return everything that determines training, for the content-hash cache key."""
+        return {"model": self.name, "args": self.args.model_dump(mode="json")}
+
+
+class TorchModel(Model):
+    """A model backed by a ``torch.nn.Module``: interventions can fine-tune and patch it."""
+
+    supports_patching: ClassVar[bool] = True
+
+    @property
+    @abstractmethod
+    def module(self) -> torch.nn.Module:
+        """The underlying torch module."""
+
+    @abstractmethod
+    def logits(self, texts: Sequence[str]) -> torch.Tensor:
+        """Forward ``texts`` with gradients enabled and return logits ``(n, num_labels)``."""
+
+    @abstractmethod
+    def parameter_names(self, which: str) -> list[str]:
+        """Names of the parameters to tune for ``which`` in ``head``, ``last``, ``all``."""
+
+
+# --------------------------------------------------------------------------------------------
+# Selectors, interventions, reporters
+# --------------------------------------------------------------------------------------------
+
+
+class Selector(ABC):
+    """Scores ``pool`` examples against the spec cases of D_i."""
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    Args: ClassVar[type[BaseModel]] = NoArgs
+
+    def __init__(self, args: BaseModel) -> None:
+        self.args = args
+
+    @abstractmethod
+    def top_k(
+        self,
+        pool_texts: Sequence[str],
+        queries: Sequence[Sequence[str]],
+        k: int,
+        seed: int,
+        model: Model | None = None,
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """For each query group (one per spec: its D_i texts), return ``(pool indices, scores)``
+        of the ``k`` best pool examples, best first."""
+
+
+@dataclass
+class InterventionContext:
+    """What an intervention receives for one seed."""
+
+    task: Task
+    specs: list[Spec]
+    seed: int
+    base_model: Model
+    new_model: Callable[[], Model]
+    train_model: Callable[[Model, Split, str], Model]
+    selectors: Callable[[str, dict[str, Any]], Selector]
+    budget: int
+    device: str
+    progress: Progress | None = None
+
+
+@dataclass
+class InterventionOutcome:
+    """What an intervention returns: the new model and a JSON-able record of what it changed."""
+
+    model: Model | None
+    changes: dict[str, Any] = field(default_factory=dict)
+    skipped: str | None = None
+    train_split: Split | None = None
+
+
+class Intervention(ABC):
+    """Turns (task, specs, M0) into a new model for one seed."""
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    Args: ClassVar[type[BaseModel]] = NoArgs
+
+    def __init__(self, args: BaseModel) -> None:
+        self.args = args
+
+    def label(self) -> str:
+        """A short display name for this configured instance (e.g. ``retrain-tfidf``)."""
+        return self.name
+
+    @abstractmethod
+    def apply(self, ctx: InterventionContext) -> InterventionOutcome:
+        """Run the intervention for ``ctx.seed`` and return the new model."""
+
+
+class Reporter(ABC):
+    """Renders one or more run results (``harness report --format NAME``)."""
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    suffix: ClassVar[str] = ".txt"
+
+    @abstractmethod
+    def render(self, runs: list[Any]) -> str:
+        """Return the report text for ``runs`` (a list of :class:`harness.results.RunResult`)."""

@@ -1,0 +1,74 @@
+"""The ``harness`` command line. Heavy libraries are imported only inside commands that need
+them, so ``harness --help`` and ``harness list`` stay fast."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from harness import __version__
+from harness.errors import UserError
+
+
+class HarnessGroup(click.Group):
+    """A click group that turns user errors into one line and exit status 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UserError as err:
+            if os.environ.get("HARNESS_DEBUG") or (ctx.obj or {}).get("debug"):
+                raise
+            click.echo(f"error: {err.one_line()}", err=True)
+            ctx.exit(err.exit_code)
+
+
+@click.group(cls=HarnessGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="spec-harness")
+@click.option("--debug", is_flag=True, help="Show full tracebacks for errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """spec-harness: evaluate text classifiers against specifications and compare fixes.
+
+    Run `harness run` for the embedded demo.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+    if debug:
+        os.environ["HARNESS_DEBUG"] = "1"
+
+
+def _add_builtin_commands(group: click.Group) -> None:
+    import importlib
+
+    from harness.commands import COMMAND_MODULES
+
+    for module_name in COMMAND_MODULES:
+        module = importlib.import_module(module_name)
+        module.register(group)
+
+
+def _add_plugin_commands(group: click.Group) -> None:
+    from harness.plugins import call_hook
+
+    call_hook("register_commands", cli=group)
+
+
+_add_builtin_commands(cli)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``harness`` console script."""
+    run: Callable[..., Any] = cli.main
+    try:
+        _add_plugin_commands(cli)
+    except UserError as err:
+        if os.environ.get("HARNESS_DEBUG") or "--debug" in (argv or sys.argv):
+            raise
+        click.echo(f"error: {err.one_line()}", err=True)
+        sys.exit(err.exit_code)
+    run(args=argv, prog_name="harness")

@@ -1,0 +1,6 @@
+"""Built-in sub-commands, one module each; every module has ``register(group)``."""
+
+COMMAND_MODULES: tuple[str, ...] = (
+    "harness.commands.run",
+    "harness.commands.listing",
+)

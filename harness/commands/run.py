@@ -1,0 +1,103 @@
+"""``harness run``: the embedded demo, a config file, or flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from harness.config import parse_key_values
+
+
+@click.command("run")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="YAML run config; flags below override its values.",
+)
+@click.option("--task", help="Task name (default: the embedded demo task).")
+@click.option("--specs", help="Comma-separated spec suites or paths.")
+@click.option("--model", help="Model name, e.g. bow, hf, sklearn.")
+@click.option("--model-args", help="Model arguments as k=v,k=v.")
+@click.option("--task-args", help="Task arguments as k=v,k=v.")
+@click.option("--interventions", help="Comma-separated interventions (default from config).")
+@click.option("--seeds", type=int, help="Number of seeds (0..N-1).")
+@click.option("--budget", type=int, help="Pool examples each retraining may add.")
+@click.option("--output-dir", help="Folder for run outputs (default: runs).")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Device.")
+@click.option("--no-cache", is_flag=True, default=False, help="Train and predict from scratch.")
+@click.option("--cache-dir", help="Cache folder (default: ~/.cache/spec-harness).")
+@click.option("--limit", type=int, help="Use only the first N examples of each split.")
+@click.option("--print-config", is_flag=True, help="Print the resolved config and exit.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+def run_command(
+    config_path: Path | None,
+    task: str | None,
+    specs: str | None,
+    model: str | None,
+    model_args: str | None,
+    task_args: str | None,
+    interventions: str | None,
+    seeds: int | None,
+    budget: int | None,
+    output_dir: str | None,
+    device: str | None,
+    no_cache: bool,
+    cache_dir: str | None,
+    limit: int | None,
+    print_config: bool,
+    quiet: bool,
+) -> None:
+    """Train M0, evaluate it on the test split and every spec, run the interventions, and write
+    OUTPUT_DIR/<run-id>/results.json and samples.jsonl.
+
+    With no arguments, runs the embedded demo (built-in task, specs and fast model, on CPU).
+    """
+    from harness.config import resolve_config
+
+    overrides: dict[str, Any] = {
+        "task": task,
+        "specs": specs,
+        "model": model,
+        "model_args": parse_key_values(model_args, "--model-args") if model_args else None,
+        "task_args": parse_key_values(task_args, "--task-args") if task_args else None,
+        "interventions": interventions,
+        "seeds": seeds,
+        "budget": budget,
+        "output_dir": output_dir,
+        "device": device,
+        "cache": False if no_cache else None,
+        "cache_dir": cache_dir,
+        "limit": limit,
+    }
+    config = resolve_config(config_path, overrides)
+    if print_config:
+        import yaml
+
+        click.echo(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False), nl=False)
+        return
+    execute(config, quiet=quiet)
+
+
+def execute(config: Any, quiet: bool = False) -> None:
+    """Plan (validating everything), run, and print the tables."""
+    from rich.console import Console
+
+    from harness.console import print_result
+    from harness.progress import Progress
+    from harness.runner import Runner, plan_run
+
+    plan = plan_run(config)
+    progress = Progress(Console(stderr=True), enabled=not quiet)
+    runner = Runner(plan, progress)
+    result = runner.run()
+    console = Console()
+    print_result(result, console)
+    console.print(f"wrote {runner.run_dir / 'results.json'}")
+
+
+def register(group: click.Group) -> None:
+    """Add ``run`` to ``group``."""
+    group.add_command(run_command)

@@ -1,0 +1,143 @@
+"""The run configuration: one pydantic model, loadable from YAML, overridable from the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, field_validator
+
+from harness.api import StrictModel
+from harness.errors import UserError
+from harness.validation import validate
+from harness.yamlio import load_yaml
+
+
+class SpecRef(StrictModel):
+    """Where specs come from: a shipped suite name, a path, or ``source`` + ``ref``."""
+
+    ref: str = Field(description="suite name, path, or dataset name")
+    source: str | None = Field(default=None, description="spec source plugin (default: guess)")
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class InterventionConfig(StrictModel):
+    """One configured intervention (the same intervention may appear several times)."""
+
+    name: str
+    label: str | None = Field(default=None, description="display name; default derived")
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class CheckConfig(StrictModel):
+    """Parameters of the expected-outcome check."""
+
+    test_tolerance: float = Field(default=1.5, ge=0, description="points of test accuracy")
+    alpha: float = Field(default=0.05, gt=0, lt=1)
+
+
+class RunConfig(StrictModel):
+    """Everything one run needs. ``harness run --print-config`` shows the resolved values."""
+
+    task: str = "demo"
+    task_args: dict[str, Any] = Field(default_factory=dict)
+    specs: list[SpecRef] = Field(default_factory=lambda: [SpecRef(ref="demo")])
+    model: str = "bow"
+    model_args: dict[str, Any] = Field(default_factory=dict)
+    interventions: list[InterventionConfig] = Field(default_factory=list)
+    seeds: list[int] = Field(default_factory=lambda: [0])
+    budget: int = Field(default=600, ge=0)
+    output_dir: str = "runs"
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    cache: bool = True
+    cache_dir: str | None = None
+    limit: int | None = Field(default=None, ge=1)
+    check: CheckConfig = Field(default_factory=CheckConfig)
+
+    @field_validator("specs", mode="before")
+    @classmethod
+    def _specs_from_strings(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            return [{"ref": item} if isinstance(item, str) else item for item in value]
+        return value
+
+    @field_validator("interventions", mode="before")
+    @classmethod
+    def _interventions_from_strings(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            return [{"name": item} if isinstance(item, str) else item for item in value]
+        return value
+
+    @field_validator("seeds", mode="before")
+    @classmethod
+    def _seeds_from_count(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int):
+            if value < 1:
+                raise ValueError("seeds must be a count >= 1 or a list of seeds")
+            return list(range(value))
+        return value
+
+
+def load_config_file(path: Path) -> tuple[dict[str, Any], yaml.Node | None]:
+    """Read a YAML config file into a plain dict (validated later, after CLI overrides)."""
+    data, node = load_yaml(path)
+    if data is None:
+        raise UserError("the config file is empty", file=path, fix="add at least `task: demo`")
+    if not isinstance(data, dict):
+        raise UserError(
+            f"expected a mapping of keys, got {type(data).__name__}",
+            file=path,
+            fix="write `key: value` lines",
+        )
+    return data, node
+
+
+def resolve_config(path: Path | None = None, overrides: dict[str, Any] | None = None) -> RunConfig:
+    """Merge the config file (if any) with CLI ``overrides`` (which win) and validate."""
+    data: dict[str, Any] = {}
+    node = None
+    if path is not None:
+        data, node = load_config_file(path)
+    merged = dict(data)
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            merged[key] = value
+    from_cli = {key for key, value in (overrides or {}).items() if value is not None}
+    try:
+        return validate(RunConfig, merged, file=path, node=node)
+    except UserError as err:
+        top = (err.field or "").split(".")[0].split("[")[0]
+        if top in from_cli:
+            err.file = None
+            err.line = None
+            err.field = "--" + (err.field or "").replace("_", "-")
+            err.args = (err.one_line(),)
+        raise
+
+
+def parse_key_values(text: str, flag: str) -> dict[str, Any]:
+    """Parse ``k=v,k=v`` (values typed as YAML scalars) for ``--model-args`` and friends."""
+    result: dict[str, Any] = {}
+    if not text:
+        return result
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        key, sep, raw = part.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"expected key=value, got {part!r}", field=flag, fix="write k=v,k=v")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            value = raw
+        if isinstance(value, (dict, list)):
+            value = raw
+        result[key.strip()] = value
+    return result

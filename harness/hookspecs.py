@@ -1,0 +1,155 @@
+"""Hook specifications of spec-harness.
+
+Every plugin (the built-ins in ``harness_plugins`` as well as third-party packages found through the
+``harness`` entry-point group) implements some of these hooks with ``@harness.hookimpl``. The hook
+names and argument names are a public contract: third-party packages code against them.
+
+``register_*`` hooks receive a ``register`` callable; call it once per item the plugin provides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import pluggy
+
+from harness import PROJECT_NAME
+
+if TYPE_CHECKING:
+    import click
+    import jinja2
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+
+Register = Callable[..., None]
+
+
+@hookspec
+def register_tasks(register: Register) -> None:
+    """Register classification tasks.
+
+    Call ``register(task_definition)`` with a :class:`harness.api.TaskDefinition`: a name, a
+    description and a ``load(**args) -> Task`` callable returning the ``train``, ``test`` and
+    ``pool`` splits.
+
+    Example::
+
+        @harness.hookimpl
+        def register_tasks(register):
+            register(TaskDefinition(name="my-task", description="...", load=load_my_task))
+    """
+
+
+@hookspec
+def register_spec_sources(register: Register) -> None:
+    """Register specification sources.
+
+    Call ``register(source)`` with a :class:`harness.api.SpecSource` instance. A source turns a
+    reference (a path, a dataset name, or the name of a suite it ships) into spec suites, and lists
+    the named suites it ships through ``suites()``.
+
+    Example::
+
+        @harness.hookimpl
+        def register_spec_sources(register):
+            register(YamlSuiteDirectory(name="my-suites", root=files("my_pkg") / "specs"))
+    """
+
+
+@hookspec
+def register_models(register: Register) -> None:
+    """Register model classes.
+
+    Call ``register(model_class)`` with a subclass of :class:`harness.api.Model` (or
+    :class:`harness.api.TorchModel` for models that can be patched). The class's ``name`` is the
+    name users give with ``--model``; its ``Args`` pydantic model validates ``--model-args``.
+
+    Example::
+
+        @harness.hookimpl
+        def register_models(register):
+            register(MyModel)
+    """
+
+
+@hookspec
+def register_selectors(register: Register) -> None:
+    """Register pool selectors used by guided retraining.
+
+    Call ``register(selector_class)`` with a subclass of :class:`harness.api.Selector`: it scores
+    ``pool`` examples against the spec cases of D_i (never the held-out cases).
+
+    Example::
+
+        @harness.hookimpl
+        def register_selectors(register):
+            register(MySelector)
+    """
+
+
+@hookspec
+def register_interventions(register: Register) -> None:
+    """Register interventions: methods that turn (task, specs, M0) into a new model.
+
+    Call ``register(intervention_class)`` with a subclass of :class:`harness.api.Intervention`.
+
+    Example::
+
+        @harness.hookimpl
+        def register_interventions(register):
+            register(MyIntervention)
+    """
+
+
+@hookspec
+def register_reporters(register: Register) -> None:
+    """Register reporters: renderers of run results (``harness report --format NAME``).
+
+    Call ``register(reporter_class)`` with a subclass of :class:`harness.api.Reporter`.
+
+    Example::
+
+        @harness.hookimpl
+        def register_reporters(register):
+            register(CsvReporter)
+    """
+
+
+@hookspec
+def register_commands(cli: click.Group) -> None:
+    """Add sub-commands to the ``harness`` command line.
+
+    Example::
+
+        @harness.hookimpl
+        def register_commands(cli):
+            @cli.command()
+            def hello():
+                click.echo("hello")
+    """
+
+
+@hookspec
+def prepare_jinja2_environment(env: jinja2.Environment) -> None:
+    """Adjust the sandboxed jinja2 environment that renders spec templates (e.g. add filters).
+
+    Example::
+
+        @harness.hookimpl
+        def prepare_jinja2_environment(env):
+            env.filters["shout"] = lambda s: s.upper() + "!"
+    """
+
+
+HOOK_NAMES: tuple[str, ...] = (
+    "register_tasks",
+    "register_spec_sources",
+    "register_models",
+    "register_selectors",
+    "register_interventions",
+    "register_reporters",
+    "register_commands",
+    "prepare_jinja2_environment",
+)
+"""Every hook name, in documentation order."""

@@ -1,0 +1,235 @@
+"""The plugin manager: built-in plugins first, then the ``harness`` entry-point group.
+
+The plugin manager is the only process-wide mutable state of the harness. Registries are built
+from it on demand by calling every ``register_*`` hook implementation, one plugin at a time, so that
+each item is attributed to its plugin and a failing plugin is named in the error.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pluggy
+
+from harness import PROJECT_NAME, __version__, hookspecs
+from harness.errors import PluginError
+from harness.registry import Registry
+
+ENTRY_POINT_GROUP = "harness"
+BUILTIN_DISTRIBUTION = "spec-harness"
+
+DEFAULT_PLUGINS: tuple[str, ...] = (
+    "harness_plugins.tasks.demo",
+    "harness_plugins.spec_sources.yaml_source",
+    "harness_plugins.models.bow",
+)
+"""Built-in plugin modules, registered through the same hooks as third-party plugins."""
+
+REGISTER_HOOKS: dict[str, str] = {
+    "tasks": "register_tasks",
+    "spec_sources": "register_spec_sources",
+    "models": "register_models",
+    "selectors": "register_selectors",
+    "interventions": "register_interventions",
+    "reporters": "register_reporters",
+}
+"""Registry kind -> the hook that fills it."""
+
+
+@dataclass
+class PluginInfo:
+    """What ``harness plugins`` shows about one loaded plugin."""
+
+    name: str
+    distribution: str
+    version: str
+    hooks: list[str] = field(default_factory=list)
+    builtin: bool = False
+
+
+_pm: pluggy.PluginManager | None = None
+_dists: dict[str, tuple[str, str]] = {}
+
+
+def _env_names(variable: str) -> set[str] | None:
+    value = os.environ.get(variable)
+    if value is None:
+        return None
+    return {name.strip() for name in value.split(",") if name.strip()}
+
+
+def _builtin_name(module: str) -> str:
+    return "builtin." + module.removeprefix("harness_plugins.")
+
+
+def _trace_enabled() -> bool:
+    return os.environ.get("HARNESS_TRACE_PLUGINS", "") not in ("", "0", "false", "no")
+
+
+def _load_entry_points(pm: pluggy.PluginManager) -> None:
+    disabled = _env_names("HARNESS_DISABLE_PLUGINS") or set()
+    only = _env_names("HARNESS_LOAD_PLUGINS")
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name in disabled or (only is not None and ep.name not in only):
+            continue
+        if pm.has_plugin(ep.name):
+            continue
+        dist_name = ep.dist.name if ep.dist is not None else "unknown distribution"
+        dist_version = ep.dist.version if ep.dist is not None else "?"
+        try:
+            module = ep.load()
+        except Exception as exc:  # a broken third-party plugin must not crash without a name
+            raise PluginError(
+                f"plugin {ep.name!r} (distribution {dist_name} {dist_version}) failed to import: "
+                f"{type(exc).__name__}: {exc}",
+                field="entry point harness",
+                fix=f"fix or uninstall it, or run with HARNESS_DISABLE_PLUGINS={ep.name}",
+            ) from exc
+        pm.register(module, name=ep.name)
+        _dists[ep.name] = (dist_name, dist_version)
+
+
+def _install_tracing(pm: pluggy.PluginManager) -> None:
+    def before(hook_name: str, impls: list[Any], kwargs: dict[str, Any]) -> None:
+        names = ", ".join(pm.get_name(impl.plugin) or "?" for impl in impls)
+        print(f"[harness] hook {hook_name} -> {names}", file=sys.stderr)
+
+    def after(outcome: Any, hook_name: str, impls: list[Any], kwargs: dict[str, Any]) -> None:
+        print(f"[harness] hook {hook_name} done", file=sys.stderr)
+
+    pm.add_hookcall_monitoring(before, after)
+
+
+def get_plugin_manager() -> pluggy.PluginManager:
+    """Return the process-wide plugin manager, creating and loading it on first use."""
+    global _pm
+    if _pm is not None:
+        return _pm
+    pm = pluggy.PluginManager(PROJECT_NAME)
+    pm.add_hookspecs(hookspecs)
+    disabled = _env_names("HARNESS_DISABLE_PLUGINS") or set()
+    for module_name in DEFAULT_PLUGINS:
+        name = _builtin_name(module_name)
+        if name in disabled:
+            continue
+        pm.register(importlib.import_module(module_name), name=name)
+        _dists[name] = (BUILTIN_DISTRIBUTION, __version__)
+    if not os.environ.get("HARNESS_NO_ENTRY_POINTS"):
+        _load_entry_points(pm)
+    pm.check_pending()
+    if _trace_enabled():
+        _install_tracing(pm)
+    _pm = pm
+    return pm
+
+
+def reset_plugin_manager() -> None:
+    """Forget the plugin manager (tests use this after changing the environment)."""
+    global _pm
+    _pm = None
+    _dists.clear()
+
+
+def plugin_infos() -> list[PluginInfo]:
+    """Describe every loaded plugin: name, distribution, version and implemented hooks."""
+    pm = get_plugin_manager()
+    infos = []
+    for name, plugin in pm.list_name_plugin():
+        if plugin is None:
+            continue
+        hooks = sorted(impl_caller.name for impl_caller in pm.get_hookcallers(plugin) or [])
+        dist, version = _dists.get(name, ("(registered in-process)", "-"))
+        infos.append(
+            PluginInfo(
+                name=name,
+                distribution=dist,
+                version=version,
+                hooks=hooks,
+                builtin=name.startswith("builtin."),
+            )
+        )
+    return sorted(infos, key=lambda i: (not i.builtin, i.name))
+
+
+def call_register_hook(hook_name: str, registry: Registry[Any]) -> None:
+    """Call every implementation of ``hook_name`` one plugin at a time, filling ``registry``."""
+    pm = get_plugin_manager()
+    caller = getattr(pm.hook, hook_name)
+    trace = _trace_enabled()
+    for impl in reversed(caller.get_hookimpls()):
+        plugin_name = impl.plugin_name
+        dist, version = _dists.get(plugin_name, ("(registered in-process)", "-"))
+
+        def register(item: Any, *args: Any, _plugin: str = plugin_name, **kwargs: Any) -> None:
+            name = kwargs.pop("name", None) or getattr(item, "name", None)
+            description = kwargs.pop("description", None) or getattr(item, "description", "")
+            registry.add(str(name) if name else "", item, _plugin, str(description or ""))
+
+        if trace:
+            print(f"[harness] {hook_name} <- {plugin_name}", file=sys.stderr)
+        try:
+            impl.function(register=register)
+        except PluginError:
+            raise
+        except Exception as exc:
+            if type(exc).__name__ == "UserError":
+                raise
+            raise PluginError(
+                f"plugin {plugin_name!r} (distribution {dist} {version}) raised in hook "
+                f"{hook_name}: {type(exc).__name__}: {exc}",
+                field=hook_name,
+                fix=f"fix or uninstall it, or run with HARNESS_DISABLE_PLUGINS={plugin_name}",
+            ) from exc
+
+
+@dataclass
+class Registries:
+    """Every registry, filled from the plugin manager."""
+
+    tasks: Registry[Any]
+    spec_sources: Registry[Any]
+    models: Registry[Any]
+    selectors: Registry[Any]
+    interventions: Registry[Any]
+    reporters: Registry[Any]
+
+    def by_kind(self) -> dict[str, Registry[Any]]:
+        """``{kind: registry}`` in display order."""
+        return {kind: getattr(self, kind) for kind in REGISTER_HOOKS}
+
+
+def load_registries() -> Registries:
+    """Build every registry by calling the ``register_*`` hooks of all loaded plugins."""
+    from harness.errors import UserError
+
+    registries: dict[str, Registry[Any]] = {}
+    for kind, hook_name in REGISTER_HOOKS.items():
+        registry: Registry[Any] = Registry(kind.rstrip("s").replace("_", " "))
+        try:
+            call_register_hook(hook_name, registry)
+        except UserError:
+            raise
+        registries[kind] = registry
+    return Registries(**registries)
+
+
+def call_hook(hook_name: str, **kwargs: Any) -> list[Any]:
+    """Call a non-register hook (e.g. ``prepare_jinja2_environment``) on every plugin."""
+    pm = get_plugin_manager()
+    caller: Callable[..., list[Any]] = getattr(pm.hook, hook_name)
+    try:
+        return caller(**kwargs)
+    except PluginError:
+        raise
+    except Exception as exc:
+        raise PluginError(
+            f"a plugin raised in hook {hook_name}: {type(exc).__name__}: {exc}",
+            field=hook_name,
+            fix="run with HARNESS_TRACE_PLUGINS=1 to see which, then HARNESS_DISABLE_PLUGINS=NAME",
+        ) from exc

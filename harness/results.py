@@ -1,0 +1,212 @@
+"""The versioned results schema (``results.json``) and atomic writers for run artefacts."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError
+
+from harness.api import StrictModel
+from harness.errors import UserError
+
+SCHEMA_VERSION = 1
+"""Bumped on every incompatible change of :class:`RunResult`."""
+
+
+class Metrics(StrictModel):
+    """Ordinary test-set metrics."""
+
+    n: int
+    accuracy: float
+    macro_f1: float
+    mcc: float
+
+
+class SpecScore(StrictModel):
+    """Failure rate of one spec on one case set, with a Wilson 95% interval."""
+
+    n: int
+    failures: int
+    fr: float
+    ci_low: float
+    ci_high: float
+
+
+class SeedResult(StrictModel):
+    """One model (M0 or an intervention) trained with one seed."""
+
+    seed: int
+    test: Metrics | None = None
+    heldout: dict[str, SpecScore] = Field(default_factory=dict)
+    train_cases: dict[str, SpecScore] = Field(default_factory=dict)
+    changes: dict[str, Any] = Field(default_factory=dict)
+    skipped: str | None = None
+    model_hash: str | None = None
+
+
+class Aggregate(StrictModel):
+    """Means (and standard deviations) over seeds."""
+
+    accuracy: float | None = None
+    accuracy_std: float | None = None
+    macro_f1: float | None = None
+    mcc: float | None = None
+    mean_fr: float | None = None
+    mean_fr_std: float | None = None
+    worst_fr: float | None = None
+    mean_train_fr: float | None = None
+    heldout_fr: dict[str, float] = Field(default_factory=dict)
+
+
+class ModelResult(StrictModel):
+    """A row of the comparison: M0 or one configured intervention, over every seed."""
+
+    id: str
+    kind: str = Field(description="'base' for M0, else 'intervention'")
+    intervention: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    seeds: list[SeedResult] = Field(default_factory=list)
+    aggregate: Aggregate = Field(default_factory=Aggregate)
+    skipped: str | None = None
+
+
+class SpecInfo(StrictModel):
+    """Description of one spec as used in the run."""
+
+    id: str
+    suite: str
+    description: str
+    label: str
+    tags: list[str] = Field(default_factory=list)
+    group: str | None = None
+    n_train_cases: int
+    n_heldout_cases: int
+    train_templates: int = 0
+    heldout_templates: int = 0
+
+
+class TaskInfo(StrictModel):
+    """Description of the task as used in the run."""
+
+    name: str
+    label_names: list[str]
+    n_train: int
+    n_test: int
+    n_pool: int
+
+
+class Timing(StrictModel):
+    """Wall-clock facts, kept apart so that the rest of the file is deterministic."""
+
+    started: str
+    finished: str
+    seconds: dict[str, float] = Field(default_factory=dict)
+
+
+class RunResult(StrictModel):
+    """Everything a run produced, except per-case predictions (``samples.jsonl``)."""
+
+    schema_version: int = SCHEMA_VERSION
+    run_id: str
+    harness_version: str
+    config: dict[str, Any]
+    packages: dict[str, str] = Field(default_factory=dict)
+    seeds: list[int]
+    task: TaskInfo
+    specs: list[SpecInfo]
+    models: list[ModelResult]
+    comparisons: list[dict[str, Any]] = Field(default_factory=list)
+    checks: list[dict[str, Any]] = Field(default_factory=list)
+    signals: list[dict[str, Any]] = Field(default_factory=list)
+    timing: Timing
+
+    def model(self, model_id: str) -> ModelResult:
+        """Return the model row with ``model_id``."""
+        for model in self.models:
+            if model.id == model_id:
+                return model
+        raise KeyError(model_id)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
+    """Write one JSON object per line, atomically."""
+    atomic_write_text(
+        path, "".join(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n" for row in rows)
+    )
+
+
+def dump_result(result: RunResult) -> str:
+    """Serialise a result deterministically (sorted keys, fixed indentation)."""
+    return json.dumps(result.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
+
+
+def write_result(run_dir: Path, result: RunResult) -> Path:
+    """Write ``results.json`` atomically; return its path."""
+    path = run_dir / "results.json"
+    atomic_write_text(path, dump_result(result))
+    return path
+
+
+def read_result(path: Path) -> RunResult:
+    """Read a ``results.json`` (or a run folder holding one), refusing other schema versions."""
+    if path.is_dir():
+        path = path / "results.json"
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError("no results.json here", file=path, fix="give a run folder") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"cannot read: {exc}", file=path, fix="give a run folder") from None
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise UserError(
+            f"not valid JSON (line {exc.lineno})", file=path, fix="re-run to regenerate it"
+        ) from None
+    if not isinstance(data, dict) or "schema_version" not in data:
+        raise UserError(
+            "not a spec-harness results file",
+            file=path,
+            field="schema_version",
+            fix="give a folder written by `harness run`",
+        )
+    version = data["schema_version"]
+    if version != SCHEMA_VERSION:
+        raise UserError(
+            f"results schema version {version} is not supported (this harness reads version "
+            f"{SCHEMA_VERSION})",
+            file=path,
+            field="schema_version",
+            fix="re-run with this version of spec-harness or use the version that wrote it",
+        )
+    try:
+        return RunResult.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"])
+        raise UserError(
+            f"does not match the results schema: {err['msg']}",
+            file=path,
+            field=loc,
+            fix="re-run to regenerate it",
+        ) from None

@@ -1,0 +1,401 @@
+"""A Run: train M0 for each seed, evaluate it on the test split and on every spec, then run each
+configured intervention on the same cases and collect everything into a :class:`RunResult`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harness import __version__
+from harness.api import (
+    Intervention,
+    InterventionContext,
+    Model,
+    Selector,
+    Spec,
+    Task,
+    TaskDefinition,
+)
+from harness.config import RunConfig
+from harness.errors import UserError
+from harness.evaluation import Evaluation, evaluation_texts, score
+from harness.plugins import Registries, load_registries
+from harness.progress import Progress, silent
+from harness.results import (
+    Aggregate,
+    ModelResult,
+    RunResult,
+    SeedResult,
+    SpecInfo,
+    TaskInfo,
+    Timing,
+    atomic_write_jsonl,
+    atomic_write_text,
+    write_result,
+)
+from harness.spec_loading import flatten_specs, load_suites
+from harness.stats import rounded
+from harness.training import Trainer
+from harness.validation import validate
+
+PACKAGES = ("torch", "transformers", "numpy", "scikit-learn", "scipy", "pydantic", "jinja2")
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of the packages that influence numbers (read from metadata, no imports)."""
+    import importlib.metadata
+
+    versions = {"spec-harness": __version__}
+    for name in PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def config_hash(config: RunConfig) -> str:
+    """A short content hash of everything in the config that determines the numbers."""
+    data = config.model_dump(mode="json", exclude={"output_dir", "cache", "cache_dir"})
+    blob = json.dumps(data, sort_keys=True).encode()
+    return hashlib.sha256(blob).hexdigest()[:10]
+
+
+def run_id_for(config: RunConfig) -> str:
+    """The run folder name: deterministic, so re-running a config resumes into the same folder."""
+    safe = lambda s: "".join(c if c.isalnum() or c in "-_" else "-" for c in s)  # noqa: E731
+    return f"{safe(config.task)}-{safe(config.model)}-{config_hash(config)}"
+
+
+def resolve_device(device: str) -> str:
+    """Turn ``auto`` into ``cuda`` when a GPU is present, else ``cpu``; check ``cuda``."""
+    if device == "cpu":
+        return "cpu"
+    import torch
+
+    if device == "cuda" and not torch.cuda.is_available():
+        raise UserError(
+            "CUDA was requested but no GPU is available", field="--device", fix="use --device cpu"
+        )
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+@dataclass
+class Plan:
+    """Everything validated before any work starts (so bad input writes nothing)."""
+
+    config: RunConfig
+    registries: Registries
+    task: Task
+    specs: list[Spec]
+    model_class: type[Model]
+    model_args: Any
+    interventions: list[tuple[str, Intervention]]
+    device: str
+
+
+@dataclass
+class ModelRun:
+    """Per-seed evaluations of one model row, kept for samples.jsonl."""
+
+    result: ModelResult
+    evaluations: dict[int, Evaluation] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def _unique_label(label: str, taken: set[str]) -> str:
+    candidate, n = label, 2
+    while candidate in taken:
+        candidate = f"{label}-{n}"
+        n += 1
+    taken.add(candidate)
+    return candidate
+
+
+def plan_run(config: RunConfig, registries: Registries | None = None) -> Plan:
+    """Resolve plugins, load the task and specs, and validate every argument."""
+    registries = registries or load_registries()
+    task_def: TaskDefinition = registries.tasks.get(config.task, field="task")
+    task_args = validate(task_def.args, config.task_args, prefix="task_args.")
+    task = task_def.load(**task_args.model_dump()).limited(config.limit)
+    check_task(task)
+    suites = load_suites(config.specs, registries.spec_sources, seed=config.seeds[0])
+    specs = flatten_specs(suites, task.label_names)
+    model_class: type[Model] = registries.models.get(config.model, field="model")
+    model_args = validate(model_class.Args, config.model_args, prefix="model_args.")
+    interventions: list[tuple[str, Intervention]] = []
+    taken = {"M0"}
+    for i, item in enumerate(config.interventions):
+        cls = registries.interventions.get(item.name, field=f"interventions[{i}].name")
+        params = validate(cls.Args, item.params, prefix=f"interventions[{i}].params.")
+        instance = cls(params)
+        interventions.append((_unique_label(item.label or instance.label(), taken), instance))
+    return Plan(
+        config=config,
+        registries=registries,
+        task=task,
+        specs=specs,
+        model_class=model_class,
+        model_args=model_args,
+        interventions=interventions,
+        device=resolve_device(config.device),
+    )
+
+
+def check_task(task: Task) -> None:
+    """Reject tasks the harness cannot train or evaluate on."""
+    for split_name in ("train", "test"):
+        if len(getattr(task, split_name)) == 0:
+            raise UserError(
+                f"the {split_name} split is empty",
+                field=f"task {task.name}",
+                fix="give the task data for this split",
+            )
+    if len(set(task.train.labels.tolist())) < 2:
+        raise UserError(
+            "the train split holds a single class",
+            field=f"task {task.name}",
+            fix="training needs at least two labels",
+        )
+
+
+def aggregate(seeds: list[SeedResult]) -> Aggregate:
+    """Mean (and std) over the seeds that produced a model."""
+    done = [s for s in seeds if s.test is not None]
+    if not done:
+        return Aggregate()
+    acc = np.array([s.test.accuracy for s in done if s.test])
+    spec_ids = sorted(done[0].heldout)
+    per_seed_mean = (
+        np.array([np.mean([s.heldout[i].fr for i in spec_ids]) for s in done])
+        if spec_ids
+        else np.zeros(len(done))
+    )
+    heldout = {i: float(np.mean([s.heldout[i].fr for s in done])) for i in spec_ids}
+    train_ids = sorted(done[0].train_cases)
+    train_mean = (
+        float(np.mean([np.mean([s.train_cases[i].fr for i in train_ids]) for s in done]))
+        if train_ids
+        else None
+    )
+    return Aggregate(
+        accuracy=rounded(float(acc.mean())),
+        accuracy_std=rounded(float(acc.std())),
+        macro_f1=rounded(float(np.mean([s.test.macro_f1 for s in done if s.test]))),
+        mcc=rounded(float(np.mean([s.test.mcc for s in done if s.test]))),
+        mean_fr=rounded(float(per_seed_mean.mean())),
+        mean_fr_std=rounded(float(per_seed_mean.std())),
+        worst_fr=rounded(max(heldout.values())) if heldout else None,
+        mean_train_fr=rounded(train_mean),
+        heldout_fr={i: rounded(v) or 0.0 for i, v in heldout.items()},
+    )
+
+
+class Runner:
+    """Executes a :class:`Plan` and writes ``results.json`` and ``samples.jsonl``."""
+
+    def __init__(self, plan: Plan, progress: Progress | None = None) -> None:
+        self.plan = plan
+        self.progress = progress or silent()
+        config = plan.config
+        self.run_id = run_id_for(config)
+        self.run_dir = Path(config.output_dir) / self.run_id
+        self.trainer = Trainer(
+            cache_dir=Path(config.cache_dir) if config.cache_dir else None,
+            enabled=config.cache,
+            progress=self.progress,
+        )
+
+    def new_model(self) -> Model:
+        """A fresh, untrained model of the configured class and args."""
+        plan = self.plan
+        return plan.model_class(plan.model_args, len(plan.task.label_names), plan.device)
+
+    def selector(self, name: str, args: dict[str, Any]) -> Selector:
+        """Instantiate a registered selector with validated ``args``."""
+        cls = self.plan.registries.selectors.get(name, field="selection")
+        return cls(validate(cls.Args, args, prefix="selector_args."))
+
+    def _evaluate(self, model: Model, label: str, seed: int) -> Evaluation:
+        plan = self.plan
+        texts = evaluation_texts(plan.task, plan.specs)
+        predictions = self.trainer.predict(model, texts, f"predicting {label} (seed {seed})")
+        return score(predictions, plan.task, plan.specs)
+
+    def _seed_result(self, seed: int, ev: Evaluation, model: Model, **extra: Any) -> SeedResult:
+        return SeedResult(
+            seed=seed,
+            test=ev.test,
+            heldout=ev.heldout,
+            train_cases=ev.train_cases,
+            model_hash=self.trainer.model_hash(model),
+            **extra,
+        )
+
+    def run(self) -> RunResult:
+        """Run M0 and every intervention for every seed; write and return the result."""
+        plan = self.plan
+        started = datetime.now(timezone.utc)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(
+            self.run_dir / "config.json",
+            json.dumps(plan.config.model_dump(mode="json"), indent=2, sort_keys=True) + "\n",
+        )
+        rows: dict[str, ModelRun] = {"M0": ModelRun(ModelResult(id="M0", kind="base"))}
+        for label, intervention in plan.interventions:
+            rows[label] = ModelRun(
+                ModelResult(
+                    id=label,
+                    kind="intervention",
+                    intervention=intervention.name,
+                    params=intervention.args.model_dump(mode="json"),
+                )
+            )
+        with self.progress.live():
+            for seed in plan.config.seeds:
+                self._run_seed(seed, rows)
+        for row in rows.values():
+            row.result.aggregate = aggregate(row.result.seeds)
+            skipped = {s.skipped for s in row.result.seeds if s.skipped}
+            row.result.skipped = "; ".join(sorted(skipped)) if skipped else None
+        finished = datetime.now(timezone.utc)
+        result = RunResult(
+            run_id=self.run_id,
+            harness_version=__version__,
+            config=plan.config.model_dump(mode="json", exclude={"output_dir", "cache_dir"}),
+            packages=package_versions(),
+            seeds=list(plan.config.seeds),
+            task=TaskInfo(
+                name=plan.task.name,
+                label_names=plan.task.label_names,
+                n_train=len(plan.task.train),
+                n_test=len(plan.task.test),
+                n_pool=len(plan.task.pool),
+            ),
+            specs=[spec_info(spec) for spec in plan.specs],
+            models=[row.result for row in rows.values()],
+            timing=Timing(
+                started=started.isoformat(timespec="seconds"),
+                finished=finished.isoformat(timespec="seconds"),
+                seconds={label: round(row.seconds, 3) for label, row in rows.items()},
+            ),
+        )
+        from harness.analysis import analyse
+
+        result = analyse(result)
+        atomic_write_jsonl(self.run_dir / "samples.jsonl", self._samples(rows))
+        write_result(self.run_dir, result)
+        return result
+
+    def _run_seed(self, seed: int, rows: dict[str, ModelRun]) -> None:
+        plan = self.plan
+        t0 = time.perf_counter()
+        m0 = self.trainer.train(self.new_model(), plan.task.train, seed, "M0")
+        ev0 = self._evaluate(m0, "M0", seed)
+        rows["M0"].evaluations[seed] = ev0
+        rows["M0"].result.seeds.append(self._seed_result(seed, ev0, m0))
+        rows["M0"].seconds += time.perf_counter() - t0
+        for label, intervention in plan.interventions:
+            t0 = time.perf_counter()
+            ctx = InterventionContext(
+                task=plan.task,
+                specs=plan.specs,
+                seed=seed,
+                base_model=m0,
+                new_model=self.new_model,
+                train_model=lambda model, split, purpose, _seed=seed: self.trainer.train(
+                    model, split, _seed, purpose
+                ),
+                selectors=self.selector,
+                budget=plan.config.budget,
+                device=plan.device,
+                progress=self.progress,
+            )
+            self.progress.log(f"[dim]{label} (seed {seed})[/dim]")
+            outcome = intervention.apply(ctx)
+            row = rows[label]
+            if outcome.model is None:
+                row.result.seeds.append(
+                    SeedResult(
+                        seed=seed, skipped=outcome.skipped or "skipped", changes=outcome.changes
+                    )
+                )
+            else:
+                ev = self._evaluate(outcome.model, label, seed)
+                row.evaluations[seed] = ev
+                row.result.seeds.append(
+                    self._seed_result(seed, ev, outcome.model, changes=outcome.changes)
+                )
+            row.seconds += time.perf_counter() - t0
+
+    def _samples(self, rows: dict[str, ModelRun]) -> list[dict[str, Any]]:
+        plan = self.plan
+        names = plan.task.label_names
+        out: list[dict[str, Any]] = []
+        for seed in plan.config.seeds:
+            evs = {
+                label: row.evaluations[seed]
+                for label, row in rows.items()
+                if seed in row.evaluations
+            }
+
+            def preds(getter: Any, index: int, _evs: dict[str, Evaluation] = evs) -> dict[str, str]:
+                return {label: names[int(getter(ev)[index])] for label, ev in _evs.items()}
+
+            for i, (case_id, text, gold) in enumerate(
+                zip(plan.task.test.ids, plan.task.test.texts, plan.task.test.labels, strict=True)
+            ):
+                out.append(
+                    {
+                        "seed": seed,
+                        "set": "test",
+                        "id": case_id,
+                        "text": text,
+                        "label": names[int(gold)],
+                        "predictions": preds(lambda ev: ev.test_predictions, i),
+                    }
+                )
+            for spec in plan.specs:
+                for set_name, cases, attr in (
+                    ("heldout", spec.heldout_cases, "heldout_predictions"),
+                    ("train_case", spec.train_cases, "train_case_predictions"),
+                ):
+                    for i, case in enumerate(cases):
+                        out.append(
+                            {
+                                "seed": seed,
+                                "set": set_name,
+                                "id": case.id,
+                                "spec_id": spec.id,
+                                "template_id": case.template_id,
+                                "text": case.text,
+                                "label": spec.label,
+                                "predictions": preds(
+                                    lambda ev, _a=attr, _s=spec.id: getattr(ev, _a)[_s], i
+                                ),
+                            }
+                        )
+        return out
+
+
+def spec_info(spec: Spec) -> SpecInfo:
+    """Summarise a spec for ``results.json``."""
+    return SpecInfo(
+        id=spec.id,
+        suite=spec.suite,
+        description=spec.description,
+        label=spec.label,
+        tags=spec.tags,
+        group=spec.group,
+        n_train_cases=len(spec.train_cases),
+        n_heldout_cases=len(spec.heldout_cases),
+        train_templates=len({c.template_id for c in spec.train_cases if c.template_id}),
+        heldout_templates=len({c.template_id for c in spec.heldout_cases if c.template_id}),
+    )

@@ -1,0 +1,103 @@
+"""Resolve the ``specs`` entries of a run config into loaded specs, through spec-source plugins."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness.api import Spec, SpecSource, SpecSuite
+from harness.config import SpecRef
+from harness.errors import UserError
+from harness.registry import Registry
+
+SUFFIX_SOURCES = {
+    ".yaml": "yaml",
+    ".yml": "yaml",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".jsonl": "csv",
+}
+"""Spec source guessed from a path's suffix when the config names none."""
+
+
+def shipped_suites(sources: Registry[SpecSource]) -> dict[str, tuple[str, str]]:
+    """``{suite name: (source name, description)}`` over every source's shipped suites."""
+    found: dict[str, tuple[str, str]] = {}
+    for entry in sources:
+        for suite, description in entry.item.suites().items():
+            found.setdefault(suite, (entry.name, description))
+    return found
+
+
+def guess_source(ref: SpecRef, sources: Registry[SpecSource]) -> str:
+    """Pick the spec source for ``ref``: explicit, a shipped suite's source, or by path suffix."""
+    if ref.source:
+        return ref.source
+    if ":" in ref.ref and not Path(ref.ref).exists():
+        prefix = ref.ref.split(":", 1)[0]
+        if prefix in sources:
+            return prefix
+    suites = shipped_suites(sources)
+    if ref.ref in suites:
+        return suites[ref.ref][0]
+    path = Path(ref.ref)
+    if path.is_dir():
+        return "yaml"
+    if path.suffix.lower() in SUFFIX_SOURCES and path.exists():
+        return SUFFIX_SOURCES[path.suffix.lower()]
+    if path.suffix or "/" in ref.ref:
+        raise UserError(
+            "no such spec file or folder",
+            file=ref.ref,
+            field="specs",
+            fix="check the path or name a shipped suite: " + ", ".join(sorted(suites)),
+        )
+    import difflib
+
+    close = difflib.get_close_matches(ref.ref, list(suites), n=3, cutoff=0.5)
+    hint = f"did you mean {', '.join(close)}? " if close else ""
+    raise UserError(
+        f"unknown spec suite {ref.ref!r}",
+        field="specs",
+        fix=f"{hint}available: {', '.join(sorted(suites)) or '(none)'}; or give a path",
+    )
+
+
+def load_suites(
+    refs: list[SpecRef], sources: Registry[SpecSource], seed: int = 0
+) -> list[SpecSuite]:
+    """Load every referenced suite."""
+    suites: list[SpecSuite] = []
+    for ref in refs:
+        source_name = guess_source(ref, sources)
+        source = sources.get(source_name, field="specs.source")
+        target = ref.ref
+        if ":" in target and target.split(":", 1)[0] == source_name and not Path(target).exists():
+            target = target.split(":", 1)[1]
+        suites.extend(source.load(target, dict(ref.options), seed=seed))
+    return suites
+
+
+def flatten_specs(suites: list[SpecSuite], label_names: list[str]) -> list[Spec]:
+    """All specs of ``suites``; duplicate ids and labels outside the task's labels are errors."""
+    seen: dict[str, str] = {}
+    specs: list[Spec] = []
+    for suite in suites:
+        for spec in suite.specs:
+            if spec.id in seen:
+                raise UserError(
+                    f"duplicate spec id {spec.id!r} (suites {seen[spec.id]!r} and {suite.name!r})",
+                    field="specs",
+                    fix="rename one of the specs or load one suite",
+                )
+            if spec.label not in label_names:
+                raise UserError(
+                    f"spec {spec.id!r} has label {spec.label!r}, not a label of the task",
+                    file=suite.source or None,
+                    field=f"{spec.id}: label",
+                    fix=f"use one of: {', '.join(label_names)}",
+                )
+            seen[spec.id] = suite.name
+            specs.append(spec.model_copy(update={"suite": spec.suite or suite.name}))
+    if not specs:
+        raise UserError("no specs loaded", field="specs", fix="name at least one non-empty suite")
+    return specs

@@ -1,0 +1,153 @@
+"""Training and prediction with a content-hash cache, so a second identical run trains nothing.
+
+Models are cached under ``<cache>/models/<key>/`` where ``key`` hashes the model fingerprint (class,
+args), the training data (ids, texts, labels), the seed and the package versions. Predictions are
+cached under ``<cache>/predictions/<model key>-<texts hash>.npy``. Every entry is written to a
+temporary folder/file and renamed, so an interrupted run never leaves a half-written entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harness.api import Model, Split
+from harness.progress import Progress, silent
+
+CACHE_KEY_ATTRIBUTE = "harness_cache_key"
+
+
+def default_cache_dir() -> Path:
+    """``$HARNESS_CACHE_DIR`` or ``~/.cache/spec-harness``."""
+    env = os.environ.get("HARNESS_CACHE_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "spec-harness"
+
+
+def hash_json(data: Any) -> str:
+    """SHA-256 of the canonical JSON of ``data``."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def hash_texts(texts: Sequence[str]) -> str:
+    """SHA-256 over a sequence of texts (length-prefixed, so boundaries count)."""
+    digest = hashlib.sha256()
+    for text in texts:
+        encoded = text.encode("utf-8", "surrogatepass")
+        digest.update(len(encoded).to_bytes(8, "little"))
+        digest.update(encoded)
+    return digest.hexdigest()
+
+
+def hash_split(split: Split) -> str:
+    """SHA-256 of a split's ids, texts and labels."""
+    digest = hashlib.sha256()
+    digest.update(hash_texts(split.ids).encode())
+    digest.update(hash_texts(split.texts).encode())
+    digest.update(np.ascontiguousarray(split.labels, dtype=np.int64).tobytes())
+    return digest.hexdigest()
+
+
+def _versions() -> dict[str, str]:
+    from harness.runner import package_versions
+
+    return package_versions()
+
+
+class Trainer:
+    """Trains and predicts through the cache (or straight through when disabled)."""
+
+    def __init__(
+        self, cache_dir: Path | None = None, enabled: bool = True, progress: Progress | None = None
+    ) -> None:
+        self.cache_dir = cache_dir or default_cache_dir()
+        self.enabled = enabled
+        self.progress = progress or silent()
+        self.trained = 0
+        self.loaded = 0
+
+    def training_key(self, model: Model, split: Split, seed: int) -> str:
+        """The cache key of training ``model`` on ``split`` with ``seed``."""
+        return hash_json(
+            {
+                "fingerprint": model.fingerprint(),
+                "data": hash_split(split),
+                "seed": seed,
+                "num_labels": model.num_labels,
+                "device": model.device,
+                "versions": _versions(),
+            }
+        )[:32]
+
+    def train(self, model: Model, split: Split, seed: int, purpose: str) -> Model:
+        """Fit ``model`` on ``split`` (or load the cached result) and return it."""
+        key = self.training_key(model, split, seed)
+        entry = self.cache_dir / "models" / key
+        if self.enabled and (entry / "done.json").exists():
+            model.load(entry)
+            self.loaded += 1
+        else:
+            self.progress.log(f"[dim]training {purpose} (seed {seed}, {len(split)} examples)[/dim]")
+            model.fit(split.texts, split.labels, seed, self.progress)
+            self.trained += 1
+            if self.enabled:
+                self._store_model(model, entry, purpose, seed)
+        setattr(model, CACHE_KEY_ATTRIBUTE, key)
+        return model
+
+    def _store_model(self, model: Model, entry: Path, purpose: str, seed: int) -> None:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", dir=entry.parent))
+        try:
+            model.save(tmp)
+            info = {
+                "model": model.name,
+                "purpose": purpose,
+                "seed": seed,
+                "fingerprint": model.fingerprint(),
+            }
+            (tmp / "done.json").write_text(json.dumps(info, sort_keys=True, default=str))
+            if entry.exists():
+                shutil.rmtree(entry)
+            os.replace(tmp, entry)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+    @staticmethod
+    def model_hash(model: Model) -> str | None:
+        """The cache key a model was trained or loaded under, if any."""
+        value = getattr(model, CACHE_KEY_ATTRIBUTE, None)
+        return str(value) if value else None
+
+    def predict(self, model: Model, texts: Sequence[str], description: str) -> np.ndarray:
+        """Predicted labels for ``texts``, from the cache when the model has a key."""
+        key = self.model_hash(model)
+        path = None
+        if self.enabled and key:
+            path = self.cache_dir / "predictions" / f"{key}-{hash_texts(texts)[:32]}.npy"
+            if path.exists():
+                return np.load(path, allow_pickle=False)
+        self.progress.log(f"[dim]{description} ({len(texts)} texts)[/dim]")
+        predictions = model.predict(list(texts), self.progress)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".npy", dir=path.parent)
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    np.save(handle, predictions, allow_pickle=False)
+                os.replace(tmp, path)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        return predictions

@@ -1,0 +1,116 @@
+"""Turn pydantic validation errors into one-line user errors naming the key and the fix."""
+
+from __future__ import annotations
+
+import difflib
+import typing
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from harness.errors import UserError
+from harness.yamlio import line_of
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _model_at(model_cls: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """Follow ``loc`` through nested model fields; return the model that owns the last key."""
+    current: Any = model_cls
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        field = current.model_fields.get(str(part))
+        if field is None:
+            return current
+        current = _first_model(field.annotation)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _first_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _first_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def user_error_from_validation(
+    exc: ValidationError,
+    model_cls: type[BaseModel],
+    *,
+    file: str | Path | None = None,
+    node: yaml.Node | None = None,
+    prefix: str = "",
+    loc_prefix: tuple[Any, ...] = (),
+) -> UserError:
+    """Build the one-line :class:`UserError` for the first error in ``exc``."""
+    error = exc.errors()[0]
+    loc = tuple(part for part in error["loc"] if not _is_union_tag(part))
+    field = prefix + _dotted(loc)
+    line = line_of(node, loc_prefix + loc) if node is not None else None
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        owner = _model_at(model_cls, loc[:-1])
+        valid = sorted(owner.model_fields) if owner is not None else []
+        key = str(loc[-1]) if loc else "?"
+        close = difflib.get_close_matches(key, valid, n=3, cutoff=0.5)
+        hint = f"did you mean {', '.join(close)}? " if close else ""
+        return UserError(
+            f"unknown key {key!r}",
+            file=file,
+            line=line,
+            field=field,
+            fix=f"{hint}valid keys: {', '.join(valid) if valid else '(none)'}",
+        )
+    if kind == "missing":
+        return UserError("required key is missing", file=file, line=line, field=field, fix="add it")
+    given = error.get("input")
+    shown = repr(given)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return UserError(
+        f"{error['msg']} (got {shown})",
+        file=file,
+        line=line,
+        field=field,
+        fix="correct the value",
+    )
+
+
+def _is_union_tag(part: Any) -> bool:
+    return isinstance(part, str) and ("[" in part or part in {"str", "int", "float", "list"})
+
+
+def validate(
+    model_cls: type[M],
+    data: Any,
+    *,
+    file: str | Path | None = None,
+    node: yaml.Node | None = None,
+    prefix: str = "",
+    loc_prefix: tuple[Any, ...] = (),
+) -> M:
+    """Validate ``data`` into ``model_cls`` or raise a one-line :class:`UserError`."""
+    try:
+        return model_cls.model_validate(data)
+    except ValidationError as exc:
+        raise user_error_from_validation(
+            exc, model_cls, file=file, node=node, prefix=prefix, loc_prefix=loc_prefix
+        ) from None

@@ -1,0 +1,1 @@
+"""Spec suites shipped with spec-harness (YAML + jinja2), found via importlib.resources."""
