@@ -1,0 +1,26 @@
+"""Shared fixtures: every test gets its own cache folder and a fresh plugin manager."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness.plugins import reset_plugin_manager
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point the model/prediction cache at a per-test folder."""
+    cache = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("HARNESS_CACHE_DIR", str(cache))
+    return cache
+
+
+@pytest.fixture(autouse=True)
+def fresh_plugin_manager() -> Iterator[None]:
+    """Rebuild the plugin manager for each test so in-process plugins do not leak."""
+    reset_plugin_manager()
+    yield
+    reset_plugin_manager()
