@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,6 +21,7 @@ from harness.api import (
     Model,
     Selector,
     Spec,
+    Split,
     Task,
     TaskDefinition,
 )
@@ -294,6 +296,12 @@ class Runner:
         write_result(self.run_dir, result)
         return result
 
+    def _trainer_for(self, seed: int) -> Callable[[Model, Split, str], Model]:
+        def train_model(model: Model, split: Split, purpose: str) -> Model:
+            return self.trainer.train(model, split, seed, purpose)
+
+        return train_model
+
     def _run_seed(self, seed: int, rows: dict[str, ModelRun]) -> None:
         plan = self.plan
         t0 = time.perf_counter()
@@ -310,9 +318,7 @@ class Runner:
                 seed=seed,
                 base_model=m0,
                 new_model=self.new_model,
-                train_model=lambda model, split, purpose, _seed=seed: self.trainer.train(
-                    model, split, _seed, purpose
-                ),
+                train_model=self._trainer_for(seed),
                 selectors=self.selector,
                 budget=plan.config.budget,
                 device=plan.device,
