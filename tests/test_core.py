@@ -21,8 +21,9 @@ from harness.results import RunResult, dump_result, read_result
 
 def tiny_task() -> Task:
     """A four-example task used by the in-process plugin tests."""
-    split = Split(ids=["a", "b", "c", "d"], texts=["good", "bad", "fine", "awful"],
-                  labels=[0, 1, 0, 1])
+    split = Split(
+        ids=["a", "b", "c", "d"], texts=["good", "bad", "fine", "awful"], labels=[0, 1, 0, 1]
+    )
     return Task(name="tiny", label_names=["ok", "bad"], train=split, test=split, pool=split)
 
 
@@ -124,7 +125,10 @@ def test_config_wrong_type_is_one_line(tmp_path: Path) -> None:
 
 def test_parse_key_values_types_scalars() -> None:
     assert parse_key_values("epochs=2,lr=1e-3,name=x,flag=true", "--model-args") == {
-        "epochs": 2, "lr": "1e-3", "name": "x", "flag": True,
+        "epochs": 2,
+        "lr": "1e-3",
+        "name": "x",
+        "flag": True,
     }
     with pytest.raises(UserError, match="expected key=value"):
         parse_key_values("epochs", "--model-args")
@@ -160,9 +164,7 @@ def test_print_config_shows_resolved_values() -> None:
 
 def test_demo_run_end_to_end_and_schema_round_trip(tmp_path: Path) -> None:
     out = tmp_path / "runs"
-    result = CliRunner().invoke(
-        cli, ["run", "--output-dir", str(out), "--interventions", "", "-q"]
-    )
+    result = CliRunner().invoke(cli, ["run", "--output-dir", str(out), "--interventions", "", "-q"])
     assert result.exit_code == 0, result.output
     assert "neutral-group-mention" in result.output
     (run_dir,) = list(out.iterdir())
@@ -192,3 +194,21 @@ def test_run_config_defaults_are_the_demo() -> None:
     config = RunConfig()
     assert config.task == "demo" and config.model == "bow"
     assert NoArgs.model_validate({}) == NoArgs()
+
+
+def test_help_and_list_do_not_import_heavy_libraries() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from harness.cli import cli\n"
+        "assert CliRunner().invoke(cli, ['--help']).exit_code == 0\n"
+        "assert CliRunner().invoke(cli, ['list']).exit_code == 0\n"
+        "heavy = [m for m in ('torch', 'transformers', 'sklearn', 'datasets')"
+        " if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == ""
