@@ -25,6 +25,27 @@ class HarnessGroup(click.Group):
                 raise
             click.echo(f"error: {err.one_line()}", err=True)
             ctx.exit(err.exit_code)
+        except click.UsageError as err:
+            if os.environ.get("HARNESS_DEBUG") or (ctx.obj or {}).get("debug"):
+                raise
+            click.echo(f"error: {usage_error_line(err, ctx)}", err=True)
+            ctx.exit(2)
+
+
+def usage_error_line(err: click.UsageError, ctx: click.Context) -> str:
+    """A click usage error (bad flag value, unknown option) as ``field: problem; fix``."""
+    where = (err.ctx or ctx).command_path
+    problem = err.format_message()
+    param = getattr(err, "param", None)
+    if (
+        isinstance(err, click.BadParameter)
+        and not isinstance(err, click.MissingParameter)
+        and param is not None
+    ):
+        names = [o for o in param.opts if o.startswith("--")] or list(param.opts)
+        field = max(names, key=len) if names else param.human_readable_name
+        problem = f"{field}: {err.message}"
+    return " ".join(f"{problem.rstrip('.')}; see `{where} --help`".split())
 
 
 @click.group(cls=HarnessGroup, context_settings={"help_option_names": ["-h", "--help"]})

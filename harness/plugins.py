@@ -26,6 +26,7 @@ BUILTIN_DISTRIBUTION = "spec-harness"
 
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "harness_plugins.tasks.demo",
+    "harness_plugins.tasks.files",
     "harness_plugins.spec_sources.yaml_source",
     "harness_plugins.models.bow",
 )

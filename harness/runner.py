@@ -123,6 +123,13 @@ def _unique_label(label: str, taken: set[str]) -> str:
 
 def plan_run(config: RunConfig, registries: Registries | None = None) -> Plan:
     """Resolve plugins, load the task and specs, and validate every argument."""
+    from harness.paths import check_writable_folder
+    from harness.training import default_cache_dir
+
+    check_writable_folder(Path(config.output_dir), "output_dir")
+    if config.cache:
+        cache = Path(config.cache_dir) if config.cache_dir else default_cache_dir()
+        check_writable_folder(cache, "cache_dir")
     registries = registries or load_registries()
     task_def: TaskDefinition = registries.tasks.get(config.task, field="task")
     task_args = validate(task_def.args, config.task_args, prefix="task_args.")
@@ -203,12 +210,14 @@ def aggregate(seeds: list[SeedResult]) -> Aggregate:
 class Runner:
     """Executes a :class:`Plan` and writes ``results.json`` and ``samples.jsonl``."""
 
-    def __init__(self, plan: Plan, progress: Progress | None = None) -> None:
+    def __init__(
+        self, plan: Plan, progress: Progress | None = None, run_dir: Path | None = None
+    ) -> None:
         self.plan = plan
         self.progress = progress or silent()
         config = plan.config
         self.run_id = run_id_for(config)
-        self.run_dir = Path(config.output_dir) / self.run_id
+        self.run_dir = run_dir or Path(config.output_dir) / self.run_id
         self.trainer = Trainer(
             cache_dir=Path(config.cache_dir) if config.cache_dir else None,
             enabled=config.cache,

@@ -30,6 +30,13 @@ from harness.config import parse_key_values
 @click.option("--no-cache", is_flag=True, default=False, help="Train and predict from scratch.")
 @click.option("--cache-dir", help="Cache folder (default: ~/.cache/spec-harness).")
 @click.option("--limit", type=int, help="Use only the first N examples of each split.")
+@click.option(
+    "--resume",
+    "resume_dir",
+    type=click.Path(path_type=Path),
+    help="Finish an interrupted run: re-run RUN_DIR/config.json with the cache on, reusing every "
+    "model and prediction set already finished.",
+)
 @click.option("--print-config", is_flag=True, help="Print the resolved config and exit.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 def run_command(
@@ -47,6 +54,7 @@ def run_command(
     no_cache: bool,
     cache_dir: str | None,
     limit: int | None,
+    resume_dir: Path | None,
     print_config: bool,
     quiet: bool,
 ) -> None:
@@ -72,16 +80,22 @@ def run_command(
         "cache_dir": cache_dir,
         "limit": limit,
     }
-    config = resolve_config(config_path, overrides)
+    if resume_dir is not None:
+        from harness.resume import resume_config
+
+        given = [k for k, v in overrides.items() if v is not None and k != "cache_dir"]
+        config = resume_config(resume_dir, given, config_path, cache_dir)
+    else:
+        config = resolve_config(config_path, overrides)
     if print_config:
         import yaml
 
         click.echo(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False), nl=False)
         return
-    execute(config, quiet=quiet)
+    execute(config, quiet=quiet, run_dir=resume_dir)
 
 
-def execute(config: Any, quiet: bool = False) -> None:
+def execute(config: Any, quiet: bool = False, run_dir: Path | None = None) -> None:
     """Plan (validating everything), run, and print the tables."""
     from rich.console import Console
 
@@ -91,7 +105,7 @@ def execute(config: Any, quiet: bool = False) -> None:
 
     plan = plan_run(config)
     progress = Progress(Console(stderr=True), enabled=not quiet)
-    runner = Runner(plan, progress)
+    runner = Runner(plan, progress, run_dir=run_dir)
     result = runner.run()
     console = Console()
     print_result(result, console)

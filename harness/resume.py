@@ -1,0 +1,90 @@
+"""``harness run --resume RUN_DIR``: finish an interrupted run.
+
+The runner writes ``RUN_DIR/config.json`` before any work starts. Every finished unit of work (a
+model trained for a seed, a set of predictions) is stored in the content-hash cache as soon as it is
+done, each entry written to a temporary name and renamed. Resuming re-reads the recorded config and
+runs it again with the cache on: finished units are loaded, the rest is computed, and the result is
+the same ``results.json`` an uninterrupted run writes (apart from the ``timing`` block).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from harness.config import RunConfig
+from harness.errors import UserError
+from harness.validation import validate
+
+
+def remove_partial_files(run_dir: Path) -> list[Path]:
+    """Delete temporary files an interrupted atomic write left in ``run_dir``; return them."""
+    removed = []
+    for path in sorted(run_dir.glob(".*.tmp")):
+        if path.is_file():
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def resume_config(
+    run_dir: Path,
+    other_flags: list[str] | None = None,
+    config_path: Path | None = None,
+    cache_dir: str | None = None,
+) -> RunConfig:
+    """The recorded config of ``run_dir`` with the cache switched on (``cache_dir`` may move
+    the cache); other flags are refused, since they would change the run."""
+    if config_path is not None or other_flags:
+        flags = (["--config"] if config_path is not None else []) + [
+            "--no-cache" if name == "cache" else "--" + name.replace("_", "-")
+            for name in other_flags or []
+        ]
+        raise UserError(
+            f"{', '.join(flags)} cannot be combined with --resume",
+            field="--resume",
+            fix="--resume re-runs the config recorded in RUN_DIR/config.json; drop the other "
+            "flags (only --cache-dir and --quiet are allowed)",
+        )
+    if not run_dir.exists():
+        raise UserError("no such run folder", file=run_dir, field="--resume", fix="check the path")
+    if not run_dir.is_dir():
+        raise UserError(
+            "not a folder",
+            file=run_dir,
+            field="--resume",
+            fix="give the run folder (runs/<run-id>)",
+        )
+    path = run_dir / "config.json"
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(
+            "not a run folder (no config.json)",
+            file=run_dir,
+            field="--resume",
+            fix="give a folder written by `harness run` (runs/<run-id>)",
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(
+            f"cannot read: {exc}", file=path, field="--resume", fix="check it"
+        ) from None
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise UserError(
+            f"not valid JSON: {exc.msg}",
+            file=path,
+            line=exc.lineno,
+            fix="restore the file or start the run again without --resume",
+        ) from None
+    if not isinstance(data, dict):
+        raise UserError(
+            "expected a JSON object", file=path, fix="restore the file or start the run again"
+        )
+    config = validate(RunConfig, data, file=path)
+    update: dict[str, object] = {"cache": True}
+    if cache_dir is not None:
+        update["cache_dir"] = cache_dir
+    remove_partial_files(run_dir)
+    return config.model_copy(update=update)
