@@ -27,6 +27,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from benchmarks.adapters import find_adapter
 from benchmarks.common import (
     REPO_ROOT,
     check_target,
@@ -46,6 +47,9 @@ EXPECTED: dict[str, str] = {
     "resources": "peak RSS of a 200k-pool selection run",
 }
 """Benchmarks the suite should have; a missing one is reported as ``not available``."""
+
+MAX_RERUN_S = 60.0
+"""A module returning single timings is re-run for repeats only if one run takes less."""
 
 DEFAULT_JSON = REPO_ROOT / "benchmarks" / "results" / "latest.json"
 PREFIX = "bench_"
@@ -212,6 +216,15 @@ def finish_row(row: dict[str, Any], machine: dict[str, Any], device: str | None)
 # ------------------------------------------------------------------------------------------
 
 
+def _cpu_seconds() -> float:
+    """CPU seconds used so far by this process and its waited-for children (all threads)."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def run_one(
     name: str,
     module_name: str | None,
@@ -233,15 +246,27 @@ def run_one(
     except Exception as err:  # noqa: BLE001 - a broken module must not stop the suite
         reason = f"import failed: {type(err).__name__}: {err}"
         return [unavailable_row(name, reason)], {"status": "not available", "error": reason}
+    cpu_start = _cpu_seconds()
     try:
         result = call_run(module, quick, device)
-        if is_rows_result(result):
+        first_s = time.perf_counter() - start
+        adapter = find_adapter(name, result)
+        extra: dict[str, Any] = {}
+        if adapter is None and is_rows_result(result):
             rows, extra = rows_of(name, result)
-        elif isinstance(result, dict):
+        elif adapter is not None or isinstance(result, dict):
             results = [result]
-            for _ in range(max(0, repeats - 1)):
+            again = adapter.repeat if adapter is not None else True
+            if again and first_s > MAX_RERUN_S:
+                extra["repeats_note"] = f"not re-run: one run took {first_s:.0f} s"
+                again = False
+            for _ in range(max(0, repeats - 1) if again else 0):
                 results.append(call_run(module, quick, device))
-            rows, extra = aggregate_flat(name, results), {"raw": results}
+            if adapter is not None:
+                rows = [{"module": name, **row} for row in adapter.to_rows(results, quick)]
+            else:
+                rows = aggregate_flat(name, results)
+            extra["raw"] = results
         else:
             raise TypeError(f"run() returned {type(result).__name__}, expected a dict of rows")
     except Exception as err:  # noqa: BLE001
@@ -252,7 +277,11 @@ def run_one(
             "status": "failed",
             "error": reason,
         }
-    status = {"status": "ok", "wall_s": time.perf_counter() - start}
+    status: dict[str, Any] = {
+        "status": "ok",
+        "wall_s": time.perf_counter() - start,
+        "cpu_s": _cpu_seconds() - cpu_start,
+    }
     if extra:
         status["extra"] = extra
     return rows, status
@@ -272,6 +301,7 @@ def run_benchmarks(
     machine = machine_info(with_gpu=device is not None and device != "cpu")
     started = _dt.datetime.now(_dt.timezone.utc)
     start = time.perf_counter()
+    cpu_start = _cpu_seconds()
     rows: list[dict[str, Any]] = []
     modules: dict[str, Any] = {}
     for name in names:
@@ -283,7 +313,10 @@ def run_benchmarks(
         modules[name] = status
         rows.extend(finish_row(row, machine, device) for row in module_rows)
         if log is not None:
-            log(f"  {name}: {status['status']} ({status.get('wall_s', 0):.1f} s)")
+            log(
+                f"  {name}: {status['status']} ({status.get('wall_s', 0):.1f} s wall, "
+                f"{status.get('cpu_s', 0):.1f} s CPU)"
+            )
     return {
         "schema": 1,
         "command": "python -m benchmarks " + " ".join(sys.argv[1:]),
@@ -291,6 +324,7 @@ def run_benchmarks(
         "device": device or "cpu",
         "started_utc": started.isoformat(timespec="seconds"),
         "wall_s": time.perf_counter() - start,
+        "cpu_s": _cpu_seconds() - cpu_start,
         "machine": machine | {"load_average_end": _load()},
         "modules": modules,
         "rows": rows,
@@ -414,7 +448,8 @@ def render_table(report: dict[str, Any], console: Any = None) -> None:
         f" {machine.get('ram_gib')} GiB;"
         f" torch {machine.get('torch')}, transformers {machine.get('transformers')};"
         f" gpu {machine.get('gpu') or 'none'}; load {machine.get('load_average')}"
-        f" -> {machine.get('load_average_end')}; total {report['wall_s']:.1f} s"
+        f" -> {machine.get('load_average_end')}; total {report['wall_s']:.1f} s wall,"
+        f" {report.get('cpu_s', 0):.1f} s CPU"
     )
 
 

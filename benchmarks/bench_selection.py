@@ -24,6 +24,7 @@ import random
 import sys
 import time
 from collections.abc import Sequence
+from statistics import median
 from typing import Any
 
 from benchmarks.common import (
@@ -134,16 +135,18 @@ def worker(name: str, pool_size: int, repeats: int, variants: int, k: int) -> di
             return selector.top_k(texts, queries, k, 0, None)
 
     call(pool[:1000])  # warm-up: imports, first-call costs
-    times = []
+    times, cpu_times = [], []
     result: Any = None
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         result = call(pool)
         times.append(time.perf_counter() - t0)
+        cpu_times.append(time.process_time() - c0)
     selected = len({int(i) for idx, _ in result for i in idx}) if result else 0
     return {
         "gen_s": gen_s,
         "times": times,
+        "cpu_times": cpu_times,
         "n_cases": n_cases,
         "n_groups": len(queries),
         "distinct_selected": selected,
@@ -204,6 +207,7 @@ def run(quick: bool) -> dict[str, Any]:
             curves[name][0].append(size)
             curves[name][1].append(min(res["times"]))
             target = TARGET_200K if (name == "tfidf" and size == 200_000) else None
+            cpu, base_cpu = median(res["cpu_times"]), median(base["cpu_times"])
             rows.append(
                 make_row(
                     "selection",
@@ -220,7 +224,10 @@ def run(quick: bool) -> dict[str, Any]:
                     data_only_rss_mb=floor_rss,
                     pool=size,
                     cases=res["n_cases"],
-                    notes=f"{res['n_groups']} specs, {res['n_cases']} cases, k={K}; "
+                    cpu_median_s=cpu,
+                    baseline_cpu_median_s=base_cpu,
+                    notes=f"{res['n_groups']} specs, {res['n_cases']} cases, k={K}; CPU time "
+                    f"{cpu:.2f} s vs baseline {base_cpu:.2f} s ({base_cpu / cpu:.2f}x thr); "
                     f"RSS: baseline {base_rss:.0f} MiB, data+imports only {floor_rss:.0f} MiB",
                 )
             )

@@ -203,3 +203,55 @@ def test_cli_list_names_expected_benchmarks(capsys: pytest.CaptureFixture[str]) 
     out = capsys.readouterr().out
     for name in ("e2e", "selection", "patch", "specs", "models"):
         assert name in out
+
+
+def test_models_adapter_rows_and_targets() -> None:
+    from benchmarks.adapters import find_adapter
+
+    result = {
+        "device": "cpu",
+        "results": [
+            {
+                "model": "tiny",
+                "texts": 1000,
+                "mean_tokens": 20.0,
+                "batch_size": 64,
+                "predict_texts_per_s": {"harness": 500.0, "bare_loop": 510.0, "pipeline": 250.0},
+                "predict_ratio_vs_bare": 0.98,
+                "predict_ratio_vs_pipeline": 2.0,
+                "max_abs_prob_diff_vs_bare": 1e-7,
+                "train_texts": 256,
+                "train_batch_size": 32,
+                "train_texts_per_s": {"harness": 100.0, "bare_loop": 125.0},
+                "train_ratio_vs_bare": 0.8,
+            }
+        ],
+    }
+    adapter = find_adapter("models", result)
+    assert adapter is not None and not adapter.repeat
+    assert find_adapter("models", {"rows": []}) is None
+    machine = {"gpu": None}
+    rows = [runner.finish_row(r, machine, None) for r in adapter.to_rows([result], True)]
+    assert [(r["baseline"], r["ratio"], r["target_met"]) for r in rows] == [
+        ("bare torch loop", 0.98, True),
+        ("transformers.pipeline", 2.0, True),
+        ("bare torch loop", 0.8, False),
+    ]
+    assert rows[0]["median_s"] == pytest.approx(2.0)  # 1000 texts at 500/s
+
+
+def test_specs_adapter_measures_a_jinja2_baseline() -> None:
+    pytest.importorskip("benchmarks.bench_specs")
+    from benchmarks.adapters import find_adapter, plain_jinja2_render
+
+    assert plain_jinja2_render(2, 10)() == 40
+    results = [
+        {"specs": 2, "cases": 40, "compile_s": s, "check_s": 0.1, "target_compile_s": 5.0}
+        for s in (0.3, 0.1, 0.2)
+    ]
+    adapter = find_adapter("specs", results[0])
+    assert adapter is not None and adapter.repeat
+    compile_row, check_row = adapter.to_rows(results, True)
+    assert compile_row["median_s"] == 0.2 and compile_row["baseline_median_s"] > 0
+    assert compile_row["ratio_kind"] == "throughput" and "target" not in compile_row  # < 100k
+    assert check_row["ratio"] == pytest.approx(0.5)
