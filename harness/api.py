@@ -137,6 +137,7 @@ class Spec(StrictModel):
     group: str | None = None
     train_cases: list[SpecCase] = Field(default_factory=list)
     heldout_cases: list[SpecCase] = Field(default_factory=list)
+    source_line: int | None = Field(default=None, exclude=True, description="line in its file")
 
 
 class SpecSuite(StrictModel):

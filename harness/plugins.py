@@ -28,6 +28,9 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "harness_plugins.tasks.demo",
     "harness_plugins.tasks.files",
     "harness_plugins.spec_sources.yaml_source",
+    "harness_plugins.spec_sources.hatecheck",
+    "harness_plugins.spec_sources.csv_source",
+    "harness_plugins.spec_sources.hf_source",
     "harness_plugins.models.bow",
 )
 """Built-in plugin modules, registered through the same hooks as third-party plugins."""

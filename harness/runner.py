@@ -136,7 +136,7 @@ def plan_run(config: RunConfig, registries: Registries | None = None) -> Plan:
     task = task_def.load(**task_args.model_dump()).limited(config.limit)
     check_task(task)
     suites = load_suites(config.specs, registries.spec_sources, seed=config.seeds[0])
-    specs = flatten_specs(suites, task.label_names)
+    specs = flatten_specs(suites, task.label_names, train_texts=task.train.texts)
     model_class: type[Model] = registries.models.get(config.model, field="model")
     model_args = validate(model_class.Args, config.model_args, prefix="model_args.")
     interventions: list[tuple[str, Intervention]] = []

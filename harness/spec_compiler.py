@@ -1,17 +1,29 @@
 """Compile YAML suite files into specs: sandboxed jinja2 templates, slot expansion as a
-deterministic sample of the cartesian product, template ids kept on every case."""
+deterministic sample of the cartesian product, template ids kept on every case.
+
+Templates are parsed once and checked statically before anything renders: they may use slots,
+filters, tests, literals, operators and ``{% if %}``/``{% set %}``; attribute access, calls, loops,
+macros, imports and large numbers are refused with a one-line error. What passes renders in a
+:class:`jinja2.sandbox.SandboxedEnvironment` with ``StrictUndefined`` and no globals. Templates
+that only output slots through argument-free filters (the common case) take a fast path that
+joins precomputed pieces instead of calling jinja2 per case; its output is identical.
+"""
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import random
 import re
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import jinja2
-import jinja2.meta
+from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2.utils import _PassArg
+from pydantic import TypeAdapter
 
 from harness.api import Spec, SpecCase, SpecSuite
 from harness.errors import UserError
@@ -19,16 +31,114 @@ from harness.spec_format import SpecDef, SuiteFile, TemplateDef
 from harness.validation import validate
 from harness.yamlio import line_of, load_yaml
 
-VOWEL_SOUND = re.compile(r"^(?:[aeio]|u(?![nk]?[aeiou]|ni|s[eu]|tr))", re.IGNORECASE)
+VOWEL_SOUND = re.compile(
+    r"^(?:[aio]|e(?!u|we)|u(?![nk]?[aeiou]|ni|s[eu]|tr)|h(?:our|onest|onou?r|eir))",
+    re.IGNORECASE,
+)
+"""Words that take ``an``: a vowel sound at the start (``an hour``, ``a unicorn``, ``a euro``)."""
+
+NOT_VOWEL_SOUND = re.compile(r"^(?:one\b|once\b)", re.IGNORECASE)
+
+IRREGULAR_PLURALS = {
+    "man": "men",
+    "woman": "women",
+    "person": "people",
+    "child": "children",
+    "foot": "feet",
+    "tooth": "teeth",
+    "mouse": "mice",
+    "goose": "geese",
+    "wife": "wives",
+    "knife": "knives",
+    "life": "lives",
+    "wolf": "wolves",
+    "half": "halves",
+    "leaf": "leaves",
+    "thief": "thieves",
+    "self": "selves",
+    "shelf": "shelves",
+    "sheep": "sheep",
+    "fish": "fish",
+    "deer": "deer",
+    "series": "series",
+    "species": "species",
+}
+"""Plural forms that the suffix rules get wrong (matched on the last word, case kept)."""
+
+MAX_NUMBER = 10_000
+"""The largest number literal a template may contain."""
+
+MAX_TEXT = 100_000
+"""The longest string a template may build with ``*``."""
+
+ALLOWED_NODES: tuple[type[nodes.Node], ...] = (
+    nodes.Template,
+    nodes.Output,
+    nodes.TemplateData,
+    nodes.Name,
+    nodes.Const,
+    nodes.Filter,
+    nodes.Test,
+    nodes.If,
+    nodes.CondExpr,
+    nodes.Assign,
+    nodes.Concat,
+    nodes.And,
+    nodes.Or,
+    nodes.Not,
+    nodes.Neg,
+    nodes.Pos,
+    nodes.Compare,
+    nodes.Operand,
+    nodes.Add,
+    nodes.Sub,
+    nodes.Mul,
+    nodes.Div,
+    nodes.FloorDiv,
+    nodes.Mod,
+    nodes.Getitem,
+    nodes.Slice,
+    nodes.List,
+    nodes.Tuple,
+    nodes.Dict,
+    nodes.Pair,
+    nodes.Keyword,
+)
+"""The jinja2 syntax a template may use; everything else is refused before rendering."""
+
+REFUSED_WHY = {
+    nodes.Getattr: "attribute access",
+    nodes.Call: "function and method calls",
+    nodes.For: "{% for %} loops",
+    nodes.Macro: "macros",
+    nodes.CallBlock: "{% call %} blocks",
+    nodes.Pow: "the ** operator",
+    nodes.Include: "{% include %}",
+    nodes.Import: "{% import %}",
+    nodes.FromImport: "{% from ... import %}",
+    nodes.Extends: "{% extends %}",
+    nodes.Block: "{% block %}",
+}
 
 
 def a_an(word: str) -> str:
-    """Prefix ``word`` with ``a`` or ``an``."""
-    return f"{'an' if VOWEL_SOUND.match(word.strip()) else 'a'} {word}"
+    """Prefix ``word`` with ``a`` or ``an`` by its first sound (``an idiot``, ``a user``)."""
+    stripped = str(word).strip()
+    use_an = bool(VOWEL_SOUND.match(stripped)) and not NOT_VOWEL_SOUND.match(stripped)
+    return f"{'an' if use_an else 'a'} {word}"
 
 
 def pluralize(word: str) -> str:
-    """A simple English plural (``fool`` -> ``fools``, ``bully`` -> ``bullies``)."""
+    """A simple English plural of the last word (``fool`` -> ``fools``, ``bully`` ->
+    ``bullies``, ``gay man`` -> ``gay men``)."""
+    word = str(word)
+    head, _, last = word.rpartition(" ")
+    prefix = head + " " if head else ""
+    irregular = IRREGULAR_PLURALS.get(last.lower())
+    if irregular is not None:
+        if last[:1].isupper():
+            irregular = irregular[:1].upper() + irregular[1:]
+        return prefix + irregular
     if re.search(r"(s|x|z|ch|sh)$", word):
         return word + "es"
     if re.search(r"[^aeiou]y$", word):
@@ -36,13 +146,47 @@ def pluralize(word: str) -> str:
     return word + "s"
 
 
+def plural_if(word: str, count: Any) -> str:
+    """``word`` in the plural unless ``count`` is 1 (``{{ thing | plural_if(n) }}``)."""
+    return str(word) if str(count).strip() in ("1", "1.0") else pluralize(word)
+
+
+def capitalize_first(text: str) -> str:
+    """Upper-case the first character and keep the rest (unlike jinja2's ``capitalize``)."""
+    text = str(text)
+    return text[:1].upper() + text[1:]
+
+
+class SpecSandbox(SandboxedEnvironment):
+    """The sandbox templates render in: no globals, ``**`` refused, ``*`` size-limited."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator_name: str, left: Any, right: Any) -> Any:
+        """Refuse ``**`` and string/list repetition beyond :data:`MAX_TEXT`."""
+        if operator_name == "**":
+            raise SecurityError("the ** operator is not allowed in templates")
+        if operator_name == "*":
+            for seq, times in ((left, right), (right, left)):
+                if (
+                    isinstance(seq, str | list | tuple)
+                    and isinstance(times, int)
+                    and len(seq) * times > MAX_TEXT
+                ):
+                    raise SecurityError(f"a repetition longer than {MAX_TEXT:,} is not allowed")
+        return super().call_binop(context, operator_name, left, right)
+
+
 def build_environment() -> SandboxedEnvironment:
     """The sandboxed jinja2 environment with the built-in filters and plugin additions."""
-    env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+    env = SpecSandbox(undefined=jinja2.StrictUndefined, autoescape=False)
+    env.globals.clear()
     env.filters["a_an"] = a_an
     env.filters["plural"] = pluralize
-    env.filters["capitalize_first"] = lambda s: s[:1].upper() + s[1:]
-    env.filters["capitalize"] = lambda s: s[:1].upper() + s[1:]
+    env.filters["pluralize"] = pluralize
+    env.filters["plural_if"] = plural_if
+    env.filters["capitalize_first"] = capitalize_first
+    env.filters["capitalize"] = capitalize_first
     from harness.plugins import call_hook
 
     call_hook("prepare_jinja2_environment", env=env)
@@ -65,6 +209,105 @@ def _template_pairs(
     return pairs
 
 
+def refused_syntax(ast: nodes.Template, env: jinja2.Environment) -> tuple[str, str] | None:
+    """Return ``(problem, fix)`` for the first construct a template may not use, or ``None``."""
+    for node in ast.find_all(nodes.Node):
+        if isinstance(node, nodes.Getattr):
+            return (
+                f"attribute access ({node.attr!r}) is not allowed in templates",
+                "templates may only use slots, filters and literals",
+            )
+        if isinstance(node, nodes.Getitem) and not (
+            isinstance(node.arg, nodes.Slice)
+            or (isinstance(node.arg, nodes.Const) and type(node.arg.value) is int)
+        ):
+            return (
+                "item access other than [number] or [a:b] is not allowed in templates",
+                "templates may only use slots, filters and literals",
+            )
+        if (
+            isinstance(node, nodes.Const)
+            and isinstance(node.value, int | float)
+            and abs(node.value) > MAX_NUMBER
+        ):
+            return (
+                f"number {node.value} is too large (at most {MAX_NUMBER:,})",
+                "use smaller numbers",
+            )
+        if isinstance(node, nodes.Filter | nodes.Test):
+            known = env.filters if isinstance(node, nodes.Filter) else env.tests
+            kind = "filter" if isinstance(node, nodes.Filter) else "test"
+            if node.name not in known:
+                close = difflib.get_close_matches(node.name, list(known), n=3, cutoff=0.6)
+                hint = f"did you mean {', '.join(close)}? " if close else ""
+                return (f"unknown {kind} {node.name!r}", f"{hint}see specs/README.md")
+        if not isinstance(node, ALLOWED_NODES):
+            what = REFUSED_WHY.get(type(node), f"{type(node).__name__} syntax")
+            return (
+                f"{what} not allowed in templates",
+                "templates may only use slots, filters, literals and {% if %}",
+            )
+    return None
+
+
+def slot_names(ast: nodes.Template) -> list[str]:
+    """The names a template reads and does not set itself (its slots), sorted."""
+    loaded: set[str] = set()
+    stored: set[str] = set()
+    for name in ast.find_all(nodes.Name):
+        (loaded if name.ctx == "load" else stored).add(name.name)
+    return sorted(loaded - stored)
+
+
+Piece = str | tuple[str, Callable[[str], str]]
+
+CASES: TypeAdapter[list[SpecCase]] = TypeAdapter(list[SpecCase])
+"""Validates a whole list of generated cases in one call (faster than one call per case)."""
+
+
+def fast_pieces(ast: nodes.Template, env: jinja2.Environment) -> list[Piece] | None:
+    """The template as literal strings and ``(slot, filters)`` pieces, or ``None`` when it uses
+    anything beyond slots piped through argument-free, context-free filters."""
+    if len(ast.body) > 1:
+        return None
+    output = ast.body[0] if ast.body else nodes.Output([])
+    if not isinstance(output, nodes.Output):
+        return None
+    pieces: list[Piece] = []
+    for child in output.nodes:
+        if isinstance(child, nodes.TemplateData):
+            pieces.append(child.data)
+            continue
+        chain: list[Callable[[Any], Any]] = []
+        current = child
+        while isinstance(current, nodes.Filter):
+            if (
+                current.args
+                or current.kwargs
+                or current.dyn_args
+                or current.dyn_kwargs
+                or current.node is None
+            ):
+                return None
+            func = env.filters[current.name]
+            if _PassArg.from_obj(func) is not None:
+                return None
+            chain.append(func)
+            current = current.node
+        if not isinstance(current, nodes.Name):
+            return None
+        funcs = tuple(reversed(chain))
+
+        def apply(value: str, _funcs: tuple[Callable[[Any], Any], ...] = funcs) -> str:
+            result: Any = value
+            for func in _funcs:
+                result = func(result)
+            return str(result)
+
+        pieces.append((current.name, apply))
+    return pieces
+
+
 class SuiteCompiler:
     """Compiles :class:`SuiteFile` objects; one instance per load (it holds the environment)."""
 
@@ -72,6 +315,7 @@ class SuiteCompiler:
         self.file = str(file)
         self.node = node
         self.env = build_environment()
+        self._parsed: dict[str, tuple[nodes.Template, list[str], list[Piece] | None]] = {}
 
     def _error(
         self,
@@ -79,11 +323,10 @@ class SuiteCompiler:
         spec_index: int | None,
         spec_id: str | None,
         fix: str,
-        key: str | None = None,
+        *keys: str | int,
     ) -> UserError:
         loc: tuple[Any, ...] = ("specs", spec_index) if spec_index is not None else ()
-        if key:
-            loc += (key,)
+        loc += tuple(keys)
         line = line_of(self.node, loc) if self.node is not None else None
         return UserError(message, file=self.file, line=line, field=spec_id, fix=fix)
 
@@ -97,83 +340,131 @@ class SuiteCompiler:
         split: str,
         cap: int | None,
         seed: int,
+        position: int | None = None,
     ) -> list[SpecCase]:
         """Render one template over a deterministic sample of its slots' cartesian product."""
         key = "templates" if split == "train" else "heldout_templates"
-        try:
-            parsed = self.env.parse(text)
-            names = sorted(jinja2.meta.find_undeclared_variables(parsed))
-            compiled = self.env.from_string(text)
-        except jinja2.TemplateSyntaxError as exc:
-            raise self._error(
-                f"template {template_id}: syntax error: {exc.message}",
-                index,
-                spec.id,
-                "fix the jinja2 syntax",
-                key,
-            ) from None
-        except AssertionError as exc:  # jinja2 raises this for unknown filters at compile time
-            raise self._error(
-                f"template {template_id}: {exc}", index, spec.id, "use a known filter", key
-            ) from None
+        where: tuple[str | int, ...] = (key,) if position is None else (key, position)
+
+        def fail(problem: str, fix: str) -> UserError:
+            return self._error(f"template {template_id}: {problem}", index, spec.id, fix, *where)
+
+        if text not in self._parsed:
+            try:
+                ast = self.env.parse(text)
+            except jinja2.TemplateSyntaxError as exc:
+                raise fail(f"syntax error: {exc.message}", "fix the jinja2 syntax") from None
+            refused = refused_syntax(ast, self.env)
+            if refused is not None:
+                raise fail(*refused) from None
+            self._parsed[text] = (ast, slot_names(ast), fast_pieces(ast, self.env))
+        ast, names, pieces = self._parsed[text]
         missing = [n for n in names if n not in slots]
         if missing:
-            raise self._error(
-                f"template {template_id}: undefined slot {missing[0]!r}",
-                index,
-                spec.id,
+            raise fail(
+                f"undefined slot {missing[0]!r}",
                 f"define it under slots (known: {', '.join(sorted(slots)) or 'none'})",
-                key,
+            )
+        compiled: jinja2.Template | None = None
+        if pieces is None:
+            try:
+                code = self.env.compile(ast, filename=self.file)
+            except jinja2.TemplateError as exc:
+                raise fail(str(exc), "fix the template") from None
+            compiled = self.env.template_class.from_code(
+                self.env, code, self.env.make_globals(None), None
             )
         sizes = [len(slots[n]) for n in names]
         total = 1
         for size in sizes:
             total *= size
         if total == 0:
-            raise self._error(
-                f"template {template_id}: a slot it uses is empty",
-                index,
-                spec.id,
-                "give every slot at least one value",
-                key,
-            )
+            raise fail("a slot it uses is empty", "give every slot at least one value")
         rng = random.Random(_seed_for(seed, spec.id, template_id))
-        chosen = (
+        chosen: Sequence[int] = (
             range(total) if cap is None or cap >= total else sorted(rng.sample(range(total), cap))
         )
-        cases = []
+        lists = [slots[n] for n in names]
+        positions = range(len(names) - 1, -1, -1)
+        rows: list[tuple[int, list[int]]] = []
         for number in chosen:
-            values: dict[str, str] = {}
+            digits = [0] * len(names)
             rest = number
-            for name, size in zip(reversed(names), reversed(sizes), strict=True):
-                rest, digit = divmod(rest, size)
-                values[name] = slots[name][digit]
-            try:
-                rendered = compiled.render(**values)
-            except SecurityError as exc:
-                raise self._error(
-                    f"template {template_id}: unsafe operation refused: {exc}",
-                    index,
-                    spec.id,
-                    "templates may only use slots and filters",
-                    key,
-                ) from None
-            except jinja2.TemplateError as exc:
-                raise self._error(
-                    f"template {template_id}: {exc}", index, spec.id, "fix the template", key
-                ) from None
-            rendered = " ".join(rendered.split())
-            cases.append(
-                SpecCase(
-                    id=f"{template_id}#{number}",
-                    text=rendered,
-                    spec_id=spec.id,
-                    split="train" if split == "train" else "heldout",
-                    template_id=template_id,
-                    slots=dict(sorted(values.items())),
+            for pos in positions:
+                rest, digits[pos] = divmod(rest, sizes[pos])
+            rows.append((number, digits))
+        split_name = "train" if split == "train" else "heldout"
+        texts = self._texts(rows, names, lists, pieces, compiled, fail)
+        return CASES.validate_python(
+            [
+                {
+                    "id": f"{template_id}#{number}",
+                    "text": text,
+                    "spec_id": spec.id,
+                    "split": split_name,
+                    "template_id": template_id,
+                    "slots": {names[i]: lists[i][d] for i, d in enumerate(digits)},
+                }
+                for (number, digits), text in zip(rows, texts, strict=True)
+            ]
+        )
+
+    @staticmethod
+    def _texts(
+        rows: list[tuple[int, list[int]]],
+        names: list[str],
+        lists: list[list[str]],
+        pieces: list[Piece] | None,
+        compiled: jinja2.Template | None,
+        fail: Callable[[str, str], UserError],
+    ) -> list[str]:
+        """Render every row (a case number and its slot digits), whitespace-normalised."""
+        values: dict[str, str] = {}
+        try:
+            if pieces is None:
+                assert compiled is not None
+                out = []
+                for _, digits in rows:
+                    values = {names[i]: lists[i][d] for i, d in enumerate(digits)}
+                    out.append(" ".join(compiled.render(**values).split()))
+                return out
+            # Fast path: each piece is a literal or a slot through filters, computed once per
+            # slot value that the sample uses.
+            getters: list[tuple[int, list[str]] | str] = []
+            for piece in pieces:
+                if isinstance(piece, str):
+                    getters.append(piece)
+                    continue
+                name, apply = piece
+                pos = names.index(name)
+                table = [""] * len(lists[pos])
+                for digit in sorted({digits[pos] for _, digits in rows}):
+                    values = {name: lists[pos][digit]}
+                    table[digit] = apply(lists[pos][digit])
+                getters.append((pos, table))
+            if all(isinstance(g, str) for g in getters):
+                text = " ".join("".join(getters).split())  # type: ignore[arg-type]
+                return [text] * len(rows)
+            return [
+                " ".join(
+                    "".join(
+                        [g if isinstance(g, str) else g[1][digits[g[0]]] for g in getters]
+                    ).split()
                 )
-            )
-        return cases
+                for _, digits in rows
+            ]
+        except SecurityError as exc:
+            raise fail(
+                f"unsafe operation refused: {exc}",
+                "templates may only use slots, filters and literals",
+            ) from None
+        except jinja2.TemplateError as exc:
+            raise fail(str(exc), "fix the template") from None
+        except Exception as exc:  # a filter (possibly a plugin's) raised
+            raise fail(
+                f"rendering failed with slots {values}: {type(exc).__name__}: {exc}",
+                "fix the template or the filter",
+            ) from None
 
     def compile(self, suite: SuiteFile) -> SpecSuite:
         """Expand every spec of ``suite``."""
@@ -197,65 +488,7 @@ class SuiteCompiler:
                     f"use one of: {', '.join(suite.labels)}",
                     "label",
                 )
-            slots = {**suite.slots, **spec.slots}
-            cap = spec.max_cases or suite.max_cases
-            train_pairs = _template_pairs(spec, "train", spec.templates)
-            heldout_pairs = _template_pairs(spec, "heldout", spec.heldout_templates)
-            shared = {t for _, t in train_pairs} & {t for _, t in heldout_pairs}
-            shared_ids = {i for i, _ in train_pairs} & {i for i, _ in heldout_pairs}
-            if shared or shared_ids:
-                raise self._error(
-                    "a template is used in both templates and heldout_templates",
-                    index,
-                    spec.id,
-                    "D_i and D_i_heldout need disjoint templates",
-                    "heldout_templates",
-                )
-            split_cases: dict[str, list[SpecCase]] = {"train": [], "heldout": []}
-            for split, pairs in (("train", train_pairs), ("heldout", heldout_pairs)):
-                per_template = None
-                if cap is not None and pairs:
-                    per_template = max(1, -(-cap // len(pairs)))
-                for template_id, text in pairs:
-                    split_cases[split].extend(
-                        self.render(
-                            spec, index, slots, template_id, text, split, per_template, suite.seed
-                        )
-                    )
-                literal = spec.cases.train if split == "train" else spec.cases.heldout
-                for i, text in enumerate(literal):
-                    split_cases[split].append(
-                        SpecCase(
-                            id=f"{spec.id}/{split}-literal#{i}",
-                            text=text,
-                            spec_id=spec.id,
-                            split="train" if split == "train" else "heldout",
-                        )
-                    )
-                if cap is not None and len(split_cases[split]) > cap:
-                    rng = random.Random(_seed_for(suite.seed, spec.id, split, "cap"))
-                    keep = sorted(rng.sample(range(len(split_cases[split])), cap))
-                    split_cases[split] = [split_cases[split][i] for i in keep]
-            if not split_cases["heldout"]:
-                raise self._error(
-                    "the spec has no held-out cases",
-                    index,
-                    spec.id,
-                    "add heldout_templates or cases.heldout",
-                    "heldout_templates",
-                )
-            specs.append(
-                Spec(
-                    id=spec.id,
-                    description=spec.description,
-                    label=spec.label,
-                    suite=suite.suite,
-                    tags=spec.tags,
-                    group=spec.group,
-                    train_cases=split_cases["train"],
-                    heldout_cases=split_cases["heldout"],
-                )
-            )
+            specs.append(self.compile_spec(suite, index, spec))
         return SpecSuite(
             name=suite.suite,
             description=suite.description,
@@ -264,9 +497,82 @@ class SuiteCompiler:
             specs=specs,
         )
 
+    def compile_spec(self, suite: SuiteFile, index: int, spec: SpecDef) -> Spec:
+        """Expand one spec of ``suite`` (at position ``index``) into its D_i and D_i_heldout."""
+        slots = {**suite.slots, **spec.slots}
+        cap = spec.max_cases or suite.max_cases
+        train_pairs = _template_pairs(spec, "train", spec.templates)
+        heldout_pairs = _template_pairs(spec, "heldout", spec.heldout_templates)
+        shared = {t for _, t in train_pairs} & {t for _, t in heldout_pairs}
+        shared_ids = {i for i, _ in train_pairs} & {i for i, _ in heldout_pairs}
+        if shared or shared_ids:
+            both = sorted(shared_ids) or sorted(shared)
+            raise self._error(
+                f"template {both[0]!r} is used in both templates and heldout_templates",
+                index,
+                spec.id,
+                "D_i and D_i_heldout need disjoint templates",
+                "heldout_templates",
+            )
+        split_cases: dict[str, list[SpecCase]] = {"train": [], "heldout": []}
+        for split, pairs in (("train", train_pairs), ("heldout", heldout_pairs)):
+            per_template = None
+            if cap is not None and pairs:
+                per_template = max(1, -(-cap // len(pairs)))
+            for position, (template_id, text) in enumerate(pairs):
+                split_cases[split].extend(
+                    self.render(
+                        spec,
+                        index,
+                        slots,
+                        template_id,
+                        text,
+                        split,
+                        per_template,
+                        suite.seed,
+                        position,
+                    )
+                )
+            literal = spec.cases.train if split == "train" else spec.cases.heldout
+            for i, text in enumerate(literal):
+                split_cases[split].append(
+                    SpecCase(
+                        id=f"{spec.id}/{split}-literal#{i}",
+                        text=text,
+                        spec_id=spec.id,
+                        split="train" if split == "train" else "heldout",
+                    )
+                )
+            if cap is not None and len(split_cases[split]) > cap:
+                rng = random.Random(_seed_for(suite.seed, spec.id, split, "cap"))
+                keep = sorted(rng.sample(range(len(split_cases[split])), cap))
+                split_cases[split] = [split_cases[split][i] for i in keep]
+        if not split_cases["heldout"]:
+            raise self._error(
+                "the spec has no held-out cases",
+                index,
+                spec.id,
+                "add heldout_templates or cases.heldout",
+            )
+        return Spec(
+            id=spec.id,
+            description=spec.description,
+            label=spec.label,
+            suite=suite.suite,
+            tags=spec.tags,
+            group=spec.group,
+            train_cases=split_cases["train"],
+            heldout_cases=split_cases["heldout"],
+            source_line=line_of(self.node, ("specs", index)) if self.node is not None else None,
+        )
 
-def compile_suite_file(path: Path) -> SpecSuite:
-    """Load, validate and compile one YAML suite file."""
+
+def compile_suite_file(
+    path: Path | str, *, seed: int | None = None, max_cases: int | None = None
+) -> SpecSuite:
+    """Load, validate and compile one YAML suite file; ``seed``/``max_cases`` override the
+    file's own values."""
+    path = Path(path)
     data, node = load_yaml(path)
     if data is None:
         raise UserError("the spec file is empty", file=path, fix="add `suite:` and `specs:`")
@@ -275,4 +581,11 @@ def compile_suite_file(path: Path) -> SpecSuite:
             "expected a mapping with `suite` and `specs`", file=path, fix="see specs/README.md"
         )
     suite = validate(SuiteFile, data, file=path, node=node)
+    updates: dict[str, Any] = {}
+    if seed is not None:
+        updates["seed"] = seed
+    if max_cases is not None:
+        updates["max_cases"] = max_cases
+    if updates:
+        suite = suite.model_copy(update=updates)
     return SuiteCompiler(path, node).compile(suite)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from harness.api import Spec, SpecSource, SpecSuite
@@ -77,8 +78,15 @@ def load_suites(
     return suites
 
 
-def flatten_specs(suites: list[SpecSuite], label_names: list[str]) -> list[Spec]:
-    """All specs of ``suites``; duplicate ids and labels outside the task's labels are errors."""
+def flatten_specs(
+    suites: list[SpecSuite], label_names: list[str], train_texts: Sequence[str] | None = None
+) -> list[Spec]:
+    """All specs of ``suites``; duplicate ids and labels outside the task's labels are errors.
+    Runs the leakage/quality checks of :mod:`harness.spec_checks` against the task (its labels
+    and ``train_texts``): warnings go to stderr, the first error is raised."""
+    from harness.spec_checks import CheckOptions, check_suites, enforce
+
+    enforce(check_suites(suites, CheckOptions(label_names=label_names, train_texts=train_texts)))
     seen: dict[str, str] = {}
     specs: list[Spec] = []
     for suite in suites:

@@ -3,4 +3,5 @@
 COMMAND_MODULES: tuple[str, ...] = (
     "harness.commands.run",
     "harness.commands.listing",
+    "harness.commands.specs",
 )

@@ -6,10 +6,20 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field
+
 import harness
-from harness.api import SpecSource, SpecSuite
+from harness.api import SpecSource, SpecSuite, StrictModel
 from harness.errors import UserError
 from harness.spec_compiler import compile_suite_file
+from harness.validation import validate
+
+
+class YamlOptions(StrictModel):
+    """Options of a ``yaml`` spec entry."""
+
+    seed: int | None = Field(default=None, description="sampling seed (default: the file's)")
+    max_cases: int | None = Field(default=None, ge=1, description="cap per spec and split")
 
 
 class YamlSuiteDirectory(SpecSource):
@@ -46,16 +56,13 @@ class YamlSuiteDirectory(SpecSource):
         return out
 
     def load(self, ref: str, options: dict[str, Any], *, seed: int = 0) -> list[SpecSuite]:
-        """Load the shipped suite ``ref`` or the file/folder at path ``ref``."""
-        if options:
-            raise UserError(
-                f"unknown option(s) {', '.join(sorted(options))}",
-                field="specs.options",
-                fix="the yaml source takes no options",
-            )
+        """Load the shipped suite ``ref`` or the file/folder at path ``ref``; options ``seed`` and
+        ``max_cases`` override the suite files' own."""
+        opts = validate(YamlOptions, options, prefix="specs.options.")
+        kwargs = {"seed": opts.seed, "max_cases": opts.max_cases}
         shipped = self._shipped()
         if ref in shipped:
-            return [compile_suite_file(shipped[ref])]
+            return [compile_suite_file(shipped[ref], **kwargs)]
         path = Path(ref)
         if path.is_dir():
             suite_files = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
@@ -65,10 +72,10 @@ class YamlSuiteDirectory(SpecSource):
                     file=path,
                     fix="point to a folder of suite files",
                 )
-            return [compile_suite_file(f) for f in suite_files]
+            return [compile_suite_file(f, **kwargs) for f in suite_files]
         if not path.exists():
             raise UserError("no such spec file", file=path, fix="check the path")
-        return [compile_suite_file(path)]
+        return [compile_suite_file(path, **kwargs)]
 
 
 @harness.hookimpl

@@ -1,0 +1,125 @@
+"""``hf``: specs from a Hugging Face dataset, with the same column mapping as the ``csv`` source.
+
+``ref`` is a dataset name on the Hub (``datasets.load_dataset(ref, config)``) or a local folder
+written by ``Dataset.save_to_disk`` / ``DatasetDict.save_to_disk`` (``datasets.load_from_disk``).
+With a ``DatasetDict``, ``train_split`` rows become D_i and ``heldout_split`` rows D_i_heldout;
+without ``heldout_split``, the ``csv`` split options apply (split column or seeded template split).
+Integer labels of a ``ClassLabel`` column are turned into their names. Line numbers in errors are
+1-based row numbers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from harness_plugins.spec_sources.tabular import (
+    Row,
+    TableBuilder,
+    TableOptions,
+    _cell,
+    require_columns,
+)
+from pydantic import Field
+
+import harness
+from harness.api import SpecSource, SpecSuite
+from harness.errors import UserError
+from harness.validation import validate
+
+
+class HfOptions(TableOptions):
+    """:class:`TableOptions` plus where to find the dataset."""
+
+    config: str | None = Field(default=None, description="dataset configuration name")
+    revision: str | None = None
+    train_split: str = "train"
+    heldout_split: str | None = Field(default=None, description="split of D_i_heldout rows")
+
+
+def _load(ref: str, opts: HfOptions) -> Any:
+    import datasets
+
+    try:
+        if Path(ref).exists():
+            return datasets.load_from_disk(ref)
+        return datasets.load_dataset(ref, opts.config, revision=opts.revision)
+    except FileNotFoundError as exc:
+        raise UserError(
+            f"dataset not found: {exc}",
+            file=ref,
+            fix="give a local save_to_disk folder or a dataset name reachable from here",
+        ) from None
+    except Exception as exc:  # datasets raises many types (hub, network, format)
+        raise UserError(
+            f"cannot load the dataset: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}",
+            file=ref,
+            fix="check the name, config and network, or save the dataset to disk first",
+        ) from None
+
+
+def _rows(dataset: Any, ref: str, opts: HfOptions, split: str | None) -> list[Row]:
+    columns = list(dataset.column_names)
+    require_columns(columns, opts, ref)
+    decoders = {}
+    for column, feature in dataset.features.items():
+        if hasattr(feature, "int2str") and hasattr(feature, "names"):
+            decoders[column] = feature.int2str
+    rows = []
+    for number, record in enumerate(dataset, start=1):
+        values = {}
+        for key, value in record.items():
+            if key in decoders and isinstance(value, int) and value >= 0:
+                value = decoders[key](value)
+            values[key] = _cell(value)
+        rows.append(Row(values, ref, number, split))
+    return rows
+
+
+class HfSource(SpecSource):
+    """Specs from a Hugging Face dataset (Hub name or local ``save_to_disk`` folder)."""
+
+    name = "hf"
+    description = "Hugging Face dataset (name or save_to_disk folder) with a column mapping"
+
+    def load(self, ref: str, options: dict[str, Any], *, seed: int = 0) -> list[SpecSuite]:
+        """Load the dataset ``ref`` and map its rows to specs."""
+        opts = validate(HfOptions, options, prefix="specs.options.")
+        data = _load(ref, opts)
+        if isinstance(getattr(data, "column_names", None), dict):  # a DatasetDict
+            splits = list(data.keys())
+            wanted = [opts.train_split] + ([opts.heldout_split] if opts.heldout_split else [])
+            for name in wanted:
+                if name not in splits:
+                    raise UserError(
+                        f"the dataset has no split {name!r}",
+                        file=ref,
+                        field="options.train_split"
+                        if name == opts.train_split
+                        else "options.heldout_split",
+                        fix=f"splits: {', '.join(splits)}",
+                    )
+            if opts.heldout_split:
+                rows = _rows(data[opts.train_split], ref, opts, "train")
+                rows += _rows(data[opts.heldout_split], ref, opts, "heldout")
+            else:
+                rows = _rows(data[opts.train_split], ref, opts, None)
+        else:
+            if opts.heldout_split:
+                raise UserError(
+                    "heldout_split needs a dataset with splits (a DatasetDict)",
+                    file=ref,
+                    field="options.heldout_split",
+                    fix="drop heldout_split and use split_column or the template split",
+                )
+            rows = _rows(data, ref, opts, None)
+        if not rows:
+            raise UserError("the dataset has no rows", file=ref, fix="check the split")
+        default_suite = Path(ref).name or ref
+        return [TableBuilder(opts, ref, default_suite, seed).build(rows)]
+
+
+@harness.hookimpl
+def register_spec_sources(register: Any) -> None:
+    """Register the ``hf`` source."""
+    register(HfSource())
