@@ -106,6 +106,9 @@ ALLOWED_NODES: tuple[type[nodes.Node], ...] = (
 )
 """The jinja2 syntax a template may use; everything else is refused before rendering."""
 
+ATTRIBUTE_FILTERS = ("attr", "map", "selectattr", "rejectattr", "groupby")
+"""jinja2 filters that read attributes by name; removed (the sandbox would also guard them)."""
+
 REFUSED_WHY = {
     nodes.Getattr: "attribute access",
     nodes.Call: "function and method calls",
@@ -181,6 +184,8 @@ def build_environment() -> SandboxedEnvironment:
     """The sandboxed jinja2 environment with the built-in filters and plugin additions."""
     env = SpecSandbox(undefined=jinja2.StrictUndefined, autoescape=False)
     env.globals.clear()
+    for name in ATTRIBUTE_FILTERS:
+        env.filters.pop(name, None)
     env.filters["a_an"] = a_an
     env.filters["plural"] = pluralize
     env.filters["pluralize"] = pluralize

@@ -189,6 +189,8 @@ ESCAPES = [
     ("{{ 'a' * 99999999 }}", "too large"),
     ("{{ who * 10000 * 10000 }}", "repetition longer"),
     ("{% include 'x.txt' %}", "{% include %}"),
+    ("{{ who | attr('__class__') }}", "unknown filter 'attr'"),
+    ("{{ [who] | map(attribute='__class__') | list }}", "unknown filter 'map'"),
 ]
 
 

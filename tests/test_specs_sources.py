@@ -328,3 +328,18 @@ def test_hf_source_local_dataset_and_dataset_dict(tmp_path: Path) -> None:
         load(str(both), source="hf", heldout_split="dev", **options)
     with pytest.raises(UserError, match="cannot load the dataset|dataset not found"):
         load(str(tmp_path / "missing-folder" / "x"), source="hf", **options)
+
+
+def test_csv_line_numbers_survive_blank_lines_and_quoted_newlines(tmp_path: Path) -> None:
+    path = tmp_path / "lines.csv"
+    path.write_text(
+        'spec,text,label\n\na,"two\nlines",x\n\nb,second,y\nb,third,z\n', encoding="utf-8"
+    )
+    with pytest.raises(UserError) as info:
+        load(str(path), split_column=None)
+    assert info.value.one_line().startswith(f"{path}:7: b: rows of one spec have labels 'y'")
+    path.write_text('spec,text,label\n\na,"two\nlines",x\n\nb,second,y\n', encoding="utf-8")
+    (suite,) = load(str(path))
+    assert {s.id: s.source_line for s in suite.specs} == {"a": 3, "b": 6}
+    cases = {c.text: c.id for s in suite.specs for c in s.train_cases + s.heldout_cases}
+    assert cases == {"two\nlines": "lines.csv:3", "second": "lines.csv:6"}

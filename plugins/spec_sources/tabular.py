@@ -131,26 +131,33 @@ def read_rows(path: Path, opts: TableOptions) -> list[Row]:
             rows.append(Row({str(k): _cell(v) for k, v in record.items()}, str(path), number))
         return rows
     delimiter = opts.delimiter or ("\t" if fmt == "tsv" else ",")
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    start = 2
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header: list[str] | None = None
     try:
+        previous = 0
         for record in reader:
-            if None in record:
+            start, previous = previous + 1, reader.line_num
+            if not record or not any(cell.strip() for cell in record):
+                continue  # blank line
+            if header is None:
+                header = [name.strip() for name in record]
+                continue
+            if len(record) > len(header):
                 raise UserError(
-                    "row has more fields than the header",
+                    f"row has {len(record)} fields, the header {len(header)}",
                     file=path,
                     line=start,
                     fix="quote fields that contain the delimiter",
                 )
-            rows.append(Row({k: _cell(v) for k, v in record.items()}, str(path), start))
-            start = reader.line_num + 1
+            values = dict(zip(header, record + [""] * (len(header) - len(record)), strict=True))
+            rows.append(Row(values, str(path), start))
     except csv.Error as exc:
         raise UserError(
             f"CSV error: {exc}", file=path, line=reader.line_num, fix="fix the file"
         ) from None
-    if reader.fieldnames is None:
+    if header is None:
         raise UserError("the file is empty", file=path, fix="add a header row and cases")
-    require_columns(list(reader.fieldnames), opts, str(path))
+    require_columns(header, opts, str(path))
     return rows
 
 
