@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from harness.api import Spec, SpecCase, SpecSuite
@@ -135,3 +138,25 @@ def test_flatten_specs_raises_errors_and_prints_warnings(
     with pytest.raises(UserError) as info:
         flatten_specs([suite(spec("a", [], HELDOUT, label="maybe"))], ["neg", "pos"])
     assert info.value.one_line().startswith("s.yaml:7: a: label 'maybe'")
+
+
+def test_plan_run_checks_specs_against_the_task(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from harness.config import resolve_config
+    from harness.plugins import load_registries
+    from harness.runner import plan_run
+
+    task = load_registries().tasks.get("demo").load()
+    leaked = task.train.texts[0]
+    path = tmp_path / "leaky.yaml"
+    path.write_text(
+        "suite: leaky\nlabels: [non-toxic, toxic]\nspecs:\n  - id: leak\n    label: toxic\n"
+        f'    templates: ["you {{{{ x }}}}"]\n    slots: {{x: [a, b]}}\n'
+        f'    cases:\n      heldout: [{json.dumps(leaked)}, "fresh one"]\n',
+        encoding="utf-8",
+    )
+    plan = plan_run(resolve_config(None, {"specs": str(path)}))
+    assert [s.id for s in plan.specs] == ["leak"]
+    err = capsys.readouterr().err
+    assert f"warning: {path}:4: leak: 1 of 2 held-out case(s) appear verbatim" in err
