@@ -1,69 +1,284 @@
-"""Rich console tables printed after a run."""
+"""Rich console report printed after a run and by ``harness report`` (no ``--format``).
+
+Every text that comes from specs, data or configs is escaped for rich markup.
+"""
 
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from harness.leaderboard import Leaderboard
+from harness.report_views import (
+    GroupBy,
+    broken_specs,
+    group_specs,
+    label_summary,
+    pooled_interval,
+    shown_models,
+    vs_m0,
+)
 from harness.results import ModelResult, RunResult
+from harness.stats import format_p
+
+STATUS_STYLE = {"fixed": "green", "broken": "bold red", "unchanged": "dim"}
+CHECK_STYLE = {"PASS": "bold green", "FAIL": "bold red", "SKIP": "yellow"}
 
 
-def _fr(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.1f}"
+def pct(value: float | None, digits: int = 1) -> str:
+    """A rate as a percentage without the sign (``-`` for missing)."""
+    return "-" if value is None else f"{100 * value:.{digits}f}"
 
 
-def _models(result: RunResult) -> list[ModelResult]:
-    return [m for m in result.models if m.aggregate.mean_fr is not None or m.id == "M0"]
+def points(value: float | None, digits: int = 1) -> str:
+    """A difference of rates in signed percentage points (``-`` for missing)."""
+    return "-" if value is None else f"{100 * value:+.{digits}f}"
 
 
-def spec_table(result: RunResult) -> Table:
-    """One row per spec: id, label, n held-out cases, FR (%) per model; best per row in bold."""
-    models = _models(result)
+def _ci(model: ModelResult, spec_id: str) -> str:
+    interval = pooled_interval(model, spec_id)
+    return "" if interval is None else f" [{pct(interval[0], 0)}–{pct(interval[1], 0)}]"
+
+
+def spec_table(result: RunResult, ci: bool = False, group_by: GroupBy = "label") -> Table:
+    """One row per spec, grouped; FR (%) of every model; each intervention's change against M0
+    coloured: green fixed, red broken (exact McNemar, Holm), dim unchanged."""
+    models = shown_models(result)
+    comps = vs_m0(result)
     table = Table(
-        title=f"Held-out spec failure rate (%) — run {result.run_id}", title_justify="left"
+        title=f"Held-out spec failure rate (%) — run {escape(result.run_id)}",
+        title_justify="left",
     )
     table.add_column("spec")
-    table.add_column("label")
     table.add_column("n", justify="right")
     for model in models:
-        table.add_column(model.id, justify="right")
-    for spec in result.specs:
-        values = [m.aggregate.heldout_fr.get(spec.id) for m in models]
-        present = [v for v in values if v is not None]
-        best = min(present) if present else None
-        cells = []
-        for value in values:
-            text = _fr(value)
-            cells.append(
-                f"[bold green]{text}*[/]"
-                if value is not None and value == best and len(present) > 1
-                else text
-            )
-        table.add_row(spec.id, spec.label, str(spec.n_heldout_cases), *cells)
-    table.caption = "* best model for the spec (lowest failure rate); mean over seeds"
+        table.add_column(
+            escape(model.id) + (" (Δ vs M0)" if model.id in comps else ""), justify="right"
+        )
+    for group, specs in group_specs(result, group_by):
+        table.add_row(f"[bold]{escape(group_by)}: {escape(group)}[/]", "", *["" for _ in models])
+        for spec in specs:
+            cells = []
+            for model in models:
+                value = model.aggregate.heldout_fr.get(spec.id)
+                text = pct(value) + (_ci(model, spec.id) if ci and value is not None else "")
+                item = comps.get(model.id, {}).get("specs", {}).get(spec.id)
+                if item is not None:
+                    text += f" ({points(item.get('delta'))})"
+                    style = STATUS_STYLE.get(item.get("status") or "", "")
+                    if style:
+                        text = f"[{style}]{text}[/]"
+                cells.append(text)
+            table.add_row("  " + escape(spec.id), str(spec.n_heldout_cases), *cells)
+        table.add_section()
+    seeds = len(result.seeds)
+    table.caption = (
+        f"mean over {seeds} seed{'s' if seeds != 1 else ''}; "
+        + ("[…]: Wilson 95% interval, pooled over seeds; " if ci else "--ci adds intervals; ")
+        + "[green]fixed[/] / [bold red]broken[/] = FR change vs M0 significant "
+        "(exact McNemar, Holm across specs), [dim]dim = unchanged[/]"
+    )
     return table
 
 
-def summary_table(result: RunResult) -> Table:
-    """One row per model: test accuracy, macro-F1, mean and worst spec FR."""
-    table = Table(title="Models", title_justify="left")
-    for name in ("model", "test acc", "macro-F1", "mean spec FR", "worst spec FR", "note"):
-        table.add_column(name, justify="left" if name in ("model", "note") else "right")
-    for model in result.models:
-        agg = model.aggregate
+def label_table(result: RunResult) -> Table:
+    """Mean held-out FR (%) per spec label and model."""
+    models = shown_models(result)
+    table = Table(title="Per label: mean held-out spec FR (%)", title_justify="left")
+    table.add_column("label")
+    table.add_column("specs", justify="right")
+    for model in models:
+        table.add_column(escape(model.id), justify="right")
+    for row in label_summary(result):
         table.add_row(
-            model.id,
-            _fr(agg.accuracy),
-            _fr(agg.macro_f1),
-            _fr(agg.mean_fr),
-            _fr(agg.worst_fr),
-            model.skipped or "",
+            escape(row["label"]), str(row["n_specs"]), *[pct(row["fr"].get(m.id)) for m in models]
         )
     return table
 
 
-def print_result(result: RunResult, console: Console | None = None) -> None:
-    """Print the per-spec table and the model summary."""
+def summary_table(result: RunResult) -> Table:
+    """One row per model: test metrics, mean/worst spec FR, D_i vs D_i_heldout, wall time."""
+    table = Table(title="Models", title_justify="left")
+    heads = (
+        "model",
+        "test acc",
+        "macro-F1",
+        "MCC",
+        "mean spec FR",
+        "worst spec FR",
+        "FR D_i",
+        "FR D_i_heldout",
+        "gap",
+        "wall s",
+        "note",
+    )
+    for name in heads:
+        table.add_column(name, justify="left" if name in ("model", "note") else "right")
+    multi = len(result.seeds) > 1
+    for model in result.models:
+        agg = model.aggregate
+        worst = max(agg.heldout_fr.items(), key=lambda kv: kv[1]) if agg.heldout_fr else None
+        gap = (
+            agg.mean_fr - agg.mean_train_fr
+            if agg.mean_fr is not None and agg.mean_train_fr is not None
+            else None
+        )
+        seconds = result.timing.seconds.get(model.id)
+        table.add_row(
+            escape(model.id),
+            pct(agg.accuracy)
+            + (f" ±{pct(agg.accuracy_std)}" if multi and agg.accuracy_std else ""),
+            pct(agg.macro_f1),
+            "-" if agg.mcc is None else f"{agg.mcc:.3f}",
+            pct(agg.mean_fr) + (f" ±{pct(agg.mean_fr_std)}" if multi and agg.mean_fr_std else ""),
+            f"{pct(worst[1])} ({escape(worst[0])})" if worst else "-",
+            pct(agg.mean_train_fr),
+            pct(agg.mean_fr),
+            points(gap),
+            "-" if seconds is None else f"{seconds:.1f}",
+            escape(model.skipped or ""),
+        )
+    table.caption = "rates in %; gap = FR on D_i_heldout minus FR on D_i (generalisation gap)"
+    return table
+
+
+def comparison_table(result: RunResult) -> Table | None:
+    """Paired comparisons: Δ test accuracy, Δ mean FR with its bootstrap interval, specs fixed
+    and broken."""
+    comps = [c for c in result.comparisons if "specs" in c]
+    if not comps:
+        return None
+    table = Table(title="Comparisons (A vs B, same cases and seeds)", title_justify="left")
+    for name in ("A", "B", "seeds", "Δ test acc", "Δ mean FR", "95% CI", "p", "fixed", "broken"):
+        table.add_column(name, justify="left" if name in ("A", "B") else "right")
+    for comp in comps:
+        boot = comp.get("bootstrap") or {}
+        multi = len(comp["seeds"]) > 1
+        acc_std = comp.get("test_accuracy_delta_std")
+        fr_std = comp.get("mean_fr_delta_std")
+        table.add_row(
+            escape(comp["a"]),
+            escape(comp["b"]),
+            str(len(comp["seeds"])),
+            points(comp.get("test_accuracy_delta"))
+            + (f" ±{pct(acc_std)}" if multi and acc_std is not None else ""),
+            points(comp.get("mean_fr_delta"))
+            + (f" ±{pct(fr_std)}" if multi and fr_std is not None else ""),
+            f"[{points(boot['ci_low'])}, {points(boot['ci_high'])}]" if boot else "-",
+            format_p(boot["p"]) if boot else "-",
+            str(comp.get("n_fixed", "-")),
+            str(comp.get("n_broken", "-")),
+        )
+    table.caption = (
+        "points; negative Δ FR = A fails less; CI and p: paired bootstrap over templates; "
+        "fixed/broken: specs with a significant exact McNemar test after Holm"
+    )
+    return table
+
+
+def check_lines(result: RunResult) -> list[str]:
+    """The expected-outcome check as plain PASS/FAIL lines (rich markup)."""
+    lines = []
+    for check in result.checks:
+        status = str(check.get("status", "?"))
+        style = CHECK_STYLE.get(status, "")
+        lines.append(f"[{style}]{status}[/] {escape(str(check.get('detail', '')))}")
+    return lines
+
+
+def broken_lines(result: RunResult) -> list[str]:
+    """For each intervention, the specs it broke (and made worse without significance)."""
+    lines = []
+    for model_id, found in broken_specs(result).items():
+        if found["broken"]:
+            items = ", ".join(
+                f"{escape(e['spec'])} ({pct(e['fr_b'])}% → {pct(e['fr_a'])}%, "
+                f"Holm p={format_p(e.get('p_holm'))})"
+                for e in found["broken"]
+            )
+            lines.append(f"[bold red]{escape(model_id)} BROKE[/] {items}")
+        if found["worse"]:
+            items = ", ".join(
+                f"{escape(e['spec'])} ({pct(e['fr_b'])}% → {pct(e['fr_a'])}%)"
+                for e in found["worse"]
+            )
+            lines.append(f"[yellow]{escape(model_id)} worse, not significant:[/] {items}")
+    return lines
+
+
+def signal_lines(result: RunResult) -> list[str]:
+    """Spearman between pre-training coverage and the FR drop, one line per signal."""
+    lines = []
+    for sig in result.signals:
+        rho = sig.get("rho")
+        text = (
+            "undefined (constant or < 3 specs)"
+            if rho is None
+            else f"rho={rho:+.2f} (p={format_p(sig.get('p'))})"
+        )
+        lines.append(
+            f"{escape(sig['model'])}: Spearman({escape(sig['signal'])}, FR drop vs M0) over "
+            f"{sig['n_specs']} specs: {text}"
+        )
+    return lines
+
+
+def leaderboard_table(board: Leaderboard) -> Table:
+    """The merged leaderboard: one row per run x model row, ranked by mean spec FR per task."""
+    table = Table(title="Leaderboard", title_justify="left")
+    for name in (
+        "task",
+        "model",
+        "row",
+        "run",
+        "test acc",
+        "macro-F1",
+        "MCC",
+        "mean FR",
+        "worst FR",
+    ):
+        table.add_column(
+            name, justify="left" if name in ("task", "model", "row", "run") else "right"
+        )
+    for row in board.rows:
+        table.add_row(
+            escape(row.task),
+            escape(row.model),
+            escape(row.row),
+            escape(row.run_id),
+            pct(row.accuracy),
+            pct(row.macro_f1),
+            "-" if row.mcc is None else f"{row.mcc:.3f}",
+            pct(row.mean_fr),
+            pct(row.worst_fr),
+        )
+    return table
+
+
+def print_result(
+    result: RunResult,
+    console: Console | None = None,
+    ci: bool = False,
+    group_by: GroupBy = "label",
+) -> None:
+    """Print the per-spec table, per-label summary, model summary, comparisons, broken specs,
+    the expected-outcome check and the coverage signals."""
     console = console or Console()
-    console.print(spec_table(result))
+    console.print(spec_table(result, ci=ci, group_by=group_by))
+    if len({s.label for s in result.specs}) > 1:
+        console.print(label_table(result))
     console.print(summary_table(result))
+    comps = comparison_table(result)
+    if comps is not None:
+        console.print(comps)
+    sections: list[tuple[str, list[str]]] = [
+        ("Specs broken by an intervention (vs M0)", broken_lines(result)),
+        ("Expected-outcome check", check_lines(result)),
+        ("Pre-training signal", signal_lines(result)),
+    ]
+    for title, lines in sections:
+        if lines:
+            console.print(f"[bold]{title}[/]")
+            for line in lines:
+                console.print("  " + line)

@@ -300,8 +300,9 @@ class Runner:
         )
         from harness.analysis import analyse
 
-        result = analyse(result)
-        atomic_write_jsonl(self.run_dir / "samples.jsonl", self._samples(rows))
+        samples = self._samples(rows)
+        result = analyse(result, samples)
+        atomic_write_jsonl(self.run_dir / "samples.jsonl", samples)
         write_result(self.run_dir, result)
         return result
 

@@ -1,8 +1,23 @@
-"""Statistics for honest numbers: Wilson intervals (more in the reports issue)."""
+"""Statistics for honest numbers.
+
+- :func:`wilson_interval`: a confidence interval for a failure rate.
+- :func:`mcnemar_exact`: the exact McNemar test of two models on the same cases (a two-sided
+  binomial test on the discordant pairs).
+- :func:`holm`: Holm's step-down adjustment of p-values for multiple comparisons.
+- :func:`paired_bootstrap`: a paired cluster bootstrap (clusters = templates) of the difference in
+  the mean failure rate over specs.
+- :func:`spearman`: rank correlation with its p-value.
+
+scipy is imported inside the functions so that importing this module stays cheap.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
 
 
 def wilson_interval(failures: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
@@ -20,3 +35,140 @@ def rounded(value: float | None, digits: int = 6) -> float | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     return round(float(value), digits)
+
+
+def significant(value: float | None, digits: int = 4) -> float | None:
+    """Round to ``digits`` significant digits (for p-values: tiny ones must not become 0)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return float(f"{float(value):.{digits}g}")
+
+
+def format_p(value: float | None) -> str:
+    """A p-value for display: three significant digits, scientific below 0.001."""
+    if value is None:
+        return "n/a"
+    return f"{value:.1e}" if value < 1e-3 else f"{value:.3g}"
+
+
+def mcnemar_exact(broken: int, fixed: int) -> float:
+    """Two-sided exact McNemar p-value from the two discordant counts.
+
+    ``broken``: cases that model A fails and model B passes; ``fixed``: the reverse. Under the null
+    hypothesis (both models fail equally often) each discordant case goes either way with
+    probability 1/2, so the p-value is that of a two-sided binomial test of ``min(broken, fixed)``
+    successes in ``broken + fixed`` trials. No discordant case gives ``1.0``.
+    """
+    if broken < 0 or fixed < 0:
+        raise ValueError("discordant counts must be >= 0")
+    n = broken + fixed
+    if n == 0:
+        return 1.0
+    from scipy.stats import binomtest
+
+    return float(min(1.0, binomtest(min(broken, fixed), n, 0.5).pvalue))
+
+
+def holm(p_values: Sequence[float | None]) -> list[float | None]:
+    """Holm step-down adjusted p-values, in the input order (``None`` entries are skipped and
+    stay ``None``; they do not count in the family size).
+
+    With the ``m`` p-values sorted ascending, ``p_adj(i) = max_{j <= i} min(1, (m - j + 1) p(j))``.
+    """
+    present = [(p, i) for i, p in enumerate(p_values) if p is not None]
+    adjusted: list[float | None] = [None] * len(p_values)
+    m = len(present)
+    running = 0.0
+    for rank, (p, i) in enumerate(sorted(present, key=lambda item: (item[0], item[1]))):
+        running = max(running, min(1.0, (m - rank) * float(p)))
+        adjusted[i] = running
+    return adjusted
+
+
+@dataclass
+class SpecPairs:
+    """Paired outcomes of two models on one spec's held-out cases, by cluster (template).
+
+    ``diff[t]``: failures of A minus failures of B in cluster ``t`` (summed over seeds);
+    ``n[t]``: case predictions in cluster ``t`` (cases x seeds).
+    """
+
+    diff: np.ndarray
+    n: np.ndarray
+
+
+@dataclass
+class BootstrapResult:
+    """Bootstrap estimate of the difference of mean failure rates (A - B)."""
+
+    delta: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    n_boot: int
+
+
+def paired_bootstrap(
+    specs: Sequence[SpecPairs],
+    n_boot: int = 2000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> BootstrapResult:
+    """Paired cluster bootstrap of ``mean over specs of (FR_A - FR_B)``.
+
+    Within every spec, clusters (templates) are drawn with replacement, the same draw for both
+    models (so the pairing is kept); the statistic is the mean over specs of the FR difference.
+    Returns the observed difference, a percentile interval and a two-sided p-value (twice the
+    smaller tail share of draws on either side of zero, with the ``+1`` correction).
+    """
+    usable = [s for s in specs if len(s.n) and float(np.sum(s.n)) > 0]
+    if not usable:
+        return BootstrapResult(0.0, 0.0, 0.0, 1.0, 0)
+    rng = np.random.default_rng(seed)
+    observed = float(np.mean([np.sum(s.diff) / np.sum(s.n) for s in usable]))
+    total = np.zeros(n_boot)
+    for s in usable:
+        k = len(s.n)
+        weights = rng.multinomial(k, np.full(k, 1.0 / k), size=n_boot).astype(float)
+        cases = weights @ s.n.astype(float)
+        delta = np.divide(
+            weights @ s.diff.astype(float),
+            cases,
+            out=np.zeros(n_boot),
+            where=cases > 0,
+        )
+        total += delta
+    draws = total / len(usable)
+    tail = (1.0 - confidence) / 2
+    low, high = np.quantile(draws, [tail, 1.0 - tail])
+    if np.all(draws == 0) and observed == 0:
+        p = 1.0
+    else:
+        below = (np.sum(draws <= 0) + 1) / (n_boot + 1)
+        above = (np.sum(draws >= 0) + 1) / (n_boot + 1)
+        p = float(min(1.0, 2 * min(below, above)))
+    return BootstrapResult(observed, float(low), float(high), p, n_boot)
+
+
+def spearman(x: Sequence[float], y: Sequence[float]) -> tuple[float, float] | None:
+    """Spearman's rank correlation and its two-sided p-value; ``None`` when undefined (fewer than
+    three points or a constant variable)."""
+    if len(x) != len(y):
+        raise ValueError("x and y must have the same length")
+    if len(x) < 3 or len(set(x)) < 2 or len(set(y)) < 2:
+        return None
+    from scipy.stats import spearmanr
+
+    res = spearmanr(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+    rho, p = float(res.statistic), float(res.pvalue)
+    if math.isnan(rho):
+        return None
+    return rho, p
+
+
+def mean_std(values: Sequence[float]) -> tuple[float | None, float | None]:
+    """Mean and (population) standard deviation, ``(None, None)`` for no values."""
+    if not values:
+        return None, None
+    arr = np.asarray(values, dtype=float)
+    return float(arr.mean()), float(arr.std())

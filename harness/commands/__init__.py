@@ -4,4 +4,5 @@ COMMAND_MODULES: tuple[str, ...] = (
     "harness.commands.run",
     "harness.commands.listing",
     "harness.commands.specs",
+    "harness.commands.report",
 )

@@ -39,6 +39,13 @@ from harness.config import parse_key_values
 )
 @click.option("--print-config", is_flag=True, help="Print the resolved config and exit.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+@click.option(
+    "--ci",
+    is_flag=True,
+    expose_value=False,
+    callback=lambda ctx, _param, value: ctx.meta.__setitem__("harness.ci", value),
+    help="Show Wilson 95% intervals in every per-spec cell.",
+)
 def run_command(
     config_path: Path | None,
     task: str | None,
@@ -108,7 +115,8 @@ def execute(config: Any, quiet: bool = False, run_dir: Path | None = None) -> No
     runner = Runner(plan, progress, run_dir=run_dir)
     result = runner.run()
     console = Console()
-    print_result(result, console)
+    ctx = click.get_current_context(silent=True)
+    print_result(result, console, ci=bool(ctx and ctx.meta.get("harness.ci")))
     console.print(f"wrote {runner.run_dir / 'results.json'}")
 
 

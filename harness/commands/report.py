@@ -1,0 +1,157 @@
+"""``harness report RUN_DIR...``: console tables, or a Markdown, HTML or JSON report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+FORMAT_ALIASES = {"md": "markdown", "htm": "html", "console": "console"}
+SUFFIX_FORMATS = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html"}
+SUFFIX_FORMATS[".json"] = "json"
+
+
+def _samples_path(run_dir: Path) -> Path:
+    return (run_dir if run_dir.is_dir() else run_dir.parent) / "samples.jsonl"
+
+
+def load_runs(run_dirs: tuple[Path, ...]) -> list[tuple[Path, Any]]:
+    """Read every run (refusing other schema versions); analyse runs written before the
+    analysis existed, from their ``samples.jsonl`` when present."""
+    from harness.analysis import analyse
+    from harness.report_views import iter_samples
+    from harness.results import read_result
+
+    runs = []
+    for run_dir in run_dirs:
+        result = read_result(run_dir)
+        if not result.checks:
+            samples = _samples_path(run_dir)
+            result = analyse(result, iter_samples(samples) if samples.is_file() else None)
+        runs.append((run_dir, result))
+    return runs
+
+
+def write_output(path: Path, text: str) -> None:
+    """Write a report: atomically for a regular file, directly for a device or pipe (so that
+    ``-o /dev/stdout`` or ``-o /dev/null`` are never replaced by a file)."""
+    from harness.errors import UserError
+    from harness.results import atomic_write_text
+
+    try:
+        if path.exists() and not path.is_file():
+            with path.open("w", encoding="utf-8") as handle:
+                handle.write(text)
+        else:
+            atomic_write_text(path, text)
+    except OSError as exc:
+        raise UserError(f"cannot write: {exc.strerror or exc}", file=path, field="-o") from None
+
+
+def resolve_format(fmt: str | None, output: Path | None) -> str:
+    """The reporter name: ``--format`` (with aliases), else from ``-o``'s suffix, else console."""
+    if fmt:
+        return FORMAT_ALIASES.get(fmt.lower(), fmt)
+    if output is not None:
+        return SUFFIX_FORMATS.get(output.suffix.lower(), "markdown")
+    return "console"
+
+
+@click.command("report")
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    help="md, html, json or another registered reporter (`harness list reporters`); default: "
+    "from -o's suffix, else tables on the terminal.",
+)
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write to FILE."
+)
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Exit 1 unless the expected-outcome check passes in every run (also when it cannot be "
+    "made: no guided and random retrain at the same budget).",
+)
+@click.option("--ci", is_flag=True, help="Show Wilson 95% intervals in every per-spec cell.")
+@click.option(
+    "--group-by",
+    type=click.Choice(["label", "tag", "group", "none"]),
+    default="label",
+    show_default=True,
+    help="How per-spec tables group specs.",
+)
+@click.option(
+    "--examples",
+    "n_examples",
+    type=click.IntRange(0, 50),
+    default=3,
+    show_default=True,
+    help="Failing held-out cases shown per spec (md/html).",
+)
+def report_command(
+    run_dirs: tuple[Path, ...],
+    fmt: str | None,
+    output: Path | None,
+    check: bool,
+    ci: bool,
+    group_by: str,
+    n_examples: int,
+) -> None:
+    """Report on one or more run folders: a leaderboard over all of them (rows: model x
+    intervention) plus every run's per-spec detail, comparisons and expected-outcome check.
+
+    Results written by another results schema version are refused with a one-line message.
+    """
+    from harness.leaderboard import check_status
+    from harness.report_views import ReportOptions, failing_examples
+
+    runs = load_runs(run_dirs)
+    results = [result for _, result in runs]
+    name = resolve_format(fmt, output)
+    if name == "console":
+        from rich.console import Console
+
+        from harness.console import leaderboard_table, print_result
+        from harness.leaderboard import build_leaderboard
+
+        console = Console()
+        if len(results) > 1:
+            console.print(leaderboard_table(build_leaderboard(results)))
+        for result in results:
+            print_result(result, console, ci=ci, group_by=group_by)  # type: ignore[arg-type]
+    else:
+        from harness.plugins import load_registries
+
+        reporter = load_registries().reporters.get(name, field="--format")()
+        if hasattr(reporter, "options"):
+            examples = (
+                {r.run_id: failing_examples(_samples_path(d), r, n_examples) for d, r in runs}
+                if n_examples
+                else {}
+            )
+            reporter.options = ReportOptions(ci=ci, group_by=group_by, examples=examples)  # type: ignore[arg-type]
+        text = reporter.render(results)
+        if output is None or str(output) == "-":
+            click.echo(text, nl=False)
+        else:
+            write_output(output, text)
+            click.echo(f"wrote {output}", err=True)
+    if check:
+        failed = False
+        for result in results:
+            status = check_status(result) or "SKIP"
+            click.echo(f"expected-outcome check {status}: {result.run_id}", err=True)
+            for item in result.checks:
+                if item.get("status") != "PASS":
+                    click.echo(f"  {item.get('status')} {item.get('detail')}", err=True)
+            failed = failed or status != "PASS"
+        if failed:
+            click.get_current_context().exit(1)
+
+
+def register(group: click.Group) -> None:
+    """Add ``report`` to ``group``."""
+    group.add_command(report_command)

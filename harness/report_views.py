@@ -1,0 +1,158 @@
+"""Views of a run shared by the console and file reporters: spec groups, per-label summaries,
+the specs an intervention broke, failing example cases read from ``samples.jsonl``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from harness.errors import UserError
+from harness.results import ModelResult, RunResult, SpecInfo
+
+GroupBy = Literal["label", "tag", "group", "none"]
+WORSE_POINTS = 0.05
+"""An FR rise of at least this much (not significant) is listed as 'worse' next to 'broken'."""
+
+
+@dataclass
+class ReportOptions:
+    """What ``harness report`` passes to reporters that define an ``options`` attribute."""
+
+    ci: bool = False
+    group_by: GroupBy = "label"
+    examples: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
+    """run id -> spec id -> a few failing held-out cases."""
+
+
+def shown_models(result: RunResult) -> list[ModelResult]:
+    """Model rows that produced numbers (M0 always)."""
+    return [m for m in result.models if m.aggregate.mean_fr is not None or m.id == "M0"]
+
+
+def pooled_interval(model: ModelResult, spec_id: str) -> tuple[float, float] | None:
+    """Wilson 95% interval of a spec's FR pooled over the model's seeds (the mean FR over seeds
+    equals the pooled rate, since every seed sees the same cases)."""
+    from harness.stats import wilson_interval
+
+    scores = [s.heldout[spec_id] for s in model.seeds if spec_id in s.heldout]
+    if not scores:
+        return None
+    return wilson_interval(sum(x.failures for x in scores), sum(x.n for x in scores))
+
+
+def vs_m0(result: RunResult) -> dict[str, dict[str, Any]]:
+    """Comparison entries against M0, by model id."""
+    return {c["a"]: c for c in result.comparisons if c.get("b") == "M0" and "specs" in c}
+
+
+def group_specs(result: RunResult, by: GroupBy = "label") -> list[tuple[str, list[SpecInfo]]]:
+    """Specs in groups (by label, first tag, or group), groups in first-seen order."""
+    groups: dict[str, list[SpecInfo]] = {}
+    for spec in result.specs:
+        if by == "label":
+            key = spec.label
+        elif by == "tag":
+            key = spec.tags[0] if spec.tags else "(no tag)"
+        elif by == "group":
+            key = spec.group or "(no group)"
+        else:
+            key = "all specs"
+        groups.setdefault(key, []).append(spec)
+    return list(groups.items())
+
+
+def label_summary(result: RunResult) -> list[dict[str, Any]]:
+    """Per spec label: number of specs and each model's mean held-out FR over them."""
+    rows = []
+    for label, specs in group_specs(result, "label"):
+        row: dict[str, Any] = {"label": label, "n_specs": len(specs), "fr": {}}
+        for model in shown_models(result):
+            fr = model.aggregate.heldout_fr
+            values = [fr[s.id] for s in specs if s.id in fr]
+            row["fr"][model.id] = sum(values) / len(values) if values else None
+        rows.append(row)
+    return rows
+
+
+def broken_specs(result: RunResult) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """For each intervention: specs it BROKE against M0 (FR significantly higher after Holm) and
+    specs that got worse by at least 5 points without significance."""
+    out: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for model_id, comp in vs_m0(result).items():
+        broken, worse = [], []
+        for spec_id, item in comp["specs"].items():
+            entry = {"spec": spec_id, **item}
+            if item.get("status") == "broken":
+                broken.append(entry)
+            elif (item.get("delta") or 0.0) >= WORSE_POINTS:
+                worse.append(entry)
+        out[model_id] = {"broken": broken, "worse": worse}
+    return out
+
+
+def iter_samples(path: Path) -> Iterator[dict[str, Any]]:
+    """Rows of a ``samples.jsonl`` (a bad line is a one-line error naming the line)."""
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot read: {exc}", file=path) from None
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                raise UserError(
+                    "not a JSON object", file=path, line=number, fix="re-run to regenerate it"
+                ) from None
+            if not isinstance(row, dict):
+                raise UserError("not a JSON object", file=path, line=number)
+            yield row
+
+
+def failing_examples(
+    samples: Path, result: RunResult, per_spec: int = 3
+) -> dict[str, list[dict[str, Any]]]:
+    """A few held-out cases per spec that models fail (first seed), each with every model's
+    prediction: those failed by the most models first (M0 breaks ties), one per template before
+    a second from the same template."""
+    if not samples.is_file():
+        return {}
+    seed = result.seeds[0] if result.seeds else None
+    pool: dict[str, list[tuple[int, int, int, dict[str, Any]]]] = {}
+    for order, row in enumerate(iter_samples(samples)):
+        if row.get("set") != "heldout" or row.get("seed") != seed:
+            continue
+        predictions = row.get("predictions") or {}
+        failed = [m for m, p in predictions.items() if p != row.get("label")]
+        if not failed:
+            continue
+        key = (-len(failed), 0 if "M0" in failed else 1, order)
+        pool.setdefault(str(row.get("spec_id")), []).append((*key, row))
+    out: dict[str, list[dict[str, Any]]] = {}
+    for spec_id, items in pool.items():
+        items.sort(key=lambda item: item[:3])
+        chosen: list[dict[str, Any]] = []
+        templates: set[Any] = set()
+        for *_, row in items:  # one case per template first, for variety
+            if len(chosen) < per_spec and row.get("template_id") not in templates:
+                templates.add(row.get("template_id"))
+                chosen.append(row)
+        for *_, row in items:
+            if len(chosen) < per_spec and all(row is not c for c in chosen):
+                chosen.append(row)
+        out[spec_id] = [
+            {
+                "id": row.get("id"),
+                "text": row.get("text", ""),
+                "template_id": row.get("template_id"),
+                "label": row.get("label"),
+                "predictions": row.get("predictions") or {},
+            }
+            for row in chosen
+        ]
+    return out

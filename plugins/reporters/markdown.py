@@ -1,0 +1,320 @@
+"""``markdown`` reporter: a leaderboard and per-run detail that render well on GitHub.
+
+Every text from specs, data or configs goes through :func:`md` (HTML-escaped, Markdown
+punctuation backslash-escaped, newlines folded), so it shows as text.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+import harness
+from harness.api import Reporter
+from harness.leaderboard import build_leaderboard
+from harness.report_views import (
+    ReportOptions,
+    broken_specs,
+    group_specs,
+    label_summary,
+    pooled_interval,
+    shown_models,
+    vs_m0,
+)
+from harness.results import RunResult
+from harness.stats import format_p
+
+MAX_SPEC_COLUMNS = 20
+MARK = {"fixed": " 🟢", "broken": " 🔴", "unchanged": ""}
+CHECK_MARK = {"PASS": "✅ PASS", "FAIL": "❌ FAIL", "SKIP": "⚪ SKIP"}
+_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+
+
+def md(value: Any) -> str:
+    """Escape any text for a Markdown table cell or paragraph."""
+    text = " ".join(str(value).split())
+    text = html.escape(text, quote=False)
+    return _SPECIAL.sub(r"\\\1", text)
+
+
+def pct(value: float | None) -> str:
+    """A rate in percent (``–`` when missing)."""
+    return "–" if value is None else f"{100 * value:.1f}"
+
+
+def points(value: float | None) -> str:
+    """A signed difference in percentage points."""
+    return "–" if value is None else f"{100 * value:+.1f}"
+
+
+def table(head: list[str], rows: list[list[str]], right_from: int = 1) -> list[str]:
+    """A GitHub table; columns from ``right_from`` on are right-aligned."""
+    align = [":---" if i < right_from else "---:" for i in range(len(head))]
+    lines = ["| " + " | ".join(head) + " |", "| " + " | ".join(align) + " |"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines + [""]
+
+
+class MarkdownReporter(Reporter):
+    """GitHub-flavoured Markdown: leaderboard, expected-outcome check, per-spec tables."""
+
+    name = "markdown"
+    description = "GitHub-flavoured Markdown leaderboard and per-run detail"
+    suffix = ".md"
+
+    def __init__(self) -> None:
+        self.options = ReportOptions()
+
+    def render(self, runs: list[Any]) -> str:
+        """Render the merged leaderboard, then every run."""
+        board = build_leaderboard(runs)
+        out = [
+            "# spec-harness report",
+            "",
+            f"{len(runs)} run{'s' if len(runs) != 1 else ''}; FR = failure rate on held-out "
+            "spec cases (%, lower is better); accuracy, macro-F1 in %.",
+            "",
+            "## Leaderboard",
+            "",
+        ]
+        specs = board.specs[:MAX_SPEC_COLUMNS]
+        head = ["task", "model", "row", "run", "seeds", "test acc", "macro-F1", "MCC"]
+        head += ["mean FR", "worst FR"] + [f"`{md(s.key)}`" for s in specs]
+        rows = [
+            [
+                md(r.task),
+                md(r.model),
+                f"**{md(r.row)}**",
+                md(r.run_id),
+                str(r.n_seeds),
+                pct(r.accuracy),
+                pct(r.macro_f1),
+                "–" if r.mcc is None else f"{r.mcc:.3f}",
+                pct(r.mean_fr),
+                pct(r.worst_fr),
+                *[pct(r.spec_fr.get(s.key)) for s in specs],
+            ]
+            for r in board.rows
+        ]
+        out += table(head, rows, right_from=4)
+        if len(board.specs) > MAX_SPEC_COLUMNS:
+            out += [
+                f"Showing {MAX_SPEC_COLUMNS} of {len(board.specs)} spec columns; every spec is "
+                "in the per-run tables below and in the JSON report.",
+                "",
+            ]
+        for run in runs:
+            out += self.run_section(run)
+        return "\n".join(out).rstrip() + "\n"
+
+    def run_section(self, run: RunResult) -> list[str]:
+        """Everything about one run."""
+        models = shown_models(run)
+        comps = vs_m0(run)
+        out = [
+            f"## Run {md(run.run_id)}",
+            "",
+            f"task **{md(run.task.name)}**, model **{md(run.config.get('model', '?'))}**, "
+            f"seeds {md(', '.join(map(str, run.seeds)))}, {len(run.specs)} specs, "
+            f"spec-harness {md(run.harness_version)}",
+            "",
+            "### Expected-outcome check",
+            "",
+        ]
+        out += [
+            f"- {CHECK_MARK.get(str(c.get('status')), md(c.get('status')))} {md(c.get('detail'))}"
+            for c in run.checks
+        ] or ["- not computed"]
+        out += ["", "### Models", ""]
+        rows = []
+        for m in run.models:
+            agg = m.aggregate
+            gap = (
+                None
+                if agg.mean_fr is None or agg.mean_train_fr is None
+                else agg.mean_fr - agg.mean_train_fr
+            )
+            seconds = run.timing.seconds.get(m.id)
+            rows.append(
+                [
+                    f"**{md(m.id)}**",
+                    pct(agg.accuracy),
+                    pct(agg.macro_f1),
+                    "–" if agg.mcc is None else f"{agg.mcc:.3f}",
+                    pct(agg.mean_fr)
+                    + (
+                        f" ± {pct(agg.mean_fr_std)}"
+                        if len(run.seeds) > 1 and agg.mean_fr_std
+                        else ""
+                    ),
+                    pct(agg.worst_fr),
+                    pct(agg.mean_train_fr),
+                    points(gap),
+                    "–" if seconds is None else f"{seconds:.1f}",
+                    md(m.skipped or ""),
+                ]
+            )
+        out += table(
+            [
+                "model",
+                "test acc",
+                "macro-F1",
+                "MCC",
+                "mean FR",
+                "worst FR",
+                "FR on D_i",
+                "gap (heldout − D_i)",
+                "wall s",
+                "note",
+            ],
+            rows,
+        )
+        ci = self.options.ci
+        out += [
+            "### Per-spec failure rate (%)",
+            "",
+            "Interventions show the change against M0 in points: 🟢 fixed, 🔴 broken "
+            "(exact McNemar on the same cases, Holm across specs)"
+            + ("; [low–high]: Wilson 95% interval pooled over seeds." if ci else "."),
+            "",
+        ]
+        for group, specs in group_specs(run, self.options.group_by):
+            out += [f"#### {md(self.options.group_by)}: {md(group)}", ""]
+            rows = []
+            for spec in specs:
+                cells = [f"`{md(spec.id)}`", md(spec.description), md(spec.label)]
+                cells.append(str(spec.n_heldout_cases))
+                for m in models:
+                    value = m.aggregate.heldout_fr.get(spec.id)
+                    text = pct(value)
+                    interval = pooled_interval(m, spec.id) if ci and value is not None else None
+                    if interval:
+                        text += f" [{pct(interval[0])}–{pct(interval[1])}]"
+                    item = comps.get(m.id, {}).get("specs", {}).get(spec.id)
+                    if item is not None:
+                        mark = MARK.get(item.get("status") or "", "")
+                        text += f" ({points(item.get('delta'))}){mark}"
+                    cells.append(text)
+                rows.append(cells)
+            out += table(
+                ["spec", "description", "label", "n", *[md(m.id) for m in models]], rows, 3
+            )
+        if len({s.label for s in run.specs}) > 1:
+            out += ["### Per label (mean FR %)", ""]
+            out += table(
+                ["label", "specs", *[md(m.id) for m in models]],
+                [
+                    [md(r["label"]), str(r["n_specs"]), *[pct(r["fr"].get(m.id)) for m in models]]
+                    for r in label_summary(run)
+                ],
+            )
+        out += self.comparisons(run)
+        out += self.broken(run)
+        out += self.signals(run)
+        out += self.examples(run)
+        return out
+
+    def comparisons(self, run: RunResult) -> list[str]:
+        """Paired comparisons table."""
+        comps = [c for c in run.comparisons if "specs" in c]
+        if not comps:
+            return []
+        rows = []
+        for c in comps:
+            boot = c.get("bootstrap") or {}
+            rows.append(
+                [
+                    md(c["a"]),
+                    md(c["b"]),
+                    str(len(c["seeds"])),
+                    points(c.get("test_accuracy_delta")),
+                    points(c.get("mean_fr_delta"))
+                    + (
+                        f" ± {pct(c.get('mean_fr_delta_std'))}"
+                        if len(c["seeds"]) > 1 and c.get("mean_fr_delta_std") is not None
+                        else ""
+                    ),
+                    f"[{points(boot['ci_low'])}, {points(boot['ci_high'])}]" if boot else "–",
+                    format_p(boot["p"]) if boot else "–",
+                    str(c.get("n_fixed", "–")),
+                    str(c.get("n_broken", "–")),
+                ]
+            )
+        return (
+            ["### Comparisons (A vs B on the same cases and seeds)", ""]
+            + table(
+                ["A", "B", "seeds", "Δ test acc", "Δ mean FR", "95% CI", "p", "fixed", "broken"],
+                rows,
+                right_from=2,
+            )
+            + [
+                "Points; negative Δ FR: A fails less. CI and p: paired bootstrap over templates. "
+                "fixed / broken: specs with a significant exact McNemar test after Holm.",
+                "",
+            ]
+        )
+
+    def broken(self, run: RunResult) -> list[str]:
+        """The specs each intervention broke."""
+        lines = []
+        for model_id, found in broken_specs(run).items():
+            for e in found["broken"]:
+                lines.append(
+                    f"- 🔴 **{md(model_id)}** broke `{md(e['spec'])}`: FR {pct(e['fr_b'])} → "
+                    f"{pct(e['fr_a'])} (Holm p = {format_p(e.get('p_holm'))})"
+                )
+            for e in found["worse"]:
+                lines.append(
+                    f"- 🟠 {md(model_id)} worse on `{md(e['spec'])}` (not significant): "
+                    f"FR {pct(e['fr_b'])} → {pct(e['fr_a'])}"
+                )
+        if not lines and not vs_m0(run):
+            return []
+        return ["### Specs broken by an intervention (vs M0)", ""] + (lines or ["- none"]) + [""]
+
+    def signals(self, run: RunResult) -> list[str]:
+        """Coverage-signal correlations."""
+        if not run.signals:
+            return []
+        lines = ["### Pre-training signal", ""]
+        for s in run.signals:
+            rho = s.get("rho")
+            value = "undefined" if rho is None else f"ρ = {rho:+.2f} (p = {format_p(s.get('p'))})"
+            lines.append(
+                f"- {md(s['model'])}: Spearman({md(s['signal'])}, FR drop vs M0) over "
+                f"{s['n_specs']} specs: {value}"
+            )
+        return lines + [""]
+
+    def examples(self, run: RunResult) -> list[str]:
+        """A few failing held-out cases per spec, folded."""
+        per_spec = self.options.examples.get(run.run_id) or {}
+        if not per_spec:
+            return []
+        models = [m.id for m in shown_models(run)]
+        out = ["### Failing examples (held-out cases, first seed)", ""]
+        for spec in run.specs:
+            cases = per_spec.get(spec.id)
+            if not cases:
+                continue
+            out += [f"<details><summary>{html.escape(spec.id)}: {len(cases)} cases</summary>", ""]
+            rows = []
+            for case in cases:
+                preds = case.get("predictions", {})
+                cells = [md(case.get("text", "")), md(case.get("label", ""))]
+                for m in models:
+                    p = preds.get(m)
+                    cells.append(
+                        "–" if p is None else ("✔ " if p == case.get("label") else "✘ ") + md(p)
+                    )
+                rows.append(cells)
+            out += table(["text", "expected", *[md(m) for m in models]], rows, right_from=99)
+            out += ["</details>", ""]
+        return out
+
+
+@harness.hookimpl
+def register_reporters(register: Any) -> None:
+    """Register the ``markdown`` reporter."""
+    register(MarkdownReporter)
