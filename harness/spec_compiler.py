@@ -16,6 +16,7 @@ import hashlib
 import random
 import re
 from collections.abc import Callable, Sequence
+from operator import getitem
 from pathlib import Path
 from typing import Any
 
@@ -408,7 +409,7 @@ class SuiteCompiler:
                     "spec_id": spec.id,
                     "split": split_name,
                     "template_id": template_id,
-                    "slots": {names[i]: lists[i][d] for i, d in enumerate(digits)},
+                    "slots": dict(zip(names, map(getitem, lists, digits), strict=True)),
                 }
                 for (number, digits), text in zip(rows, texts, strict=True)
             ]
@@ -435,10 +436,11 @@ class SuiteCompiler:
                 return out
             # Fast path: each piece is a literal or a slot through filters, computed once per
             # slot value that the sample uses.
-            getters: list[tuple[int, list[str]] | str] = []
+            fmt_parts: list[str] = []
+            getters: list[tuple[int, list[str]]] = []
             for piece in pieces:
                 if isinstance(piece, str):
-                    getters.append(piece)
+                    fmt_parts.append(piece.replace("%", "%%"))
                     continue
                 name, apply = piece
                 pos = names.index(name)
@@ -447,15 +449,12 @@ class SuiteCompiler:
                     values = {name: lists[pos][digit]}
                     table[digit] = apply(lists[pos][digit])
                 getters.append((pos, table))
-            if all(isinstance(g, str) for g in getters):
-                text = " ".join("".join(getters).split())  # type: ignore[arg-type]
-                return [text] * len(rows)
+                fmt_parts.append("%s")
+            fmt = "".join(fmt_parts)
+            if not getters:
+                return [" ".join(fmt.replace("%%", "%").split())] * len(rows)
             return [
-                " ".join(
-                    "".join(
-                        [g if isinstance(g, str) else g[1][digits[g[0]]] for g in getters]
-                    ).split()
-                )
+                " ".join((fmt % tuple([table[digits[pos]] for pos, table in getters])).split())
                 for _, digits in rows
             ]
         except SecurityError as exc:
