@@ -266,3 +266,22 @@ def test_duplicate_spec_id_points_at_second_spec(tmp_path: Path) -> None:
         compile_suite_file(write(tmp_path, text))
     assert info.value.line == 15
     assert "duplicate spec id 'insult'" in info.value.one_line()
+
+
+def test_percent_signs_in_templates_and_slots(tmp_path: Path) -> None:
+    text = """\
+suite: pct
+specs:
+  - id: p
+    label: a
+    slots: {x: ["50%", "%s", "%%"]}
+    templates: ["100% sure: {{ x }} %d"]
+    heldout_templates: ["{{ x | upper }}%"]
+"""
+    spec = compile_suite_file(write(tmp_path, text)).specs[0]
+    assert [c.text for c in spec.train_cases] == [
+        "100% sure: 50% %d",
+        "100% sure: %s %d",
+        "100% sure: %% %d",
+    ]
+    assert [c.text for c in spec.heldout_cases] == ["50%%", "%S%", "%%%"]
