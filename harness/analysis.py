@@ -25,7 +25,7 @@ from harness.stats import (
     SpecPairs,
     format_p,
     holm,
-    mcnemar_exact,
+    mcnemar_exact_many,
     mean_std,
     paired_bootstrap,
     rounded,
@@ -183,25 +183,29 @@ def compare(
         table.get(m, x, i) is not None for m in (a_id, b_id) for x in seeds for i in spec_ids
     )
     per_spec: dict[str, dict[str, Any]] = {}
-    p_values: list[float | None] = []
+    p_values: list[float | None]
     clusters: list[SpecPairs] = []
     for spec in spec_ids:
         fr_a = float(np.mean([seeds_a[x].heldout[spec].fr for x in seeds]))
         fr_b = float(np.mean([seeds_b[x].heldout[spec].fr for x in seeds]))
         item: dict[str, Any] = {"fr_a": rounded(fr_a), "fr_b": rounded(fr_b)}
         item["delta"] = rounded(fr_a - fr_b)
-        p = None
         if paired and table is not None:
             fa = np.array([table.get(a_id, x, spec) for x in seeds])
             fb = np.array([table.get(b_id, x, spec) for x in seeds])
-            broken = int(np.sum(fa & ~fb))
-            fixed = int(np.sum(~fa & fb))
-            p = mcnemar_exact(broken, fixed)
-            item.update(broken=broken, fixed=fixed, p=significant(p))
+            item.update(broken=int(np.sum(fa & ~fb)), fixed=int(np.sum(~fa & fb)))
             diff = (fa.astype(np.int64) - fb.astype(np.int64)).sum(axis=0).astype(float)
             clusters.append(_cluster_pairs(diff, table.templates[spec], len(seeds)))
         per_spec[spec] = item
-        p_values.append(p)
+    if paired and spec_ids:
+        p_values = mcnemar_exact_many(
+            np.array([per_spec[i]["broken"] for i in spec_ids]),
+            np.array([per_spec[i]["fixed"] for i in spec_ids]),
+        ).tolist()
+        for spec, p in zip(spec_ids, p_values, strict=True):
+            per_spec[spec]["p"] = significant(p)
+    else:
+        p_values = [None] * len(spec_ids)
     for spec, p_adj in zip(spec_ids, holm(p_values), strict=True):
         item = per_spec[spec]
         item["p_holm"] = significant(p_adj)

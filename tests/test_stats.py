@@ -11,6 +11,7 @@ from harness.stats import (
     SpecPairs,
     holm,
     mcnemar_exact,
+    mcnemar_exact_many,
     mean_std,
     paired_bootstrap,
     spearman,
@@ -108,3 +109,20 @@ def test_paired_bootstrap_identical_models_and_clear_improvement() -> None:
 def test_mean_std() -> None:
     assert mean_std([1.0, 3.0]) == (2.0, 1.0)
     assert mean_std([]) == (None, None)
+
+
+def test_fast_forms_agree_with_scipy_binomtest() -> None:
+    from scipy.stats import binomtest
+
+    for n in (1, 2, 7, 30, 101):
+        for k in sorted({0, 1, n // 3, n // 2, n - 1, n}):
+            ci = binomtest(k, n).proportion_ci(method="wilson")
+            assert wilson_interval(k, n) == pytest.approx((ci.low, ci.high), abs=1e-9)
+    for broken in range(0, 25, 3):
+        for fixed in range(0, 25, 4):
+            if broken + fixed == 0:
+                continue
+            expected = binomtest(min(broken, fixed), broken + fixed, 0.5).pvalue
+            assert mcnemar_exact(broken, fixed) == pytest.approx(expected, rel=1e-9)
+    many = mcnemar_exact_many(np.array([1, 0, 3, 0]), np.array([9, 5, 3, 0]))
+    assert many == pytest.approx([22 / 1024, 2 / 32, 1.0, 1.0])
