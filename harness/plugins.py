@@ -11,7 +11,7 @@ import importlib
 import importlib.metadata
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,12 +103,20 @@ def _load_entry_points(pm: pluggy.PluginManager) -> None:
 
 
 def _install_tracing(pm: pluggy.PluginManager) -> None:
-    def before(hook_name: str, impls: list[Any], kwargs: dict[str, Any]) -> None:
-        names = ", ".join(pm.get_name(impl.plugin) or "?" for impl in impls)
-        print(f"[harness] hook {hook_name} -> {names}", file=sys.stderr)
+    """Print every hook call (``HARNESS_TRACE_PLUGINS=1``) through pluggy's call monitoring."""
 
-    def after(outcome: Any, hook_name: str, impls: list[Any], kwargs: dict[str, Any]) -> None:
-        print(f"[harness] hook {hook_name} done", file=sys.stderr)
+    def before(hook_name: str, impls: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
+        names = ", ".join(impl.plugin_name for impl in impls) or "(no plugin)"
+        args = ", ".join(kwargs)
+        print(f"[harness] hook {hook_name}({args}) -> {names}", file=sys.stderr)
+
+    def after(
+        outcome: Any, hook_name: str, impls: Sequence[Any], kwargs: Mapping[str, Any]
+    ) -> None:
+        names = ", ".join(impl.plugin_name for impl in impls) or "(no plugin)"
+        failed = outcome.exception
+        status = f"raised {type(failed).__name__}" if failed is not None else "ok"
+        print(f"[harness] hook {hook_name} <- {names}: {status}", file=sys.stderr)
 
     pm.add_hookcall_monitoring(before, after)
 
@@ -164,35 +172,57 @@ def plugin_infos() -> list[PluginInfo]:
     return sorted(infos, key=lambda i: (not i.builtin, i.name))
 
 
-def call_register_hook(hook_name: str, registry: Registry[Any]) -> None:
-    """Call every implementation of ``hook_name`` one plugin at a time, filling ``registry``."""
+def plugin_origin(name: str) -> str:
+    """Where plugin ``name`` comes from: ``built-in``, ``DIST VERSION`` for an installed
+    distribution, or ``(registered in-process)``."""
+    if name.startswith("builtin."):
+        return "built-in"
+    dist, version = _dists.get(name, ("(registered in-process)", "-"))
+    return dist if version == "-" else f"{dist} {version}"
+
+
+def _plugin_failure(plugin_name: str, hook_name: str, exc: Exception) -> PluginError:
+    dist, version = _dists.get(plugin_name, ("(registered in-process)", "-"))
+    return PluginError(
+        f"plugin {plugin_name!r} (distribution {dist} {version}) raised in hook "
+        f"{hook_name}: {type(exc).__name__}: {exc}",
+        field=hook_name,
+        fix=f"fix or uninstall it, or run with HARNESS_DISABLE_PLUGINS={plugin_name}",
+    )
+
+
+def _call_each(hook_name: str, kwargs_for: Callable[[str], dict[str, Any]]) -> list[Any]:
+    """Call ``hook_name`` one plugin at a time, in pluggy's order, through pluggy itself (so
+    hook-call monitoring sees every call), naming the plugin in any error it raises."""
+    from harness.errors import UserError
+
     pm = get_plugin_manager()
     caller = getattr(pm.hook, hook_name)
-    trace = _trace_enabled()
+    results: list[Any] = []
     for impl in reversed(caller.get_hookimpls()):
-        plugin_name = impl.plugin_name
-        dist, version = _dists.get(plugin_name, ("(registered in-process)", "-"))
-
-        def register(item: Any, *args: Any, _plugin: str = plugin_name, **kwargs: Any) -> None:
-            name = kwargs.pop("name", None) or getattr(item, "name", None)
-            description = kwargs.pop("description", None) or getattr(item, "description", "")
-            registry.add(str(name) if name else "", item, _plugin, str(description or ""))
-
-        if trace:
-            print(f"[harness] {hook_name} <- {plugin_name}", file=sys.stderr)
+        others = [p for n, p in pm.list_name_plugin() if p is not None and n != impl.plugin_name]
+        one = pm.subset_hook_caller(hook_name, remove_plugins=others)
         try:
-            impl.function(register=register)
-        except PluginError:
+            results.extend(one(**kwargs_for(impl.plugin_name)))
+        except UserError:
             raise
         except Exception as exc:
-            if type(exc).__name__ == "UserError":
-                raise
-            raise PluginError(
-                f"plugin {plugin_name!r} (distribution {dist} {version}) raised in hook "
-                f"{hook_name}: {type(exc).__name__}: {exc}",
-                field=hook_name,
-                fix=f"fix or uninstall it, or run with HARNESS_DISABLE_PLUGINS={plugin_name}",
-            ) from exc
+            raise _plugin_failure(impl.plugin_name, hook_name, exc) from exc
+    return results
+
+
+def call_register_hook(hook_name: str, registry: Registry[Any]) -> None:
+    """Call every implementation of ``hook_name`` one plugin at a time, filling ``registry``."""
+
+    def kwargs_for(plugin_name: str) -> dict[str, Any]:
+        def register(item: Any, *args: Any, **kwargs: Any) -> None:
+            name = kwargs.pop("name", None) or getattr(item, "name", None)
+            description = kwargs.pop("description", None) or getattr(item, "description", "")
+            registry.add(str(name) if name else "", item, plugin_name, str(description or ""))
+
+        return {"register": register}
+
+    _call_each(hook_name, kwargs_for)
 
 
 @dataclass
@@ -227,16 +257,6 @@ def load_registries() -> Registries:
 
 
 def call_hook(hook_name: str, **kwargs: Any) -> list[Any]:
-    """Call a non-register hook (e.g. ``prepare_jinja2_environment``) on every plugin."""
-    pm = get_plugin_manager()
-    caller: Callable[..., list[Any]] = getattr(pm.hook, hook_name)
-    try:
-        return caller(**kwargs)
-    except PluginError:
-        raise
-    except Exception as exc:
-        raise PluginError(
-            f"a plugin raised in hook {hook_name}: {type(exc).__name__}: {exc}",
-            field=hook_name,
-            fix="run with HARNESS_TRACE_PLUGINS=1 to see which, then HARNESS_DISABLE_PLUGINS=NAME",
-        ) from exc
+    """Call a non-register hook (e.g. ``prepare_jinja2_environment``) on every plugin, one at a
+    time, so that an error names the plugin, its distribution and the hook."""
+    return _call_each(hook_name, lambda _plugin: kwargs)

@@ -24,9 +24,23 @@ def shipped_suites(sources: Registry[SpecSource]) -> dict[str, tuple[str, str]]:
     """``{suite name: (source name, description)}`` over every source's shipped suites."""
     found: dict[str, tuple[str, str]] = {}
     for entry in sources:
+        source = entry.name if sources.find(entry.name) else entry.qualified_name
         for suite, description in entry.item.suites().items():
-            found.setdefault(suite, (entry.name, description))
+            found.setdefault(suite, (source, description))
     return found
+
+
+def qualified_suite(ref: str, sources: Registry[SpecSource]) -> tuple[str, str] | None:
+    """Resolve ``plugin/suite`` (a suite shipped by a source of that plugin) to
+    ``(qualified source name, suite name)``; ``None`` when ``ref`` is not such a name."""
+    if "/" not in ref or Path(ref).exists():
+        return None
+    plugin, _, suite = ref.rpartition("/")
+    for entry in sources:
+        of_plugin = entry.plugin == plugin or entry.plugin.startswith(plugin + ".")
+        if of_plugin and suite in entry.item.suites():
+            return entry.qualified_name, suite
+    return None
 
 
 def guess_source(ref: SpecRef, sources: Registry[SpecSource]) -> str:
@@ -38,8 +52,19 @@ def guess_source(ref: SpecRef, sources: Registry[SpecSource]) -> str:
         if prefix in sources:
             return prefix
     suites = shipped_suites(sources)
+    owners = [entry for entry in sources if ref.ref in suites and ref.ref in entry.item.suites()]
+    if len(owners) > 1:
+        raise UserError(
+            f"spec suite {ref.ref!r} is shipped by both plugin "
+            + " and ".join(repr(entry.plugin) for entry in owners),
+            field="specs",
+            fix="use a qualified name: " + ", ".join(f"{e.plugin}/{ref.ref}" for e in owners),
+        )
     if ref.ref in suites:
         return suites[ref.ref][0]
+    qualified = qualified_suite(ref.ref, sources)
+    if qualified:
+        return qualified[0]
     path = Path(ref.ref)
     if path.is_dir():
         return "yaml"
@@ -72,6 +97,9 @@ def load_suites(
         source_name = guess_source(ref, sources)
         source = sources.get(source_name, field="specs.source")
         target = ref.ref
+        qualified = None if ref.source else qualified_suite(target, sources)
+        if qualified:
+            target = qualified[1]
         if ":" in target and target.split(":", 1)[0] == source_name and not Path(target).exists():
             target = target.split(":", 1)[1]
         suites.extend(source.load(target, dict(ref.options), seed=seed))

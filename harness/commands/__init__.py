@@ -5,4 +5,5 @@ COMMAND_MODULES: tuple[str, ...] = (
     "harness.commands.listing",
     "harness.commands.specs",
     "harness.commands.report",
+    "harness.commands.new_plugin",
 )

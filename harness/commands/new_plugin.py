@@ -1,0 +1,313 @@
+"""``harness new-plugin NAME``: write a ready-to-install plugin skeleton with a passing test."""
+
+from __future__ import annotations
+
+import keyword
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+
+import click
+
+from harness.errors import UserError
+
+NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[-_][A-Za-z0-9]+)*$")
+RESERVED_MODULES = {"harness", "harness_plugins", "harness_specs", "tests", "test"}
+
+
+@dataclass(frozen=True)
+class PluginNames:
+    """The names derived from ``NAME``: folder and distribution, import name, plugin name."""
+
+    distribution: str
+    module: str
+    plugin: str
+
+
+def plugin_names(name: str) -> PluginNames:
+    """Derive the distribution, module and plugin (entry-point) names from ``name``; raise a
+    :class:`UserError` if it cannot be a distribution and an import name."""
+    if not NAME_RE.match(name):
+        raise UserError(
+            f"{name!r} is not a valid plugin name",
+            field="NAME",
+            fix="use letters, digits and single '-' or '_' between them, starting with a "
+            "letter, e.g. harness-my-plugin",
+        )
+    distribution = name.lower().replace("_", "-")
+    module = distribution.replace("-", "_")
+    if keyword.iskeyword(module) or module in RESERVED_MODULES:
+        raise UserError(
+            f"{name!r} would shadow the module {module!r}",
+            field="NAME",
+            fix="choose another name, e.g. harness-" + distribution,
+        )
+    plugin = distribution.removeprefix("harness-") or distribution
+    return PluginNames(distribution=distribution, module=module, plugin=plugin)
+
+
+PYPROJECT = Template("""\
+[build-system]
+requires = ["setuptools>=68"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "$distribution"
+version = "0.1.0"
+description = "A spec-harness plugin"
+readme = "README.md"
+requires-python = ">=3.10"
+dependencies = ["spec-harness"]
+
+[project.optional-dependencies]
+test = ["pytest>=7.4"]
+
+# spec-harness loads every module named in this group; "$plugin" is the plugin's name
+# (items can be named $plugin/<name> when another plugin uses the same short name).
+[project.entry-points.harness]
+$plugin = "$module"
+
+[tool.setuptools]
+packages = ["$module"]
+
+[tool.setuptools.package-data]
+$module = ["specs/*.yaml"]
+
+[tool.pytest.ini_options]
+testpaths = ["tests"]
+""")
+
+README = Template("""\
+# $distribution
+
+A [spec-harness](https://pypi.org/project/spec-harness/) plugin. It registers the task
+`$plugin` and the spec suite `$plugin`.
+
+```bash
+pip install -e '.[test]'
+harness list                     # shows the task and suite, plugin $plugin
+harness run --task $plugin/$plugin --specs $plugin/$plugin --seeds 1
+pytest
+```
+
+Add more items by implementing further hooks in `$module/__init__.py`: see the hook reference
+(`harness plugins --docs`).
+""")
+
+MODULE = Template('''\
+"""The $plugin plugin for spec-harness: registers a tiny task and a spec suite.
+
+spec-harness finds this module through the ``harness`` entry point in ``pyproject.toml`` and
+calls every ``@harness.hookimpl`` function below with a ``register`` callable. Other hooks:
+``register_models``, ``register_selectors``, ``register_interventions``, ``register_reporters``,
+``register_commands`` and ``prepare_jinja2_environment`` (see ``harness plugins --docs``).
+"""
+
+from __future__ import annotations
+
+import random
+from importlib.resources import files
+from typing import Any
+
+import numpy as np
+from pydantic import Field
+
+import harness
+from harness.api import Split, StrictModel, Task, TaskDefinition
+from harness.spec_sources import YamlSuiteDirectory
+
+LABELS = ["other", "fruit"]
+FRUIT = ["apple", "pear", "plum", "cherry", "mango", "peach"]
+OTHER = ["table", "chair", "lamp", "door", "shelf", "window"]
+TEMPLATES = ["i bought a {}", "the {} is on the left", "look at that {}", "where is my {}?"]
+
+
+class TaskArgs(StrictModel):
+    """Arguments of the ``$plugin`` task (``--task-args n_train=...``)."""
+
+    n_train: int = Field(default=200, ge=10)
+    n_test: int = Field(default=100, ge=10)
+    n_pool: int = Field(default=200, ge=0)
+    seed: int = 0
+
+
+def load_task(n_train: int = 200, n_test: int = 100, n_pool: int = 200, seed: int = 0) -> Task:
+    """Generate the task: is a fruit mentioned? (Replace this with your own data.)"""
+    rng = random.Random(seed)
+    splits = {}
+    for name, size in (("train", n_train), ("test", n_test), ("pool", n_pool)):
+        labels = [rng.randrange(2) for _ in range(size)]
+        texts = [rng.choice(TEMPLATES).format(rng.choice((OTHER, FRUIT)[y])) for y in labels]
+        splits[name] = Split(
+            ids=[f"{name}-{i}" for i in range(size)],
+            texts=texts,
+            labels=np.array(labels, dtype=np.int64),
+        )
+    return Task(name="$plugin", label_names=list(LABELS), **splits)
+
+
+@harness.hookimpl
+def register_tasks(register: Any) -> None:
+    """Register the ``$plugin`` task."""
+    register(
+        TaskDefinition(
+            name="$plugin",
+            load=load_task,
+            args=TaskArgs,
+            description="a tiny generated task from the $plugin plugin",
+        )
+    )
+
+
+@harness.hookimpl
+def register_spec_sources(register: Any) -> None:
+    """Register the suites in ``specs/`` (suite ``$plugin``)."""
+    register(YamlSuiteDirectory(root=files("$module") / "specs", name="$plugin-suites"))
+''')
+
+SUITE = Template("""\
+suite: $plugin
+description: Example specs of the $plugin plugin.
+labels: [other, fruit]
+max_cases: 20
+slots:
+  fruit: [apple, pear, plum, cherry, mango, peach, banana, grape]
+  thing: [table, chair, lamp, door, shelf, window, sofa, desk]
+
+specs:
+  - id: $plugin-mentions-fruit
+    description: A sentence that mentions a fruit is labelled fruit.
+    label: fruit
+    templates:
+      - "I ate {{ fruit | a_an }} today."
+      - "This {{ fruit }} is ripe."
+    heldout_templates:
+      - "Could you pass me the {{ fruit }}?"
+      - "My favourite snack is {{ fruit | a_an }}."
+  - id: $plugin-no-fruit
+    description: A sentence without a fruit is labelled other.
+    label: other
+    templates:
+      - "I moved the {{ thing }} today."
+      - "This {{ thing }} is new."
+    heldout_templates:
+      - "Could you pass me the {{ thing }}?"
+      - "My favourite piece of furniture is the {{ thing }}."
+""")
+
+TEST = Template('''\
+"""Tests of the $plugin plugin. Install the plugin first: ``pip install -e '.[test]'``."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+
+from click.testing import CliRunner
+
+from harness.cli import cli
+from harness.config import SpecRef
+from harness.plugins import load_registries, reset_plugin_manager
+from harness.spec_loading import load_suites
+
+
+def setup_function() -> None:
+    reset_plugin_manager()
+
+
+def test_plugin_is_installed() -> None:
+    names = {ep.name for ep in importlib.metadata.entry_points(group="harness")}
+    assert "$plugin" in names, "install the plugin first: pip install -e ."
+    result = CliRunner().invoke(cli, ["plugins", "--json"])
+    assert result.exit_code == 0, result.output
+    plugins = {row["name"]: row for row in json.loads(result.output)}
+    assert plugins["$plugin"]["distribution"] == "$distribution"
+    assert "register_tasks" in plugins["$plugin"]["hooks"]
+
+
+def test_list_shows_the_task_and_suite() -> None:
+    result = CliRunner().invoke(cli, ["list", "--json"])
+    assert result.exit_code == 0, result.output
+    listed = json.loads(result.output)
+    ours = [row["name"] for row in listed["tasks"] if row["plugin"] == "$plugin"]
+    assert ours == ["$plugin"]
+    assert any(row["name"] == "$plugin" for row in listed["specs"])
+
+
+def test_task_loads() -> None:
+    task = load_registries().tasks.get("$plugin/$plugin").load(n_train=20, n_test=10, n_pool=0)
+    assert (len(task.train), len(task.test), len(task.pool)) == (20, 10, 0)
+    assert set(task.train.labels.tolist()) <= {0, 1}
+
+
+def test_suite_compiles() -> None:
+    sources = load_registries().spec_sources
+    (suite,) = load_suites([SpecRef(ref="$plugin/$plugin")], sources)
+    assert len(suite.specs) == 2
+    assert all(spec.train_cases and spec.heldout_cases for spec in suite.specs)
+''')
+
+GITIGNORE = "build/\ndist/\n*.egg-info/\n__pycache__/\n.pytest_cache/\n"
+
+
+def skeleton_files(names: PluginNames) -> dict[str, str]:
+    """``{relative path: content}`` of the skeleton for ``names``."""
+    values = {"distribution": names.distribution, "module": names.module, "plugin": names.plugin}
+    return {
+        "pyproject.toml": PYPROJECT.substitute(values),
+        "README.md": README.substitute(values),
+        ".gitignore": GITIGNORE,
+        f"{names.module}/__init__.py": MODULE.substitute(values),
+        f"{names.module}/specs/{names.plugin}.yaml": SUITE.substitute(values),
+        f"tests/test_{names.module}.py": TEST.substitute(values),
+    }
+
+
+def write_skeleton(name: str, parent: Path) -> Path:
+    """Write the skeleton of plugin ``name`` into ``parent/<name>``; refuse to overwrite."""
+    names = plugin_names(name)
+    target = parent / names.distribution
+    if target.exists():
+        raise UserError(
+            "already exists; not overwriting it",
+            file=target,
+            fix="choose another NAME or --directory, or remove the folder",
+        )
+    for relative, content in skeleton_files(names).items():
+        path = target / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+    return target
+
+
+@click.command("new-plugin")
+@click.argument("name")
+@click.option(
+    "--directory",
+    "-d",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("."),
+    show_default=True,
+    help="Folder to create the plugin folder in.",
+)
+def new_plugin_command(name: str, directory: Path) -> None:
+    """Write a ready-to-install plugin skeleton into the folder NAME.
+
+    It holds a pyproject.toml with a `harness` entry point, a module registering a tiny task and
+    a spec suite, and a passing test. An existing folder is never overwritten (exit 2).
+    """
+    target = write_skeleton(name, directory)
+    names = plugin_names(name)
+    click.echo(f"wrote {target}/ (distribution {names.distribution}, plugin {names.plugin})")
+    click.echo("next steps:")
+    click.echo(f"  cd {target}")
+    click.echo("  pip install -e '.[test]'")
+    click.echo("  pytest")
+    qualified = f"{names.plugin}/{names.plugin}"
+    click.echo(f"  harness run --task {qualified} --specs {qualified} --seeds 1")
+
+
+def register(group: click.Group) -> None:
+    """Add ``new-plugin`` to ``group``."""
+    group.add_command(new_plugin_command)

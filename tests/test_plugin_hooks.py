@@ -1,0 +1,356 @@
+"""One test per hook of :mod:`harness.hookspecs` (``test_hook_<name>``), each registering an
+in-process plugin that implements the hook and checking its effect.
+
+``tests/test_plugin_docs.py`` fails when a hook has no test here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import harness
+from harness.api import (
+    Intervention,
+    InterventionContext,
+    InterventionOutcome,
+    Model,
+    Reporter,
+    Selector,
+    Spec,
+    SpecCase,
+    SpecSource,
+    SpecSuite,
+    Split,
+    Task,
+    TaskDefinition,
+)
+from harness.cli import cli
+from harness.config import SpecRef
+from harness.errors import UserError
+from harness.plugins import get_plugin_manager, load_registries
+from harness.results import read_result
+from harness.spec_compiler import compile_suite_file
+from harness.spec_loading import load_suites
+
+RegisterPlugin = Callable[[object, str], None]
+
+TINY_SUITE = """\
+suite: tiny-suite
+labels: [bad, good]
+specs:
+  - id: tiny-good
+    label: good
+    templates: ["a good {{ thing }}"]
+    heldout_templates: ["{{ thing }} is good"]
+    slots: {thing: [pen, cup, hat]}
+  - id: tiny-bad
+    label: bad
+    templates: ["a bad {{ thing }}"]
+    heldout_templates: ["{{ thing }} is bad"]
+    slots: {thing: [pen, cup, hat]}
+"""
+
+
+@pytest.fixture
+def register_plugin() -> Iterator[RegisterPlugin]:
+    """``register_plugin(obj, name)`` registers an in-process plugin; unregistered afterwards."""
+    pm = get_plugin_manager()
+    names: list[str] = []
+
+    def register(plugin: object, name: str) -> None:
+        pm.register(plugin, name=name)
+        names.append(name)
+
+    yield register
+    for name in names:
+        if pm.has_plugin(name):
+            pm.unregister(name=name)
+
+
+def tiny_task() -> Task:
+    """40 texts, half ``good``, half ``bad``; the same split serves as train, test and pool."""
+    words = ["good", "bad"] * 20
+    split = Split(
+        ids=[f"t{i}" for i in range(len(words))],
+        texts=[f"a {word} thing number {i}" for i, word in enumerate(words)],
+        labels=np.array([1 if word == "good" else 0 for word in words]),
+    )
+    return Task(name="tiny", label_names=["bad", "good"], train=split, test=split, pool=split)
+
+
+class TinyTaskPlugin:
+    """Registers the ``tiny`` task."""
+
+    @harness.hookimpl
+    def register_tasks(self, register: Any) -> None:
+        register(TaskDefinition(name="tiny", load=tiny_task, description="a tiny test task"))
+
+
+def listed(kind: str) -> list[dict[str, str]]:
+    """The rows of ``harness list KIND --json``."""
+    result = CliRunner().invoke(cli, ["list", kind, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)[kind]
+
+
+def run_cli(tmp_path: Path, *args: str) -> Any:
+    """Run ``harness run`` on the tiny task and suite; return the written result."""
+    suite = tmp_path / "tiny-suite.yaml"
+    suite.write_text(TINY_SUITE)
+    runs = tmp_path / "runs"
+    base = ["run", "--task", "tiny", "--specs", str(suite), "--seeds", "1", "--quiet"]
+    base += ["--interventions", ""]  # M0 only, unless args name interventions
+    result = CliRunner().invoke(cli, [*base, "--output-dir", str(runs), *args])
+    assert result.exit_code == 0, result.output
+    (run_dir,) = list(runs.iterdir())
+    return read_result(run_dir)
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def test_hook_register_tasks(register_plugin: RegisterPlugin) -> None:
+    register_plugin(TinyTaskPlugin(), "hooks-tasks")
+    rows = [row for row in listed("tasks") if row["plugin"] == "hooks-tasks"]
+    assert rows == [
+        {
+            "name": "tiny",
+            "plugin": "hooks-tasks",
+            "origin": "(registered in-process)",
+            "description": "a tiny test task",
+        }
+    ]
+    task = load_registries().tasks.get("hooks-tasks/tiny").load()
+    assert task.label_names == ["bad", "good"] and len(task.train) == 40
+
+
+class InlineSource(SpecSource):
+    """A spec source that builds one suite in memory and echoes any other reference."""
+
+    name = "inline"
+    description = "suites built in code"
+
+    def suites(self) -> dict[str, str]:
+        return {"inline-suite": "one spec built in code"}
+
+    def load(self, ref: str, options: dict[str, Any], *, seed: int = 0) -> list[SpecSuite]:
+        case = SpecCase(id=f"{ref}-0", text=f"text for {ref}", spec_id=ref, split="heldout")
+        spec = Spec(id=ref, description="inline", label="good", heldout_cases=[case])
+        return [SpecSuite(name=ref, source="inline", specs=[spec])]
+
+
+class SpecSourcePlugin:
+    """Registers the ``inline`` spec source."""
+
+    @harness.hookimpl
+    def register_spec_sources(self, register: Any) -> None:
+        register(InlineSource())
+
+
+def test_hook_register_spec_sources(register_plugin: RegisterPlugin) -> None:
+    register_plugin(SpecSourcePlugin(), "hooks-specs")
+    names = {row["name"] for row in listed("specs") if row["plugin"] == "hooks-specs"}
+    assert names == {"inline-suite", "inline:PATH"}
+    sources = load_registries().spec_sources
+    for ref in ("inline-suite", "hooks-specs/inline-suite"):
+        (suite,) = load_suites([SpecRef(ref=ref)], sources)
+        assert suite.name == "inline-suite"
+        assert suite.specs[0].heldout_cases[0].text == "text for inline-suite"
+    (other,) = load_suites([SpecRef(ref="inline:anything")], sources)
+    assert other.name == "anything"
+
+
+class MajorityModel(Model):
+    """Predicts the class frequencies of the training labels for every text (no torch)."""
+
+    name = "majority"
+    description = "always the training label frequencies"
+
+    def fit(
+        self, texts: Sequence[str], labels: np.ndarray, seed: int, progress: Any = None
+    ) -> None:
+        counts = np.bincount(np.asarray(labels), minlength=self.num_labels).astype(float)
+        self.prior = counts / counts.sum()
+
+    def predict_proba(self, texts: Sequence[str], progress: Any = None) -> np.ndarray:
+        return np.tile(self.prior, (len(texts), 1))
+
+    def save(self, directory: Path) -> None:
+        (directory / "prior.json").write_text(json.dumps(self.prior.tolist()))
+
+    def load(self, directory: Path) -> None:
+        self.prior = np.array(json.loads((directory / "prior.json").read_text()))
+
+
+class ModelPlugin:
+    """Registers the ``majority`` model."""
+
+    @harness.hookimpl
+    def register_models(self, register: Any) -> None:
+        register(MajorityModel)
+
+
+def test_hook_register_models(register_plugin: RegisterPlugin, tmp_path: Path) -> None:
+    register_plugin(TinyTaskPlugin(), "hooks-tasks")
+    register_plugin(ModelPlugin(), "hooks-models")
+    assert [row["name"] for row in listed("models") if row["plugin"] == "hooks-models"] == [
+        "majority"
+    ]
+    run = run_cli(tmp_path, "--model", "hooks-models/majority")
+    assert run.config["model"] == "hooks-models/majority"
+    (seed,) = run.model("M0").seeds
+    assert seed.test is not None and seed.test.accuracy == pytest.approx(0.5)
+    # a constant predictor fails exactly one of the two opposite-label specs
+    assert sorted(score.fr for score in seed.heldout.values()) == [0.0, 1.0]
+
+
+class FirstSelector(Selector):
+    """Picks the first ``k`` pool examples, scoring them by position."""
+
+    name = "first"
+    description = "the first k pool examples"
+
+    def top_k(
+        self,
+        pool_texts: Sequence[str],
+        queries: Sequence[Sequence[str]],
+        k: int,
+        seed: int,
+        model: Model | None = None,
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        indices = np.arange(min(k, len(pool_texts)), dtype=np.int64)
+        return [(indices, -indices.astype(float)) for _ in queries]
+
+
+class SelectorPlugin:
+    """Registers the ``first`` selector."""
+
+    @harness.hookimpl
+    def register_selectors(self, register: Any) -> None:
+        register(FirstSelector)
+
+
+def test_hook_register_selectors(register_plugin: RegisterPlugin) -> None:
+    register_plugin(SelectorPlugin(), "hooks-selectors")
+    rows = [row for row in listed("selectors") if row["plugin"] == "hooks-selectors"]
+    assert [row["name"] for row in rows] == ["first"]
+    cls = load_registries().selectors.get("first")
+    picks = cls(cls.Args()).top_k(["a", "b", "c"], [["q1"], ["q2"]], k=2, seed=0)
+    assert [indices.tolist() for indices, _ in picks] == [[0, 1], [0, 1]]
+
+
+class KeepIntervention(Intervention):
+    """Returns M0 unchanged and records what it was given."""
+
+    name = "keep"
+    description = "keeps M0 (records the specs and budget it saw)"
+
+    def apply(self, ctx: InterventionContext) -> InterventionOutcome:
+        changes = {"specs_seen": len(ctx.specs), "budget": ctx.budget, "seed": ctx.seed}
+        return InterventionOutcome(model=ctx.base_model, changes=changes)
+
+
+class InterventionPlugin:
+    """Registers the ``keep`` intervention."""
+
+    @harness.hookimpl
+    def register_interventions(self, register: Any) -> None:
+        register(KeepIntervention)
+
+
+def test_hook_register_interventions(register_plugin: RegisterPlugin, tmp_path: Path) -> None:
+    register_plugin(TinyTaskPlugin(), "hooks-tasks")
+    register_plugin(ModelPlugin(), "hooks-models")
+    register_plugin(InterventionPlugin(), "hooks-interventions")
+    run = run_cli(tmp_path, "--model", "majority", "--interventions", "keep", "--budget", "7")
+    row = run.model("keep")
+    assert row.kind == "intervention" and row.intervention == "keep"
+    (seed,) = row.seeds
+    assert seed.changes == {"specs_seen": 2, "budget": 7, "seed": 0}
+    assert seed.heldout == run.model("M0").seeds[0].heldout
+
+
+class CountReporter(Reporter):
+    """Renders the number of runs and models."""
+
+    name = "count"
+    description = "how many runs and models"
+    suffix = ".txt"
+
+    def render(self, runs: list[Any]) -> str:
+        return f"{len(runs)} runs, {sum(len(run.models) for run in runs)} models\n"
+
+
+class ReporterPlugin:
+    """Registers the ``count`` reporter."""
+
+    @harness.hookimpl
+    def register_reporters(self, register: Any) -> None:
+        register(CountReporter)
+
+
+def test_hook_register_reporters(register_plugin: RegisterPlugin) -> None:
+    register_plugin(ReporterPlugin(), "hooks-reporters")
+    rows = [row for row in listed("reporters") if row["plugin"] == "hooks-reporters"]
+    assert [(row["name"], row["description"]) for row in rows] == [
+        ("count", "how many runs and models")
+    ]
+    reporter = load_registries().reporters.get("hooks-reporters/count")()
+    assert reporter.suffix == ".txt"
+    assert reporter.render([]) == "0 runs, 0 models\n"
+
+
+class CommandPlugin:
+    """Adds ``harness hello``."""
+
+    @harness.hookimpl
+    def register_commands(self, cli: click.Group) -> None:
+        @cli.command()
+        @click.argument("who", default="world")
+        def hello(who: str) -> None:
+            """Say hello."""
+            click.echo(f"hello {who}")
+
+
+def test_hook_register_commands(
+    register_plugin: RegisterPlugin, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from harness.cli import main
+
+    register_plugin(CommandPlugin(), "hooks-commands")
+    try:
+        with pytest.raises(SystemExit) as info:
+            main(["hello", "plugins"])
+        assert info.value.code == 0
+        assert capsys.readouterr().out == "hello plugins\n"
+        help_text = CliRunner().invoke(cli, ["--help"]).output
+        assert "hello" in help_text and "Say hello." in help_text
+    finally:
+        cli.commands.pop("hello", None)
+
+
+class FilterPlugin:
+    """Adds the ``shout`` filter to spec templates."""
+
+    @harness.hookimpl
+    def prepare_jinja2_environment(self, env: Any) -> None:
+        env.filters["shout"] = lambda s: s.upper() + "!"
+
+
+def test_hook_prepare_jinja2_environment(register_plugin: RegisterPlugin, tmp_path: Path) -> None:
+    path = tmp_path / "shout.yaml"
+    path.write_text(TINY_SUITE.replace("a good {{ thing }}", "a good {{ thing | shout }}"))
+    with pytest.raises(UserError, match="shout"):
+        compile_suite_file(path)
+    register_plugin(FilterPlugin(), "hooks-jinja")
+    suite = compile_suite_file(path)
+    good = next(spec for spec in suite.specs if spec.id == "tiny-good")
+    assert {case.text for case in good.train_cases} == {"a good PEN!", "a good CUP!", "a good HAT!"}
