@@ -58,6 +58,8 @@ def format_p(value: float | None) -> str:
     """A p-value for display: three significant digits, scientific below 0.001."""
     if value is None:
         return "n/a"
+    if value <= 0:
+        return "<1e-06"  # stored rounded to zero
     return f"{value:.1e}" if value < 1e-3 else f"{value:.3g}"
 
 
