@@ -73,6 +73,10 @@ def load_yaml_node(text: str, path: Path | str) -> yaml.Node | None:
         ) from None
     except yaml.YAMLError as exc:
         raise UserError(f"YAML error: {exc}", file=path, fix="fix the YAML syntax") from None
+    except RecursionError:
+        raise UserError(
+            "the document is nested too deeply", file=path, fix="flatten the nested lists/maps"
+        ) from None
     if node is not None and _expanded_size(node, {}) > MAX_EXPANDED_NODES:
         raise UserError(
             f"document expands to more than {MAX_EXPANDED_NODES:,} nodes through aliases",
@@ -91,6 +95,14 @@ def load_yaml(path: Path, encoding: str = "utf-8") -> tuple[Any, yaml.Node | Non
     loader = yaml.SafeLoader("")
     try:
         data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise UserError(
+            f"YAML error: {exc.problem or exc.context or 'cannot read the value'}",
+            file=path,
+            line=mark.line + 1 if mark is not None else None,
+            fix="use plain YAML values (tags such as !!python/... are not allowed)",
+        ) from None
     except yaml.YAMLError as exc:
         raise UserError(f"YAML error: {exc}", file=path, fix="fix the YAML") from None
     finally:

@@ -441,14 +441,21 @@ def load_files(**kwargs: Any) -> Task:
                         field=f"task_args.id_column ({args.id_column})",
                     )
                 owner.setdefault(case_id, (split_name, line))
-    splits = {name: _to_split(raw, label_names, fix_hint) for name, raw in raws.items()}
-    train = splits["train"]
+    train = _to_split(raws["train"], label_names, fix_hint)
     present = sorted({label_names[i] for i in train.labels.tolist()})
     if len(present) < 2:
         raise raws["train"].source.error(
             f"the train split holds a single class ({present[0]!r})",
             "training needs examples of at least two labels",
         )
+    splits = {"train": train}
+    splits.update(
+        {
+            name: _to_split(raw, label_names, fix_hint)
+            for name, raw in raws.items()
+            if name != "train"
+        }
+    )
     pool = splits.get("pool") or Split(ids=[], texts=[], labels=np.zeros(0, dtype=np.int64))
     name = args.name or "files"
     return Task(

@@ -1,0 +1,570 @@
+"""A table-driven corpus of bad input: every case runs the CLI and must exit with status 2, print
+exactly one line ``error: [file[:line]: ][field: ]what is wrong; what to do`` on stderr (no
+traceback; ``warning: `` lines may precede it), and leave no new file anywhere (output folder,
+cache, input folder).
+
+Each case is ``Case(id, build, expect)``: ``build(tmp)`` writes the input files into ``tmp`` and
+returns the CLI arguments; ``expect`` lists substrings the error line must contain (use ``{tmp}``
+for the case folder). The run's ``--output-dir`` is ``tmp/out`` unless the case sets its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from harness.cli import cli
+
+ERROR_LINE = re.compile(r"^error: \S.*; \S.*$")
+"""One line: ``error: `` then the location/field/problem, then ``; `` and the fix."""
+
+# ---------------------------------------------------------------------------------------------
+# Input builders
+# ---------------------------------------------------------------------------------------------
+
+TRAIN_ROWS = [
+    ("t1", "you are a lovely person", "ok"),
+    ("t2", "what a kind thing to say", "ok"),
+    ("t3", "have a great day", "ok"),
+    ("t4", "you are an idiot", "bad"),
+    ("t5", "what a stupid clown", "bad"),
+    ("t6", "get lost you moron", "bad"),
+]
+TEST_ROWS = [
+    ("s1", "such a friendly neighbour", "ok"),
+    ("s2", "you pathetic loser", "bad"),
+    ("s3", "thanks for the help", "ok"),
+    ("s4", "shut up you fool", "bad"),
+]
+
+
+def write_csv(
+    path: Path,
+    rows: list[tuple[str, ...]],
+    header: tuple[str, ...] = ("id", "text", "label"),
+    delimiter: str = ",",
+) -> Path:
+    """Write rows (quoted when needed) with a header line."""
+    import csv
+
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, delimiter=delimiter)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    """One JSON object per line."""
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def files_task(tmp: Path, train: Path | str, test: Path | str, **extra: str) -> list[str]:
+    """``run --task files --task-args ...`` for the given split files."""
+    args = {"train": str(train), "test": str(test), **extra}
+    return ["run", "--task", "files", "--task-args", ",".join(f"{k}={v}" for k, v in args.items())]
+
+
+def good_test(tmp: Path) -> Path:
+    """A valid test split file."""
+    return write_csv(tmp / "test.csv", TEST_ROWS)
+
+
+def good_train(tmp: Path) -> Path:
+    """A valid train split file."""
+    return write_csv(tmp / "train.csv", TRAIN_ROWS)
+
+
+def with_train(make: Callable[[Path], Path], **extra: str) -> Callable[[Path], list[str]]:
+    """A files-task case whose train file is made by ``make`` (the test file is valid)."""
+
+    def build(tmp: Path) -> list[str]:
+        return files_task(tmp, make(tmp), good_test(tmp), id_column="id", **extra)
+
+    return build
+
+
+def config(text: str | bytes, *extra: str) -> Callable[[Path], list[str]]:
+    """A case that runs ``--config`` on a file with ``text``."""
+
+    def build(tmp: Path) -> list[str]:
+        path = tmp / "run.yaml"
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text, encoding="utf-8")
+        return ["run", "--config", str(path), *extra]
+
+    return build
+
+
+def flags(*args: str) -> Callable[[Path], list[str]]:
+    """A case given by flags alone."""
+    return lambda tmp: ["run", *args]
+
+
+SPEC_OK = """\
+suite: mini
+labels: [non-toxic, toxic]
+specs:
+  - id: insult
+    label: toxic
+    slots: {x: [idiot, fool, clown, loser, moron, creep, jerk, pest, weirdo, nitwit, slob]}
+    templates: ["you {{ x }}"]
+    heldout_templates: ["what {{ x | a_an }}"]
+"""
+
+
+def spec(text: str) -> Callable[[Path], list[str]]:
+    """A case that runs the demo task with the spec suite file ``text``."""
+
+    def build(tmp: Path) -> list[str]:
+        path = tmp / "suite.yaml"
+        path.write_text(text, encoding="utf-8")
+        return ["run", "--specs", str(path), "--limit", "50"]
+
+    return build
+
+
+YAML_BOMB = """\
+a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+task: demo
+"""
+
+
+def _unreadable(tmp: Path) -> Path:
+    path = good_train(tmp)
+    path.chmod(0)
+    return path
+
+
+def _rows(*rows: tuple[str, ...]) -> Callable[[Path], Path]:
+    return lambda tmp: write_csv(tmp / "train.csv", list(rows))
+
+
+def _dup_across(tmp: Path) -> list[str]:
+    train = good_train(tmp)
+    test = write_csv(tmp / "test.csv", [*TEST_ROWS, ("t2", "overlap", "ok")])
+    return files_task(tmp, train, test, id_column="id")
+
+
+def _test_label_outside(tmp: Path) -> list[str]:
+    test = write_csv(tmp / "test.csv", [*TEST_ROWS, ("s9", "meh", "neutral")])
+    return files_task(tmp, good_train(tmp), test, id_column="id")
+
+
+def _empty_pool(tmp: Path) -> list[str]:
+    (tmp / "pool.csv").write_text("id,text,label\n", encoding="utf-8")
+    return files_task(tmp, good_train(tmp), good_test(tmp), pool=str(tmp / "pool.csv"))
+
+
+def _missing_test_arg(tmp: Path) -> list[str]:
+    return ["run", "--task", "files", "--task-args", f"train={good_train(tmp)}"]
+
+
+def _output_dir_is_file(tmp: Path) -> list[str]:
+    (tmp / "taken").write_text("x", encoding="utf-8")
+    return ["run", "--limit", "50", "--output-dir", str(tmp / "taken")]
+
+
+def _cache_dir_is_file(tmp: Path) -> list[str]:
+    (tmp / "cachefile").write_text("x", encoding="utf-8")
+    return ["run", "--limit", "50", "--cache-dir", str(tmp / "cachefile")]
+
+
+# ---------------------------------------------------------------------------------------------
+# The corpus
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Case:
+    """One bad input: how to build it and what the error line must say."""
+
+    id: str
+    build: Callable[[Path], list[str]]
+    expect: list[str] = field(default_factory=list)
+    marks: tuple = ()
+    own_output_dir: bool = False
+
+
+CASES: list[Case] = [
+    # --- config files ----------------------------------------------------------------------
+    Case("config-empty", config(""), ["run.yaml", "the config file is empty"]),
+    Case("config-only-comments", config("# nothing\n"), ["the config file is empty"]),
+    Case("config-a-list", config("- task: demo\n"), ["run.yaml", "expected a mapping"]),
+    Case("config-a-scalar", config("just words\n"), ["expected a mapping"]),
+    Case("config-unknown-key", config("task: demo\nmodle: bow\n"), ["run.yaml:2", "'modle'"]),
+    Case("config-wrong-type", config("task: demo\nbudget: lots\n"), ["run.yaml:2", "budget"]),
+    Case("config-negative-budget", config("budget: -1\n"), ["run.yaml:1", "budget"]),
+    Case("config-bad-device", config("device: tpu\n"), ["run.yaml:1", "device"]),
+    Case("config-unknown-task", config("task: demoo\n"), ["unknown task 'demoo'", "demo"]),
+    Case("config-unknown-model", config("model: bwo\n"), ["unknown model 'bwo'", "bow"]),
+    Case(
+        "config-unknown-intervention",
+        config("interventions: [no-such-fix]\n"),
+        ["unknown intervention 'no-such-fix'"],
+    ),
+    Case(
+        "config-intervention-bad-shape",
+        config("interventions:\n  - {name: x, parms: {}}\n"),
+        ["run.yaml:2", "'parms'"],
+    ),
+    Case("config-yaml-syntax", config("task: [demo\nmodel: bow\n"), ["run.yaml:", "YAML syntax"]),
+    Case("config-tab-indent", config("task: demo\n\tmodel: bow\n"), ["run.yaml:", "YAML"]),
+    Case("config-yaml-bomb", config(YAML_BOMB), ["run.yaml", "YAML bomb"]),
+    Case(
+        "config-latin1-bytes",
+        config("task: demo\n# caf\xe9\n".encode("latin-1")),
+        ["run.yaml", "not valid utf-8", "encoding"],
+    ),
+    Case("config-python-tag", config("task: !!python/object:os.system ls\n"), ["run.yaml:1"]),
+    Case(
+        "config-missing-path",
+        lambda tmp: ["run", "--config", str(tmp / "nope.yaml")],
+        ["nope.yaml", "file not found"],
+    ),
+    Case("config-path-is-folder", lambda tmp: ["run", "--config", str(tmp)], ["--config"]),
+    Case("config-seeds-zero", config("seeds: 0\n"), ["run.yaml:1", "seeds"]),
+    # --- CLI flags -------------------------------------------------------------------------
+    Case(
+        "flag-model-args-no-equals",
+        flags("--model-args", "epochs"),
+        ["--model-args", "expected key=value"],
+    ),
+    Case(
+        "flag-model-args-unknown-key",
+        flags("--model-args", "epochs=2,epoks=3"),
+        ["model_args.epoks", "did you mean epochs"],
+    ),
+    Case(
+        "flag-model-args-wrong-type",
+        flags("--model-args", "epochs=many"),
+        ["model_args.epochs", "many"],
+    ),
+    Case("flag-model-args-out-of-range", flags("--model-args", "epochs=0"), ["epochs"]),
+    Case("flag-seeds-not-a-number", flags("--seeds", "abc"), ["--seeds", "not a valid integer"]),
+    Case("flag-seeds-zero", flags("--seeds", "0"), ["--seeds"]),
+    Case("flag-seeds-negative", flags("--seeds", "-3"), ["--seeds"]),
+    Case("flag-budget-negative", flags("--budget", "-5"), ["--budget"]),
+    Case("flag-limit-zero", flags("--limit", "0"), ["--limit"]),
+    Case("flag-device-unknown", flags("--device", "tpu"), ["--device", "tpu"]),
+    Case("flag-unknown-option", flags("--sedes", "3"), ["--sedes"]),
+    Case("flag-task-args-unknown", flags("--task-args", "n_trian=20"), ["'n_trian'", "n_train"]),
+    Case("flag-unknown-task", flags("--task", "dmeo"), ["unknown task 'dmeo'", "demo"]),
+    Case("flag-unknown-model", flags("--model", "nope"), ["unknown model 'nope'"]),
+    Case(
+        "flag-unknown-intervention",
+        flags("--interventions", "retrian"),
+        ["unknown intervention 'retrian'"],
+    ),
+    Case("flag-unknown-suite", flags("--specs", "dmeo"), ["unknown spec suite 'dmeo'", "demo"]),
+    Case(
+        "flag-missing-spec-path",
+        lambda tmp: ["run", "--specs", str(tmp / "no" / "s.yaml")],
+        ["s.yaml", "no such spec file"],
+    ),
+    Case(
+        "flag-output-dir-is-file",
+        _output_dir_is_file,
+        ["taken", "output_dir", "folder"],
+        own_output_dir=True,
+    ),
+    Case("flag-cache-dir-is-file", _cache_dir_is_file, ["cachefile", "cache_dir", "folder"]),
+    Case("flag-limit-one-single-class", flags("--limit", "1"), ["single class"]),
+    # --- data files of the `files` task ----------------------------------------------------
+    Case(
+        "data-empty-file",
+        with_train(lambda tmp: _write(tmp / "train.csv", b"")),
+        ["train.csv", "the file is empty"],
+    ),
+    Case(
+        "data-whitespace-file",
+        with_train(lambda tmp: _write(tmp / "train.csv", b"\n \n")),
+        ["train.csv", "the file is empty"],
+    ),
+    Case(
+        "data-header-only",
+        with_train(lambda tmp: _write(tmp / "train.csv", b"id,text,label\n")),
+        ["train.csv", "no data rows"],
+    ),
+    Case(
+        "data-latin1",
+        with_train(
+            lambda tmp: _write(
+                tmp / "train.csv", "id,text,label\na,caf\xe9 idiot,bad\n".encode("latin-1")
+            )
+        ),
+        ["train.csv:2", "not valid utf-8", "encoding=latin-1"],
+    ),
+    Case(
+        "data-unknown-encoding",
+        with_train(good_train, encoding="klingon"),
+        ["task_args.encoding", "unknown encoding 'klingon'"],
+    ),
+    Case(
+        "data-missing-text-column",
+        with_train(lambda tmp: write_csv(tmp / "train.csv", TRAIN_ROWS, ("id", "tweet", "label"))),
+        ["train.csv", "task_args.text_column", "no column 'text'", "tweet"],
+    ),
+    Case(
+        "data-missing-label-column",
+        with_train(lambda tmp: write_csv(tmp / "train.csv", TRAIN_ROWS, ("id", "text", "class"))),
+        ["train.csv", "task_args.label_column", "no column 'label'"],
+    ),
+    Case(
+        "data-missing-id-column",
+        lambda tmp: files_task(tmp, good_train(tmp), good_test(tmp), id_column="tweet_id"),
+        ["train.csv", "task_args.id_column", "no column 'tweet_id'"],
+    ),
+    Case(
+        "data-label-outside-given-set",
+        with_train(good_train, labels="ok|toxic"),
+        ["train.csv:5", "label 'bad' is not in the label set"],
+    ),
+    Case("data-test-label-outside-train", _test_label_outside, ["test.csv:6", "label 'neutral'"]),
+    Case(
+        "data-single-class-train",
+        with_train(_rows(("a", "nice", "ok"), ("b", "lovely", "ok"))),
+        ["train.csv", "single class"],
+    ),
+    Case(
+        "data-empty-text",
+        with_train(_rows(*TRAIN_ROWS, ("t7", "", "ok"))),
+        ["train.csv:8", "empty or missing text", "empty_texts=drop"],
+    ),
+    Case(
+        "data-whitespace-text",
+        with_train(_rows(*TRAIN_ROWS, ("t7", "   ", "ok"))),
+        ["train.csv:8", "empty or missing text"],
+    ),
+    Case(
+        "data-null-text-jsonl",
+        lambda tmp: files_task(
+            tmp,
+            write_jsonl(
+                tmp / "train.jsonl",
+                [{"text": t, "label": y} for _, t, y in TRAIN_ROWS]
+                + [{"text": None, "label": "ok"}],
+            ),
+            good_test(tmp),
+        ),
+        ["train.jsonl:7", "empty or missing text"],
+    ),
+    Case(
+        "data-nan-text-jsonl",
+        lambda tmp: files_task(
+            tmp, _write(tmp / "train.jsonl", b'{"text": NaN, "label": "ok"}\n'), good_test(tmp)
+        ),
+        ["train.jsonl:1", "empty or missing text"],
+    ),
+    Case(
+        "data-all-texts-dropped",
+        with_train(_rows(("a", "", "ok"), ("b", " ", "bad")), empty_texts="drop"),
+        ["train.csv", "no data rows", "2 rows with empty texts dropped"],
+    ),
+    Case(
+        "data-empty-label",
+        with_train(_rows(*TRAIN_ROWS, ("t7", "hello", ""))),
+        ["train.csv:8", "empty or missing label"],
+    ),
+    Case(
+        "data-duplicate-id",
+        with_train(_rows(*TRAIN_ROWS, ("t3", "again", "ok"))),
+        ["train.csv:8", "duplicate id 't3'", "line 4"],
+    ),
+    Case("data-duplicate-id-across-splits", _dup_across, ["test.csv", "'t2'", "also in train"]),
+    Case(
+        "data-missing-path",
+        lambda tmp: files_task(tmp, tmp / "missing.csv", good_test(tmp)),
+        ["missing.csv", "task_args.train", "file not found"],
+    ),
+    Case(
+        "data-path-is-folder",
+        lambda tmp: files_task(tmp, tmp, good_test(tmp)),
+        ["task_args.train", "is a folder"],
+    ),
+    Case(
+        "data-unreadable",
+        with_train(_unreadable),
+        ["train.csv", "permission denied"],
+        marks=(
+            pytest.mark.skipif(
+                os.name != "posix" or os.geteuid() == 0, reason="root can read a chmod-000 file"
+            ),
+        ),
+    ),
+    Case(
+        "data-jsonl-bad-json",
+        lambda tmp: files_task(
+            tmp,
+            _write(tmp / "train.jsonl", b'{"text": "a", "label": "ok"}\n{"text": "b",\n'),
+            good_test(tmp),
+        ),
+        ["train.jsonl:2", "not valid JSON"],
+    ),
+    Case(
+        "data-jsonl-not-object",
+        lambda tmp: files_task(tmp, _write(tmp / "train.jsonl", b'["a", "ok"]\n'), good_test(tmp)),
+        ["train.jsonl:1", "expected a JSON object"],
+    ),
+    Case(
+        "data-jsonl-missing-key",
+        lambda tmp: files_task(
+            tmp, write_jsonl(tmp / "train.jsonl", [{"txt": "a", "label": "ok"}]), good_test(tmp)
+        ),
+        ["train.jsonl", "no column 'text'", "txt"],
+    ),
+    Case(
+        "data-csv-ragged-row",
+        with_train(lambda tmp: _write(tmp / "train.csv", b"id,text,label\na,hi, there,ok\n")),
+        ["train.csv:2", "4 fields but the header has 3"],
+    ),
+    Case(
+        "data-unknown-suffix",
+        lambda tmp: files_task(tmp, _write(tmp / "train.txt", b"text,label\n"), good_test(tmp)),
+        ["train.txt", "cannot tell the format", "delimiter"],
+    ),
+    Case(
+        "data-bad-delimiter",
+        with_train(good_train, delimiter="ab"),
+        ["task_args.delimiter", "one character"],
+    ),
+    Case(
+        "data-tsv-read-as-csv",
+        lambda tmp: files_task(
+            tmp, write_csv(tmp / "train.csv", TRAIN_ROWS, delimiter="\t"), good_test(tmp)
+        ),
+        ["train.csv", "no column 'text'"],
+    ),
+    Case("data-missing-required-arg", _missing_test_arg, ["task_args.test", "required"]),
+    Case("data-empty-pool", _empty_pool, ["pool.csv", "task_args.pool", "no data rows"]),
+    Case("data-bad-label-map", with_train(good_train, label_map="ok-bad"), ["task_args.label_map"]),
+    Case(
+        "data-one-label-given",
+        with_train(good_train, labels="ok"),
+        ["task_args.labels", "two distinct labels"],
+    ),
+    # --- spec YAML (through `harness run --specs path.yaml`) --------------------------------
+    Case(
+        "spec-undefined-slot",
+        spec(SPEC_OK.replace("what {{ x", "what {{ y")),
+        ["suite.yaml:8", "undefined slot 'y'"],
+    ),
+    Case("spec-unknown-filter", spec(SPEC_OK.replace("a_an", "shout")), ["suite.yaml:8", "shout"]),
+    Case(
+        "spec-duplicate-id",
+        spec(SPEC_OK + SPEC_OK.split("specs:\n")[1]),
+        ["suite.yaml", "duplicate spec id 'insult'"],
+    ),
+    Case(
+        "spec-label-not-in-task",
+        spec(
+            SPEC_OK.replace("[non-toxic, toxic]", "[spam, ham]").replace(
+                "label: toxic", "label: spam"
+            )
+        ),
+        ["label 'spam'", "non-toxic, toxic"],
+    ),
+    Case(
+        "spec-label-not-in-suite",
+        spec(SPEC_OK.replace("label: toxic", "label: toxc")),
+        ["suite.yaml:5", "'toxc'"],
+    ),
+    Case("spec-empty-file", spec(""), ["suite.yaml", "empty"]),
+    Case(
+        "spec-yaml-syntax",
+        spec(SPEC_OK.replace("slots: {x:", "slots: {x")),
+        ["suite.yaml:", "YAML"],
+    ),
+    Case(
+        "spec-unknown-key",
+        spec(SPEC_OK.replace("templates:", "templtes:", 1)),
+        ["suite.yaml:7", "'templtes'"],
+    ),
+    Case(
+        "spec-no-heldout",
+        spec(SPEC_OK.split("    heldout_templates")[0]),
+        ["suite.yaml", "held-out"],
+    ),
+    Case(
+        "spec-jinja-syntax",
+        spec(SPEC_OK.replace("you {{ x }}", "you {{ x }")),
+        ["suite.yaml:7", "syntax"],
+    ),
+    Case(
+        "spec-yaml-bomb",
+        spec(YAML_BOMB.replace("task: demo\n", "suite: x\n")),
+        ["suite.yaml", "YAML bomb"],
+    ),
+]
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def _snapshot(root: Path) -> dict[str, int]:
+    return {
+        str(p.relative_to(root)): (p.stat().st_size if p.is_file() else -1)
+        for p in sorted(root.rglob("*"))
+    }
+
+
+def test_corpus_is_large_and_unique() -> None:
+    ids = [case.id for case in CASES]
+    assert len(ids) == len(set(ids))
+    assert len(CASES) >= 40
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id, marks=c.marks) for c in CASES])
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(
+    case: Case, tmp_path: Path, isolated_cache: Path
+) -> None:
+    work = tmp_path / "case"
+    work.mkdir()
+    args = case.build(work)
+    if not case.own_output_dir:
+        args += ["--output-dir", str(work / "out")]
+    before = _snapshot(tmp_path)
+    cache_before = _snapshot(isolated_cache)
+
+    result = CliRunner().invoke(cli, args)
+
+    stderr = result.stderr
+    assert result.exit_code == 2, f"exit {result.exit_code}: {result.output}\n{result.exception!r}"
+    assert "Traceback" not in result.output
+    assert result.stdout == ""
+    assert stderr.endswith("\n"), stderr
+    *before_error, line = stderr.splitlines()
+    assert all(w.startswith("warning: ") for w in before_error), f"not one line: {stderr!r}"
+    assert ERROR_LINE.match(line), f"not `error: ...; fix`: {line!r}"
+    for expected in case.expect:
+        assert expected.format(tmp=work) in line, f"{expected!r} not in {line!r}"
+    assert _snapshot(tmp_path) == before, "the failed run wrote or changed files"
+    assert _snapshot(isolated_cache) == cache_before, "the failed run wrote to the cache"
+
+
+def test_debug_flag_shows_the_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "run.yaml"
+    path.write_text("modle: bow\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--debug", "run", "--config", str(path)])
+    assert result.exit_code != 0
+    assert type(result.exception).__name__ == "UserError"
