@@ -146,6 +146,9 @@ def plan_run(config: RunConfig, registries: Registries | None = None) -> Plan:
         params = validate(cls.Args, item.params, prefix=f"interventions[{i}].params.")
         instance = cls(params)
         interventions.append((_unique_label(item.label or instance.label(), taken), instance))
+    from harness.input_checks import check_pool
+
+    check_pool(task, config.budget, interventions)
     return Plan(
         config=config,
         registries=registries,

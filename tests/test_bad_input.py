@@ -188,6 +188,67 @@ def _cache_dir_is_file(tmp: Path) -> list[str]:
     return ["run", "--limit", "50", "--cache-dir", str(tmp / "cachefile")]
 
 
+def _no_pool_retrain(tmp: Path) -> list[str]:
+    mapped = files_task(tmp, good_train(tmp), good_test(tmp), label_map="ok:non-toxic|bad:toxic")
+    return [*mapped, "--interventions", "retrain"]
+
+
+_VALID_RUN: list[Path] = []
+
+
+def valid_run(tmp: Path) -> Path:
+    """A copy (in ``tmp/run``) of a small finished run, made once per test session."""
+    import shutil
+    import tempfile
+
+    if not _VALID_RUN:
+        home = Path(tempfile.mkdtemp(prefix="harness-valid-run-"))
+        old = os.environ.get("HARNESS_CACHE_DIR")
+        os.environ["HARNESS_CACHE_DIR"] = str(home / "cache")
+        try:
+            args = ["run", "-q", "--limit", "100", "--interventions", "", "--device", "cpu"]
+            args += ["--model-args", "epochs=1", "--output-dir", str(home / "out")]
+            done = CliRunner().invoke(cli, args)
+            assert done.exit_code == 0, done.output
+        finally:
+            if old is None:
+                os.environ.pop("HARNESS_CACHE_DIR", None)
+            else:
+                os.environ["HARNESS_CACHE_DIR"] = old
+        (run_dir,) = list((home / "out").iterdir())
+        _VALID_RUN.append(run_dir)
+    return Path(shutil.copytree(_VALID_RUN[0], tmp / "run"))
+
+
+def report(
+    edit: Callable[[Path], object] | None = None, *extra: str
+) -> Callable[[Path], list[str]]:
+    """A ``harness report`` case on a copy of a valid run changed by ``edit``."""
+
+    def build(tmp: Path) -> list[str]:
+        run_dir = valid_run(tmp)
+        if edit is not None:
+            edit(run_dir)
+        return ["report", str(run_dir), *extra]
+
+    return build
+
+
+def _edit_results(change: Callable[[dict], object]) -> Callable[[Path], None]:
+    def edit(run_dir: Path) -> None:
+        path = run_dir / "results.json"
+        data = json.loads(path.read_text(encoding="utf-8"))
+        change(data)
+        data.pop("checks", None) if isinstance(data, dict) else None
+        path.write_text(json.dumps(data), encoding="utf-8")
+
+    return edit
+
+
+def _set_accuracy(data: dict) -> None:
+    data["models"][0]["seeds"][0]["test"]["accuracy"] = "high"
+
+
 # ---------------------------------------------------------------------------------------------
 # The corpus
 # ---------------------------------------------------------------------------------------------
@@ -461,6 +522,76 @@ CASES: list[Case] = [
         with_train(good_train, labels="ok"),
         ["task_args.labels", "two distinct labels"],
     ),
+    Case(
+        "pool-empty-with-retrain",
+        _no_pool_retrain,
+        ["interventions (retrain-random)", "empty pool", "pool=FILE"],
+    ),
+    Case(
+        "pool-empty-demo-with-retrain",
+        flags("--task-args", "n_pool=0", "--interventions", "retrain", "--limit", "50"),
+        ["empty pool"],
+    ),
+    # --- results given to `harness report` ---------------------------------------------------
+    Case(
+        "report-missing-folder",
+        lambda tmp: ["report", str(tmp / "nope")],
+        ["nope", "no results.json"],
+    ),
+    Case("report-folder-without-results", lambda tmp: ["report", str(tmp)], ["no results.json"]),
+    Case(
+        "report-not-json",
+        report(lambda d: _write(d / "results.json", b"{oops")),
+        ["results.json", "not valid JSON"],
+    ),
+    Case(
+        "report-binary",
+        report(lambda d: _write(d / "results.json", b"\xff\xfe\x00")),
+        ["results.json", "cannot read"],
+    ),
+    Case(
+        "report-not-a-results-file",
+        report(lambda d: _write(d / "results.json", b"[1, 2]")),
+        ["results.json", "not a spec-harness results file"],
+    ),
+    Case(
+        "report-wrong-schema-version",
+        report(_edit_results(lambda data: data.update(schema_version=99))),
+        ["results.json", "schema_version", "version 99 is not supported"],
+    ),
+    Case(
+        "report-schema-mismatch",
+        report(_edit_results(_set_accuracy)),
+        ["results.json", "models.0.seeds.0.test.accuracy"],
+    ),
+    Case(
+        "report-broken-samples",
+        report(
+            lambda d: (d / "samples.jsonl").open("a").write("{half a line\n"),
+            "--format",
+            "html",
+            "-o",
+            "REPORT",
+        ),
+        ["samples.jsonl:", "re-run"],
+    ),
+    Case("report-unknown-format", report(None, "--format", "pdf"), ["--format", "'pdf'"]),
+    Case(
+        "report-output-is-folder",
+        lambda tmp: ["report", str(valid_run(tmp)), "-o", str(tmp)],
+        ["--output", "directory"],
+    ),
+    # --- other commands ------------------------------------------------------------------------
+    Case(
+        "specs-validate-missing",
+        lambda tmp: ["specs", "validate", str(tmp / "x.yaml")],
+        ["x.yaml", "no such spec file"],
+    ),
+    Case(
+        "specs-preview-unknown",
+        lambda tmp: ["specs", "preview", "dmeo"],
+        ["unknown spec suite 'dmeo'"],
+    ),
     # --- spec YAML (through `harness run --specs path.yaml`) --------------------------------
     Case(
         "spec-undefined-slot",
@@ -541,8 +672,9 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(
     work = tmp_path / "case"
     work.mkdir()
     args = case.build(work)
-    if not case.own_output_dir:
+    if args[0] == "run" and not case.own_output_dir:
         args += ["--output-dir", str(work / "out")]
+    args = [str(work / "report.html") if a == "REPORT" else a for a in args]
     before = _snapshot(tmp_path)
     cache_before = _snapshot(isolated_cache)
 

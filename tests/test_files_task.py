@@ -132,3 +132,26 @@ def test_very_long_texts_run_end_to_end(tmp_path: Path) -> None:
     (run_dir,) = list((tmp_path / "out").iterdir())
     data = json.loads((run_dir / "results.json").read_text())
     assert data["task"]["n_train"] == 7 and data["task"]["label_names"] == ["non-toxic", "toxic"]
+
+
+def test_pool_smaller_than_the_budget_is_clamped_with_a_warning(tmp_path: Path) -> None:
+    rows = [(t, "toxic" if y == "bad" else "non-toxic") for t, y in TRAIN]
+    train = write(tmp_path / "train.csv", csv_text(rows * 3))
+    pool = write(tmp_path / "pool.csv", csv_text(rows[1:]))
+    result = CliRunner().invoke(
+        cli,
+        [
+            "run", "-q", "--task", "files",
+            "--task-args", f"train={train},test={train},pool={pool}",
+            "--interventions", "retrain", "--budget", "600", "--model-args", "epochs=1",
+            "--device", "cpu", "--output-dir", str(tmp_path / "out"),
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "warning: task 'files': the pool has 5 examples, fewer than the budget 600" in (
+        result.stderr
+    )
+    (run_dir,) = list((tmp_path / "out").iterdir())
+    data = json.loads((run_dir / "results.json").read_text())
+    retrain = data["models"][1]
+    assert retrain["seeds"][0]["changes"]["n_selected"] == 5
