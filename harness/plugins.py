@@ -32,6 +32,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "harness_plugins.spec_sources.csv_source",
     "harness_plugins.spec_sources.hf_source",
     "harness_plugins.models.bow",
+    "harness_plugins.models.hf",
+    "harness_plugins.models.sklearn_model",
     "harness_plugins.reporters.markdown",
     "harness_plugins.reporters.html",
     "harness_plugins.reporters.json_report",

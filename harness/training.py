@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,8 @@ class Trainer:
         self.progress = progress or silent()
         self.trained = 0
         self.loaded = 0
+        self.predicted = 0
+        self.predictions_cached = 0
 
     def training_key(self, model: Model, split: Split, seed: int) -> str:
         """The cache key of training ``model`` on ``split`` with ``seed``."""
@@ -93,9 +96,9 @@ class Trainer:
         """Fit ``model`` on ``split`` (or load the cached result) and return it."""
         key = self.training_key(model, split, seed)
         entry = self.cache_dir / "models" / key
-        if self.enabled and (entry / "done.json").exists():
-            model.load(entry)
+        if self.enabled and (entry / "done.json").exists() and self._load_cached(model, entry):
             self.loaded += 1
+            self.progress.log(f"[dim]{purpose} (seed {seed}): model from cache {key[:12]}[/dim]")
         else:
             self.progress.log(f"[dim]training {purpose} (seed {seed}, {len(split)} examples)[/dim]")
             model.fit(split.texts, split.labels, seed, self.progress)
@@ -104,6 +107,28 @@ class Trainer:
                 self._store_model(model, entry, purpose, seed)
         setattr(model, CACHE_KEY_ATTRIBUTE, key)
         return model
+
+    def _load_cached(self, model: Model, entry: Path) -> bool:
+        """Load a cache entry; a broken entry is removed (and the model retrained)."""
+        try:
+            model.load(entry)
+        except Exception as exc:  # a damaged entry must cost a retrain, not the run
+            self.progress.log(f"[yellow]ignoring damaged cache entry {entry.name}: {exc}[/yellow]")
+            shutil.rmtree(entry, ignore_errors=True)
+            return False
+        return True
+
+    def summary(self) -> str:
+        """One line on what the cache saved in this run."""
+        if not self.enabled:
+            return (
+                f"cache disabled: trained {self.trained} model(s), "
+                f"computed {self.predicted} prediction set(s)"
+            )
+        return (
+            f"cache {self.cache_dir}: {self.loaded} model(s) loaded, {self.trained} trained; "
+            f"{self.predictions_cached} prediction set(s) from cache, {self.predicted} computed"
+        )
 
     def _store_model(self, model: Model, entry: Path, purpose: str, seed: int) -> None:
         entry.parent.mkdir(parents=True, exist_ok=True)
@@ -115,6 +140,7 @@ class Trainer:
                 "purpose": purpose,
                 "seed": seed,
                 "fingerprint": model.fingerprint(),
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             }
             (tmp / "done.json").write_text(json.dumps(info, sort_keys=True, default=str))
             if entry.exists():
@@ -137,9 +163,17 @@ class Trainer:
         if self.enabled and key:
             path = self.cache_dir / "predictions" / f"{key}-{hash_texts(texts)[:32]}.npy"
             if path.exists():
-                return np.load(path, allow_pickle=False)
+                try:
+                    cached = np.load(path, allow_pickle=False)
+                except (OSError, ValueError):
+                    path.unlink(missing_ok=True)
+                else:
+                    if cached.shape == (len(texts),):
+                        self.predictions_cached += 1
+                        return cached
         self.progress.log(f"[dim]{description} ({len(texts)} texts)[/dim]")
         predictions = model.predict(list(texts), self.progress)
+        self.predicted += 1
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".npy", dir=path.parent)

@@ -5,5 +5,6 @@ COMMAND_MODULES: tuple[str, ...] = (
     "harness.commands.listing",
     "harness.commands.specs",
     "harness.commands.report",
+    "harness.commands.cache",
     "harness.commands.new_plugin",
 )

@@ -118,6 +118,7 @@ def execute(config: Any, quiet: bool = False, run_dir: Path | None = None) -> No
     ctx = click.get_current_context(silent=True)
     print_result(result, console, ci=bool(ctx and ctx.meta.get("harness.ci")))
     console.print(f"wrote {runner.run_dir / 'results.json'}")
+    console.print(f"[dim]{runner.trainer.summary()}[/dim]")
 
 
 def register(group: click.Group) -> None:
