@@ -254,7 +254,25 @@ class Runner:
         )
 
     def run(self) -> RunResult:
-        """Run M0 and every intervention for every seed; write and return the result."""
+        """Run M0 and every intervention for every seed; write and return the result.
+
+        A user error raised midway (e.g. an intervention argument that can only be checked
+        against the trained model) removes the run folder if this run created it, so bad input
+        leaves nothing half-written (finished models stay in the cache)."""
+        created = None  # the top folder this run creates (run folder or a missing parent)
+        folder = self.run_dir.absolute()
+        while not folder.exists() and folder.parent != folder:
+            created, folder = folder, folder.parent
+        try:
+            return self._run()
+        except UserError:
+            if created is not None:
+                import shutil
+
+                shutil.rmtree(created, ignore_errors=True)
+            raise
+
+    def _run(self) -> RunResult:
         plan = self.plan
         started = datetime.now(timezone.utc)
         self.run_dir.mkdir(parents=True, exist_ok=True)

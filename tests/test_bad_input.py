@@ -188,6 +188,11 @@ def _cache_dir_is_file(tmp: Path) -> list[str]:
     return ["run", "--limit", "50", "--cache-dir", str(tmp / "cachefile")]
 
 
+def late_intervention(item: str) -> Callable[[Path], list[str]]:
+    """A small demo run with one intervention given in YAML flow style."""
+    return config(f"limit: 60\nmodel_args: {{epochs: 1}}\ninterventions:\n  - {item}\n")
+
+
 def _no_pool_retrain(tmp: Path) -> list[str]:
     mapped = files_task(tmp, good_train(tmp), good_test(tmp), label_map="ok:non-toxic|bad:toxic")
     return [*mapped, "--interventions", "retrain"]
@@ -263,6 +268,8 @@ class Case:
     expect: list[str] = field(default_factory=list)
     marks: tuple = ()
     own_output_dir: bool = False
+    late: bool = False
+    """Found only after M0 was trained: the cache may hold M0, the output folder must not."""
 
 
 CASES: list[Case] = [
@@ -532,6 +539,25 @@ CASES: list[Case] = [
         flags("--task-args", "n_pool=0", "--interventions", "retrain", "--limit", "50"),
         ["empty pool"],
     ),
+    # --- intervention arguments that can only be checked against the trained model ---------
+    Case(
+        "late-patch-bad-regex",
+        late_intervention("{name: patch, params: {params: '(('}}"),
+        ["invalid parameter pattern '(('"],
+        late=True,
+    ),
+    Case(
+        "late-patch-no-parameter",
+        late_intervention("{name: patch, params: {params: xyz}}"),
+        ["matches no parameter"],
+        late=True,
+    ),
+    Case(
+        "late-retrain-stratify-label",
+        late_intervention("{name: retrain, params: {stratify: {spam: 1.0}}}"),
+        ["stratify", "spam"],
+        late=True,
+    ),
     # --- results given to `harness report` ---------------------------------------------------
     Case(
         "report-missing-folder",
@@ -691,7 +717,8 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(
     for expected in case.expect:
         assert expected.format(tmp=work) in line, f"{expected!r} not in {line!r}"
     assert _snapshot(tmp_path) == before, "the failed run wrote or changed files"
-    assert _snapshot(isolated_cache) == cache_before, "the failed run wrote to the cache"
+    if not case.late:
+        assert _snapshot(isolated_cache) == cache_before, "the failed run wrote to the cache"
 
 
 def test_debug_flag_shows_the_traceback(tmp_path: Path) -> None:

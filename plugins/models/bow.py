@@ -101,7 +101,17 @@ class BowModel(TorchModel):
             return [n for n in names if n.startswith(("head.", "hidden."))]
         if which == "all":
             return names
-        return [n for n in names if re.search(which, n)]
+        try:
+            pattern = re.compile(which)
+        except re.error as exc:
+            from harness.errors import UserError
+
+            raise UserError(
+                f"invalid parameter pattern {which!r}: {exc}",
+                field="params",
+                fix="use head, last, all or a valid regular expression",
+            ) from None
+        return [n for n in names if pattern.search(n)]
 
     def _batch(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
         import torch
