@@ -148,6 +148,9 @@ task: demo
 """
 
 
+DEEP_JSON = b'{"text": "a", "label": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n"
+
+
 def _unreadable(tmp: Path) -> Path:
     path = good_train(tmp)
     path.chmod(0)
@@ -498,6 +501,34 @@ CASES: list[Case] = [
             tmp, write_jsonl(tmp / "train.jsonl", [{"txt": "a", "label": "ok"}]), good_test(tmp)
         ),
         ["train.jsonl", "no column 'text'", "txt"],
+    ),
+    Case(
+        "data-jsonl-deep-nesting",
+        lambda tmp: files_task(tmp, _write(tmp / "train.jsonl", DEEP_JSON), good_test(tmp)),
+        ["train.jsonl:1", "nested too deeply"],
+    ),
+    Case(
+        "data-jsonl-list-label",
+        lambda tmp: files_task(
+            tmp, _write(tmp / "train.jsonl", b'{"text": "a", "label": ["x"]}\n'), good_test(tmp)
+        ),
+        ["train.jsonl:1", "the label must be a string"],
+    ),
+    Case(
+        "data-jsonl-infinite-label",
+        lambda tmp: files_task(
+            tmp, _write(tmp / "train.jsonl", b'{"text": "a", "label": 1e400}\n'), good_test(tmp)
+        ),
+        ["train.jsonl:1", "the label must be"],
+    ),
+    Case(
+        "data-jsonl-lone-surrogate",
+        lambda tmp: files_task(
+            tmp,
+            _write(tmp / "train.jsonl", b'{"text": "bad \\ud800 text", "label": "x"}\n'),
+            good_test(tmp),
+        ),
+        ["train.jsonl:1", "lone surrogate"],
     ),
     Case(
         "data-csv-ragged-row",

@@ -138,6 +138,23 @@ def _label_text(value: Any) -> str:
     return json.dumps(value) if not isinstance(value, (int, float)) else str(value)
 
 
+def _is_scalar(value: Any) -> bool:
+    """A string, bool, int or finite float (what a label or an id may be)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, (str, int))
+
+
+def _encodable(text: str) -> bool:
+    """Whether ``text`` can be written as UTF-8 (JSON ``\\ud800`` escapes decode to lone
+    surrogates, which cannot)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _is_missing(value: Any) -> bool:
     """Empty string, whitespace, JSON null or a NaN float."""
     if value is None:
@@ -234,6 +251,10 @@ class DataFile:
                     f"not valid JSON: {exc.msg} (column {exc.colno})",
                     "write one JSON object per line",
                     line=number,
+                ) from None
+            except RecursionError:
+                raise self.error(
+                    "the JSON is nested too deeply", "write flat objects", line=number
                 ) from None
             if not isinstance(value, dict):
                 raise self.error(
@@ -345,11 +366,25 @@ def read_split(split: str, path_text: str, args: FilesArgs) -> RawSplit:
                 line=row.line,
                 field=f"task_args.text_column ({args.text_column})",
             )
+        if not _encodable(text):
+            raise source.error(
+                "the text holds an invalid unicode escape (a lone surrogate such as \\ud800)",
+                "fix the escape or remove the row",
+                line=row.line,
+                field=f"task_args.text_column ({args.text_column})",
+            )
         label = row.values[args.label_column]
         if _is_missing(label):
             raise source.error(
                 "empty or missing label",
                 "give every row a label, or remove the row",
+                line=row.line,
+                field=f"task_args.label_column ({args.label_column})",
+            )
+        if not _is_scalar(label):
+            raise source.error(
+                f"the label must be a string, number or true/false, got {label!r:.40}",
+                "write one label per row",
                 line=row.line,
                 field=f"task_args.label_column ({args.label_column})",
             )
@@ -360,6 +395,13 @@ def read_split(split: str, path_text: str, args: FilesArgs) -> RawSplit:
                 raise source.error(
                     "empty or missing id",
                     "give every row an id, or drop id_column",
+                    line=row.line,
+                    field=f"task_args.id_column ({args.id_column})",
+                )
+            if not _is_scalar(raw_id):
+                raise source.error(
+                    f"the id must be a string or a number, got {raw_id!r:.40}",
+                    "write one id per row",
                     line=row.line,
                     field=f"task_args.id_column ({args.id_column})",
                 )
