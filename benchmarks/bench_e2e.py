@@ -6,7 +6,8 @@ folder: a *cold* run starts from an empty cache, a *warm* run re-runs the same c
 a cold run filled. Target: warm <= 0.2x cold. A third row compares the warm run with the bare cost
 of starting Python and importing the harness and torch, which no cache can remove.
 
-Run alone: ``python -m benchmarks --only e2e`` (``--quick``: one cold run, two warm runs).
+Full: two cold runs, three warm runs of the full demo. ``--quick``: one cold and one warm run
+of the demo cut to ``--limit 1000``. Run alone: ``python -m benchmarks --only e2e``.
 """
 
 from __future__ import annotations
@@ -25,14 +26,21 @@ from benchmarks.common import (
     run_measured,
 )
 
+QUICK_LIMIT = 1000
+"""``--quick`` runs the demo with ``--limit 1000`` (each split cut to 1,000 examples)."""
+
 IMPORT_FLOOR = (
     "import harness.cli, harness.runner, harness.plugins, torch; harness.plugins.load_registries()"
 )
 
 
-def _demo(cache: Path, output: Path, device: str | None) -> tuple[float, float, Path]:
+def _demo(
+    cache: Path, output: Path, device: str | None, limit: int | None
+) -> tuple[float, float, Path]:
     """One ``harness run -q`` of the demo; returns (wall s, peak RSS MiB, run folder)."""
     args = ["run", "-q", "--output-dir", str(output)]
+    if limit:
+        args += ["--limit", str(limit)]
     if device and device != "auto":
         args += ["--device", device]
     result = run_measured(
@@ -45,32 +53,38 @@ def _demo(cache: Path, output: Path, device: str | None) -> tuple[float, float, 
     return result.wall_s, result.peak_rss_mb, runs[-1].parent if runs else output
 
 
-def _summary(run_dir: Path) -> tuple[list[str], Any]:
-    """The model labels of a run and a comparable digest of its metrics (no timings)."""
+def _summary(run_dir: Path) -> dict[str, str]:
+    """``{model id: digest of its per-seed test and held-out metrics}`` (no timings)."""
     try:
         data = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return [], None
-    models = data.get("models", [])
-    labels = [str(m.get("id") or m.get("intervention") or "?") for m in models]
-    digest = [
-        (
-            m.get("id"),
+        return {}
+    return {
+        str(m.get("id")): json.dumps(
             [(s.get("seed"), s.get("test"), s.get("heldout")) for s in m.get("seeds", [])],
+            sort_keys=True,
+            default=str,
         )
-        for m in models
-    ]
-    return labels, json.dumps(digest, sort_keys=True, default=str)
+        for m in data.get("models", [])
+    }
+
+
+def _differences(reference: dict[str, str], others: list[dict[str, str]]) -> str:
+    """``identical`` or the models whose metrics differ from ``reference`` in some run."""
+    differ = sorted(
+        {m for o in others for m in set(reference) | set(o) if o.get(m) != reference.get(m)}
+    )
+    return "identical" if not differ else "DIFFERENT for " + ", ".join(differ)
 
 
 def run(quick: bool, device: str | None = None) -> dict[str, Any]:
     """Time cold and warm demo runs in subprocesses; return result rows."""
-    n_cold, n_warm = (1, 2) if quick else (3, 3)
+    n_cold, n_warm = (1, 1) if quick else (2, 3)
+    limit = QUICK_LIMIT if quick else None
     cold, warm, floor = Timing(), Timing(), Timing()
     cold_rss: list[float] = []
     warm_rss: list[float] = []
-    labels: list[str] = []
-    digests: set[Any] = set()
+    summaries: list[dict[str, str]] = []
     with tempfile.TemporaryDirectory(prefix="bench-e2e-") as tmp:
         root = Path(tmp)
         first_cache = None
@@ -78,27 +92,27 @@ def run(quick: bool, device: str | None = None) -> dict[str, Any]:
             cache = root / f"cache-{i}"
             out = root / f"cold-{i}"
             out.mkdir()
-            wall, rss, run_dir = _demo(cache, out, device)
+            wall, rss, run_dir = _demo(cache, out, device, limit)
             cold.samples.append(wall)
             cold_rss.append(rss)
-            labels, digest = _summary(run_dir)
-            digests.add(digest)
+            summaries.append(_summary(run_dir))
             first_cache = first_cache or cache
         assert first_cache is not None
         for i in range(n_warm):
             out = root / f"warm-{i}"
             out.mkdir()
-            wall, rss, run_dir = _demo(first_cache, out, device)
+            wall, rss, run_dir = _demo(first_cache, out, device, limit)
             warm.samples.append(wall)
             warm_rss.append(rss)
-            digests.add(_summary(run_dir)[1])
+            summaries.append(_summary(run_dir))
         for _ in range(max(2, n_warm)):
             floor.samples.append(
                 run_measured(python_command("-c", IMPORT_FLOOR), cwd=REPO_ROOT, timeout=300)
                 .check("import floor")
                 .wall_s
             )
-    same = "identical" if len(digests) == 1 else f"{len(digests)} different results"
+    same = _differences(summaries[0], summaries[1:])
+    labels = list(summaries[0])
     models = ", ".join(labels) or "?"
     return {
         "rows": [
@@ -112,8 +126,8 @@ def run(quick: bool, device: str | None = None) -> dict[str, Any]:
                 target="ratio <= 0.2",
                 peak_rss_mb=max(warm_rss),
                 baseline_peak_rss_mb=max(cold_rss),
-                notes=f"harness run (bow, default interventions: {models}); "
-                f"warm vs cold results {same}",
+                notes=f"harness run{f' --limit {limit}' if limit else ''} (bow, default "
+                f"interventions: {models}); metrics of all runs vs the first cold run: {same}",
             ),
             make_row(
                 "e2e demo",
