@@ -133,12 +133,22 @@ class RunResult(StrictModel):
         raise KeyError(model_id)
 
 
+def _umask() -> int:
+    """The process umask (read by setting and restoring it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        # backslashreplace: a lone surrogate that slipped through is written as the JSON escape
+        # it came from (\udXXX) instead of crashing the run at its very end.
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as handle:
+            os.fchmod(handle.fileno(), 0o666 & ~_umask())  # mkstemp makes it 0600
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())

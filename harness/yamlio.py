@@ -83,7 +83,34 @@ def load_yaml_node(text: str, path: Path | str) -> yaml.Node | None:
             file=path,
             fix="remove the anchor/alias expansion (possible YAML bomb)",
         )
+    if node is not None:
+        _check_scalars(node, path)
     return node
+
+
+def _check_scalars(root: yaml.Node, path: Path | str) -> None:
+    """Refuse scalars that cannot be written back as UTF-8 (``"\\ud800"`` escapes decode to
+    lone surrogates, which would crash the run when its results are written)."""
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                node.value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise UserError(
+                    "invalid unicode escape (a lone surrogate such as \\ud800)",
+                    file=path,
+                    line=node.start_mark.line + 1,
+                    fix="write the character itself or a valid escape",
+                ) from None
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(item for pair in node.value for item in pair)
 
 
 def load_yaml(path: Path, encoding: str = "utf-8") -> tuple[Any, yaml.Node | None]:

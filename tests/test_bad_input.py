@@ -305,6 +305,11 @@ CASES: list[Case] = [
         config("task: demo\n# caf\xe9\n".encode("latin-1")),
         ["run.yaml", "not valid utf-8", "encoding"],
     ),
+    Case(
+        "config-lone-surrogate",
+        config('task: "demo\\ud800"\n'),
+        ["run.yaml:1", "lone surrogate"],
+    ),
     Case("config-python-tag", config("task: !!python/object:os.system ls\n"), ["run.yaml:1"]),
     Case(
         "config-missing-path",
@@ -692,6 +697,11 @@ CASES: list[Case] = [
         ["suite.yaml", "held-out"],
     ),
     Case(
+        "spec-lone-surrogate",
+        spec(SPEC_OK.replace("[idiot,", '["idiot\\ud800",')),
+        ["suite.yaml:6", "lone surrogate"],
+    ),
+    Case(
         "spec-jinja-syntax",
         spec(SPEC_OK.replace("you {{ x }}", "you {{ x }")),
         ["suite.yaml:7", "syntax"],
@@ -752,7 +762,8 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(
         assert _snapshot(isolated_cache) == cache_before, "the failed run wrote to the cache"
 
 
-def test_debug_flag_shows_the_traceback(tmp_path: Path) -> None:
+def test_debug_flag_shows_the_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HARNESS_DEBUG", "")  # `--debug` sets it; restored after the test
     path = tmp_path / "run.yaml"
     path.write_text("modle: bow\n", encoding="utf-8")
     result = CliRunner().invoke(cli, ["--debug", "run", "--config", str(path)])

@@ -383,3 +383,11 @@ def test_console_output_shows_markup_literally(hostile_run: dict) -> None:
     console = hostile_run["console"]
     assert "Traceback" not in console
     assert f"fix{SCRIPT}[/bold]" in console
+
+
+def test_run_artefacts_follow_the_umask(hostile_run: dict) -> None:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    for name in ("results.json", "samples.jsonl", "config.json"):
+        mode = (hostile_run["run_dir"] / name).stat().st_mode & 0o777
+        assert mode == 0o666 & ~mask, f"{name} has mode {oct(mode)}"
