@@ -1,0 +1,122 @@
+"""``embedding``: cosine similarity of dense embeddings, score = max over the spec's D_i cases.
+
+The embeddings come from the model being fixed (``Model.embed``, e.g. M0's hidden features) or,
+with ``encoder: PATH``, from a local Hugging Face encoder with attention-masked mean pooling
+(plain ``transformers``, no sentence-transformers needed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from harness_plugins.selectors.common import (
+    chunk_rows,
+    cosine_chunks,
+    flatten_queries,
+    top_k_by_group,
+)
+from pydantic import Field
+
+import harness
+from harness.api import Model, Selector, StrictModel
+from harness.errors import UserError
+
+
+class EmbeddingArgs(StrictModel):
+    """Arguments of the ``embedding`` selector."""
+
+    encoder: str | None = Field(
+        default=None, description="local Hugging Face encoder path; default: the model's embed()"
+    )
+    batch_size: int = Field(default=64, ge=1)
+    max_length: int = Field(default=128, ge=8)
+    device: str = Field(default="cpu", description="device of the encoder")
+
+
+def mean_pool_encode(
+    texts: Sequence[str], encoder: str, batch_size: int, max_length: int, device: str
+) -> np.ndarray:
+    """Attention-masked mean of the last hidden states of a Hugging Face encoder."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(encoder)
+        net = AutoModel.from_pretrained(encoder).to(device).eval()
+    except (OSError, ValueError) as exc:
+        raise UserError(
+            f"cannot load encoder {encoder!r}: {exc}".splitlines()[0],
+            field="selector_args.encoder",
+            fix="give a local folder holding a Hugging Face model and tokenizer",
+        ) from exc
+    out = []
+    with torch.inference_mode():
+        for start in range(0, len(texts), batch_size):
+            batch = tokenizer(
+                list(texts[start : start + batch_size]),
+                padding=True,
+                truncation=True,
+                max_length=max_length,
+                return_tensors="pt",
+            ).to(device)
+            hidden = net(**batch).last_hidden_state
+            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+            out.append(pooled.float().cpu().numpy())
+    return np.concatenate(out) if out else np.zeros((0, 1), dtype=np.float32)
+
+
+def normalise(matrix: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit L2 norm (zero rows stay zero)."""
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.where(norms > 0, norms, 1.0)
+
+
+class EmbeddingSelector(Selector):
+    """Max cosine similarity in an embedding space."""
+
+    name = "embedding"
+    description = "max cosine of the model's (or a given encoder's) embeddings to D_i cases"
+    Args = EmbeddingArgs
+
+    def embed(self, texts: Sequence[str], model: Model | None) -> np.ndarray:
+        """Embeddings of ``texts`` from the configured encoder or from ``model``."""
+        args: EmbeddingArgs = self.args
+        if args.encoder:
+            return mean_pool_encode(
+                texts, args.encoder, args.batch_size, args.max_length, args.device
+            )
+        vectors = model.embed(list(texts)) if model is not None else None
+        if vectors is None:
+            raise UserError(
+                "the embedding selector needs a model that can embed texts, or an encoder",
+                field="selector_args.encoder",
+                fix="set selector_args: {encoder: PATH} or use selection: tfidf",
+            )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def top_k(
+        self,
+        pool_texts: Sequence[str],
+        queries: Sequence[Sequence[str]],
+        k: int,
+        seed: int,
+        model: Model | None = None,
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The ``k`` nearest pool examples per query group, best first."""
+        cases, starts = flatten_queries(queries)
+        sizes = np.asarray([len(q) for q in queries], dtype=np.int64)
+        if not len(pool_texts) or not cases:
+            return top_k_by_group(0, len(queries), 0, lambda s, e: np.zeros((0, 0)), 1)
+        pool_m = normalise(self.embed(pool_texts, model))
+        case_m = normalise(self.embed(cases, model))
+        score = cosine_chunks(pool_m, case_m, starts, sizes)
+        return top_k_by_group(len(pool_texts), len(queries), k, score, chunk_rows(len(cases)))
+
+
+@harness.hookimpl
+def register_selectors(register: Any) -> None:
+    """Register the ``embedding`` selector."""
+    register(EmbeddingSelector)

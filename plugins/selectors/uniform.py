@@ -1,0 +1,48 @@
+"""``random``: the baseline selector, a seeded uniform sample of the pool.
+
+Each query group receives an independent random permutation; the round-robin of
+:func:`harness.selection.select` over such permutations (skipping examples already taken) draws a
+uniform sample without replacement, with exactly the same budget and filters as a guided selector.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+
+import harness
+from harness.api import Model, Selector
+
+
+class RandomSelector(Selector):
+    """Uniform random pool examples (scores are all zero: there is no similarity)."""
+
+    name = "random"
+    description = "uniform random sample of the pool (the baseline for every guided selector)"
+    has_scores: ClassVar[bool] = False
+
+    def top_k(
+        self,
+        pool_texts: Sequence[str],
+        queries: Sequence[Sequence[str]],
+        k: int,
+        seed: int,
+        model: Model | None = None,
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """An independent seeded permutation prefix of length ``k`` per query group."""
+        n = len(pool_texts)
+        k = max(0, min(int(k), n))
+        rng = np.random.default_rng([seed, n, 0x5E1EC7])
+        out = []
+        for _ in queries:
+            idx = rng.permutation(n)[:k].astype(np.int64)
+            out.append((idx, np.zeros(k, dtype=np.float64)))
+        return out
+
+
+@harness.hookimpl
+def register_selectors(register: Any) -> None:
+    """Register the ``random`` selector."""
+    register(RandomSelector)
