@@ -30,6 +30,20 @@ class InterventionConfig(StrictModel):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
+def demo_interventions() -> list[InterventionConfig]:
+    """The demo's interventions, each next to its baseline: guided vs random retraining at the
+    same budget, constrained vs unconstrained patching, spec-based vs confident-learning
+    relabelling (see examples/demo.yaml)."""
+    return [
+        InterventionConfig(name="retrain", params={"selection": "random"}),
+        InterventionConfig(name="retrain", params={"selection": "tfidf"}),
+        InterventionConfig(name="patch", params={"delta": "auto"}),
+        InterventionConfig(name="patch", params={"delta": None}),
+        InterventionConfig(name="relabel", params={"method": "rrf"}),
+        InterventionConfig(name="relabel", params={"method": "cleanlab"}),
+    ]
+
+
 class CheckConfig(StrictModel):
     """Parameters of the expected-outcome check."""
 
@@ -45,7 +59,7 @@ class RunConfig(StrictModel):
     specs: list[SpecRef] = Field(default_factory=lambda: [SpecRef(ref="demo")])
     model: str = "bow"
     model_args: dict[str, Any] = Field(default_factory=dict)
-    interventions: list[InterventionConfig] = Field(default_factory=list)
+    interventions: list[InterventionConfig] = Field(default_factory=demo_interventions)
     seeds: list[int] = Field(default_factory=lambda: [0])
     budget: int = Field(default=600, ge=0)
     output_dir: str = "runs"

@@ -1,0 +1,25 @@
+"""Helpers shared by the built-in interventions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.errors import UserError
+
+
+def check_selector(name: str, args: dict[str, Any]) -> None:
+    """Raise ``ValueError`` (turned into a one-line config error) if ``name`` is not a
+    registered selector or ``args`` do not validate, so mistakes surface before any training."""
+    from harness.plugins import load_registries
+    from harness.validation import validate
+
+    try:
+        cls = load_registries().selectors.get(name, field="selection")
+        validate(cls.Args, args, prefix="selector_args.")
+    except UserError as err:
+        raise ValueError(err.problem + (f"; {err.fix}" if err.fix else "")) from None
+
+
+def counts_by_label(labels: Any, label_names: list[str]) -> dict[str, int]:
+    """``{label name: count}`` of an integer label array."""
+    return {name: int((labels == i).sum()) for i, name in enumerate(label_names)}

@@ -1,0 +1,79 @@
+"""``retrain``: a new model from the same base, trained on ``train ∪ Sample(pool)``.
+
+``selection`` names the selector (``random`` is the baseline; ``tfidf``, ``bm25``, ``embedding``,
+``dsir`` are guided by the specs' D_i cases). Every variant in a run uses the same budget (the
+run's ``budget`` unless ``budget`` is given here), the same seeds and the same M0 data, so guided
+and random retraining differ only in *which* pool examples are added. The added pool ids and the
+per-spec coverage (a pre-training signal) are recorded in ``changes``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from harness_plugins.interventions.common import check_selector
+from pydantic import Field, model_validator
+
+import harness
+from harness.api import Intervention, InterventionContext, InterventionOutcome, StrictModel
+from harness.selection import select
+
+
+class RetrainArgs(StrictModel):
+    """Parameters of ``retrain``."""
+
+    selection: str = Field(default="random", description="selector name (random = baseline)")
+    selector_args: dict[str, Any] = Field(default_factory=dict)
+    budget: int | None = Field(default=None, ge=0, description="default: the run's budget")
+    labels: Literal["keep", "agree"] = Field(
+        default="keep", description="keep pool labels, or only draw examples agreeing with the spec"
+    )
+    stratify: Literal["pool"] | dict[str, float] | None = Field(
+        default=None, description="split the budget over labels: 'pool' ratio or {label: share}"
+    )
+
+    @model_validator(mode="after")
+    def _known_selector(self) -> RetrainArgs:
+        check_selector(self.selection, self.selector_args)
+        return self
+
+
+class Retrain(Intervention):
+    """Retrain on the train split plus a (guided or random) sample of the pool."""
+
+    name = "retrain"
+    description = "retrain on train ∪ Sample(pool); selection: random | tfidf | bm25 | ..."
+    Args = RetrainArgs
+
+    def label(self) -> str:
+        """``retrain-<selector>``."""
+        return f"retrain-{self.args.selection}"
+
+    def apply(self, ctx: InterventionContext) -> InterventionOutcome:
+        """Select, add to train, and train a new model with the run's seed."""
+        args: RetrainArgs = self.args
+        task = ctx.task
+        budget = ctx.budget if args.budget is None else args.budget
+        selector = ctx.selectors(args.selection, args.selector_args)
+        selection = select(
+            selector,
+            task.pool,
+            ctx.specs,
+            budget,
+            seed=ctx.seed,
+            label_names=task.label_names,
+            model=ctx.base_model,
+            labels=args.labels,
+            stratify=args.stratify,
+        )
+        added = task.pool.subset(sorted(int(i) for i in selection.indices))
+        split = task.train.concat(added)
+        model = ctx.train_model(ctx.new_model(), split, self.label())
+        changes = {"selector": args.selection, **selection.summary(task.pool, task.label_names)}
+        return InterventionOutcome(model=model, changes=changes, train_split=split)
+
+
+@harness.hookimpl
+def register_interventions(register: Any) -> None:
+    """Register ``retrain``."""
+    register(Retrain)
