@@ -215,6 +215,8 @@ def test_retrain_budget_param_overrides_the_run_budget_and_labels() -> None:
     assert outcome.changes["n_selected"] == 7
     assert Retrain(RetrainArgs(selection="tfidf")).label() == "retrain-tfidf"
     assert Retrain(RetrainArgs()).label() == "retrain-random"
+    both = RetrainArgs(selection="bm25", labels="agree", stratify="pool")
+    assert Retrain(both).label() == "retrain-bm25-agree-stratified"
 
 
 def test_retrain_rejects_an_unknown_selector_at_validation() -> None:
@@ -277,6 +279,7 @@ def test_patch_mixin_replays_train_examples() -> None:
     assert Patch(PatchArgs(replay=10)).label() == "patch-mixin"
     assert Patch(PatchArgs(delta=None)).label() == "patch-unconstrained"
     assert Patch(PatchArgs()).label() == "patch"
+    assert Patch(PatchArgs(delta=0.005)).label() == "patch-d0.005"
 
 
 def test_patch_defaults_and_errors() -> None:

@@ -331,3 +331,26 @@ def test_summary_records_ids_and_counts() -> None:
     assert sum(summary["label_counts"].values()) == 9
     assert sum(v["n"] for v in summary["coverage"].values()) == 9
     assert summary["shortfall"] == 0
+
+
+def test_embedding_selector_with_a_local_encoder(tmp_path: Any) -> None:
+    from transformers import BertConfig, BertModel, BertTokenizer
+
+    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "cat", "dog", "a", "the", "sat"]
+    (tmp_path / "vocab.txt").write_text("\n".join(words) + "\n")
+    BertTokenizer(str(tmp_path / "vocab.txt")).save_pretrained(tmp_path)
+    config = BertConfig(
+        vocab_size=len(words),
+        hidden_size=8,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=16,
+    )
+    BertModel(config).save_pretrained(tmp_path)
+    selector = EmbeddingSelector(EmbeddingSelector.Args(encoder=str(tmp_path)))
+    pool = ["the cat sat", "a dog", "the dog sat", "cat"]
+    idx, scores = selector.top_k(pool, [["the cat sat"]], 4, seed=0)[0]
+    assert idx[0] == 0 and scores[0] == pytest.approx(1.0, abs=1e-4)
+    missing = EmbeddingSelector(EmbeddingSelector.Args(encoder=str(tmp_path / "nope")))
+    with pytest.raises(UserError, match="cannot load encoder"):
+        missing.top_k(pool, [["cat"]], 1, seed=0)

@@ -130,9 +130,13 @@ class Patch(Intervention):
     Args = PatchArgs
 
     def label(self) -> str:
-        """``patch``, ``patch-unconstrained``, with ``-mixin`` when train examples are replayed."""
+        """``patch`` (default δ), ``patch-d<δ>`` (given δ), ``patch-unconstrained``, with
+        ``-mixin`` when train examples are replayed."""
         args: PatchArgs = self.args
-        text = "patch" if args.delta is not None else "patch-unconstrained"
+        if args.delta is None:
+            text = "patch-unconstrained"
+        else:
+            text = "patch" if args.delta == "auto" else f"patch-d{args.delta:g}"
         return text + ("-mixin" if args.replay else "")
 
     def apply(self, ctx: InterventionContext) -> InterventionOutcome:

@@ -46,8 +46,11 @@ class Retrain(Intervention):
     Args = RetrainArgs
 
     def label(self) -> str:
-        """``retrain-<selector>``."""
-        return f"retrain-{self.args.selection}"
+        """``retrain-<selector>``, with ``-agree`` / ``-stratified`` for those options."""
+        args: RetrainArgs = self.args
+        text = f"retrain-{args.selection}"
+        text += "-agree" if args.labels == "agree" else ""
+        return text + ("-stratified" if args.stratify is not None else "")
 
     def apply(self, ctx: InterventionContext) -> InterventionOutcome:
         """Select, add to train, and train a new model with the run's seed."""
