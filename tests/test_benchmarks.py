@@ -255,3 +255,11 @@ def test_specs_adapter_measures_a_jinja2_baseline() -> None:
     assert compile_row["median_s"] == 0.2 and compile_row["baseline_median_s"] > 0
     assert compile_row["ratio_kind"] == "throughput" and "target" not in compile_row  # < 100k
     assert check_row["ratio"] == pytest.approx(0.5)
+
+
+def test_e2e_names_models_whose_metrics_differ() -> None:
+    from benchmarks.bench_e2e import _differences
+
+    ref = {"M0": "a", "patch": "b"}
+    assert _differences(ref, [dict(ref), dict(ref)]) == "identical"
+    assert _differences(ref, [{"M0": "a", "patch": "c"}]) == "DIFFERENT for patch"
