@@ -143,9 +143,19 @@ class Trainer:
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             }
             (tmp / "done.json").write_text(json.dumps(info, sort_keys=True, default=str))
+            if (entry / "done.json").exists():
+                # Another run sharing the cache stored the same content-addressed entry first:
+                # keep it (it may be being read) and drop ours.
+                shutil.rmtree(tmp, ignore_errors=True)
+                return
             if entry.exists():
-                shutil.rmtree(entry)
-            os.replace(tmp, entry)
+                shutil.rmtree(entry, ignore_errors=True)
+            try:
+                os.replace(tmp, entry)
+            except OSError:
+                if not (entry / "done.json").exists():
+                    raise
+                shutil.rmtree(tmp, ignore_errors=True)  # lost a race to an identical entry
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

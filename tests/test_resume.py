@@ -141,3 +141,54 @@ def test_bad_resume_targets_are_one_line_errors(
     assert expected in result.stderr
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
     assert sorted(tmp_path.rglob("*")) == before
+
+
+def _tiny_model_and_split():
+    import numpy as np
+    from harness_plugins.models.bow import BowArgs, BowModel
+
+    from harness.api import Split
+
+    split = Split(
+        ids=["a", "b", "c", "d"],
+        texts=["you idiot", "nice day", "stupid clown", "lovely person"],
+        labels=np.array([1, 0, 1, 0]),
+    )
+    return BowModel(BowArgs(epochs=1, buckets=64, dim=4, hidden=4), 2, "cpu"), split
+
+
+def test_two_runs_sharing_a_cache_keep_the_first_finished_entry(tmp_path: Path) -> None:
+    from harness.training import Trainer
+
+    trainer = Trainer(cache_dir=tmp_path / "cache")
+    model, split = _tiny_model_and_split()
+    trainer.train(model, split, 0, "M0")
+    (entry,) = (tmp_path / "cache" / "models").iterdir()
+    before = (entry / "done.json").stat().st_mtime_ns
+    # A second process that trained the same unit concurrently stores it after the first.
+    other, _ = _tiny_model_and_split()
+    other.fit(split.texts, split.labels, 0)
+    trainer._store_model(other, entry, "M0", 0)
+    assert (entry / "done.json").stat().st_mtime_ns == before
+    assert sorted(p.name for p in entry.parent.iterdir()) == [entry.name]
+
+
+def test_losing_the_rename_race_to_an_identical_entry_is_fine(tmp_path: Path, monkeypatch) -> None:
+    from harness.training import Trainer
+
+    trainer = Trainer(cache_dir=tmp_path / "cache")
+    model, split = _tiny_model_and_split()
+    model.fit(split.texts, split.labels, 0)
+    entry = tmp_path / "cache" / "models" / "k"
+    real_replace = os.replace
+
+    def racing_replace(src, dst):
+        # the other process wins between our existence check and our rename
+        entry.mkdir(parents=True)
+        (entry / "done.json").write_text("{}")
+        raise OSError(39, "Directory not empty")
+
+    monkeypatch.setattr(os, "replace", racing_replace)
+    trainer._store_model(model, entry, "M0", 0)
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert sorted(p.name for p in entry.parent.iterdir()) == ["k"]
