@@ -79,7 +79,8 @@ def load_yaml_node(text: str, path: Path | str) -> yaml.Node | None:
         ) from None
     if node is not None and _expanded_size(node, {}) > MAX_EXPANDED_NODES:
         raise UserError(
-            f"document expands to more than {MAX_EXPANDED_NODES:,} nodes through aliases",
+            f"document expands to more than {MAX_EXPANDED_NODES:,} nodes through aliases "
+            "(or nests more than 200 levels deep)",
             file=path,
             fix="remove the anchor/alias expansion (possible YAML bomb)",
         )
