@@ -44,6 +44,7 @@ class Retrain(Intervention):
     name = "retrain"
     description = "retrain on train ∪ Sample(pool); selection: random | tfidf | bm25 | ..."
     Args = RetrainArgs
+    uses_pool = True  # draws from the pool: planning checks it is not empty (harness.input_checks)
 
     def label(self) -> str:
         """``retrain-<selector>``, with ``-agree`` / ``-stratified`` for those options."""
