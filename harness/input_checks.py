@@ -38,6 +38,15 @@ def check_pool(
     for label, intervention in interventions:
         if not uses_pool(intervention):
             continue
+        stratify = getattr(intervention.args, "stratify", None)
+        if isinstance(stratify, dict):
+            unknown = sorted(set(stratify) - set(task.label_names))
+            if unknown:
+                raise UserError(
+                    f"unknown label(s) {', '.join(map(repr, unknown))} in stratify",
+                    field=f"interventions ({label}).params.stratify",
+                    fix=f"use labels of task {task.name!r}: {', '.join(task.label_names)}",
+                )
         budget = intervention_budget(intervention, run_budget)
         if budget <= 0:
             continue

@@ -589,10 +589,9 @@ CASES: list[Case] = [
         late=True,
     ),
     Case(
-        "late-retrain-stratify-label",
+        "intervention-stratify-unknown-label",
         late_intervention("{name: retrain, params: {stratify: {spam: 1.0}}}"),
-        ["stratify", "spam"],
-        late=True,
+        ["stratify", "'spam'"],
     ),
     # --- results given to `harness report` ---------------------------------------------------
     Case(
