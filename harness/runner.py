@@ -6,7 +6,8 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -87,6 +88,22 @@ def resolve_device(device: str) -> str:
             "CUDA was requested but no GPU is available", field="--device", fix="use --device cpu"
         )
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+@contextmanager
+def torch_threads(threads: int | None) -> Iterator[None]:
+    """Use ``threads`` torch intra-op threads inside the block (no change for ``None``)."""
+    if threads is None:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 @dataclass
@@ -264,7 +281,10 @@ class Runner:
         while not folder.exists() and folder.parent != folder:
             created, folder = folder, folder.parent
         try:
-            return self._run()
+            with torch_threads(
+                self.plan.model_class.cpu_threads if self.plan.device == "cpu" else None
+            ):
+                return self._run()
         except UserError:
             if created is not None:
                 import shutil

@@ -58,6 +58,7 @@ class BowModel(TorchModel):
     name = "bow"
     description = "fast torch bag-of-n-grams classifier (EmbeddingBag + MLP); trains in seconds"
     Args = BowArgs
+    cpu_threads = 1
 
     def __init__(self, args: Any, num_labels: int, device: str = "cpu") -> None:
         super().__init__(args, num_labels, device)
