@@ -16,7 +16,8 @@ from harness.cli import cli
 from harness.training import Trainer
 from harness.validation import validate
 
-RUN = ["run", "-q", "--limit", "300", "--model-args", "epochs=2", "--interventions", ""]
+RUN = ["run", "-q", "--model-args", "epochs=2", "--interventions", ""]
+RUN += ["--task-args", "n_train=300,n_test=100,n_pool=0"]
 
 
 def run(tmp_path: Path, out: str, *extra: str) -> dict:

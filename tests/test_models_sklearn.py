@@ -105,7 +105,8 @@ def test_cli_run_with_sklearn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("HARNESS_CACHE_DIR", str(tmp_path / "cache"))
     result = CliRunner().invoke(
         cli,
-        ["run", "-q", "--model", "sklearn", "--limit", "400", "--interventions", ""]
+        ["run", "-q", "--model", "sklearn", "--interventions", ""]
+        + ["--task-args", "n_train=400,n_test=100,n_pool=0"]
         + ["--output-dir", str(tmp_path)],
     )
     assert result.exit_code == 0, result.output
