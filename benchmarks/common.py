@@ -7,6 +7,7 @@ description of the machine. Nothing here imports torch at module level.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import platform
@@ -245,6 +246,23 @@ class ProcessResult:
         return self
 
 
+_LAUNCHER = """
+import json, os, sys, time
+out, argv = sys.argv[1], sys.argv[2:]
+start = time.perf_counter()
+pid = os.posix_spawnp(argv[0], argv, os.environ)
+_, status, usage = os.wait4(pid, 0)
+wall = time.perf_counter() - start
+code = os.waitstatus_to_exitcode(status)
+with open(out, "w") as f:
+    json.dump({"code": code, "wall": wall, "maxrss": usage.ru_maxrss}, f)
+"""
+"""Runs the measured command from a small, fresh interpreter. Linux keeps the high-water RSS of
+the process that forks across ``exec``, so a child forked straight from a big benchmark process
+would report at least the parent's size; forked from this launcher (~10 MiB) it reports its own
+peak (plus at most the launcher's few MiB)."""
+
+
 def run_measured(
     args: Sequence[str],
     *,
@@ -253,38 +271,51 @@ def run_measured(
     timeout: float | None = None,
 ) -> ProcessResult:
     """Run ``args`` and return its wall time and its own peak RSS (``wait4`` rusage of that one
-    child, so each case is measured on its own). Output is captured through temporary files."""
+    process, spawned by a small launcher so that this process's size does not leak into it).
+    Output is captured through temporary files; after ``timeout`` seconds the process group is
+    killed and the return code is -9."""
+    import signal
+
     full_env = dict(os.environ)
     if env:
         full_env.update(env)
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.TemporaryDirectory(prefix="bench-rss-") as tmp,
+    ):
+        report = Path(tmp) / "rusage.json"
         start = time.perf_counter()
-        proc = subprocess.Popen(list(args), stdout=out, stderr=err, env=full_env, cwd=cwd)
-        deadline = None if timeout is None else start + timeout
-        status, rusage = _wait(proc, deadline)
-        wall = time.perf_counter() - start
+        proc = subprocess.Popen(
+            [sys.executable, "-I", "-S", "-c", _LAUNCHER, str(report), *args],
+            stdout=out,
+            stderr=err,
+            env=full_env,
+            cwd=cwd,
+            start_new_session=True,
+        )
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        outer_wall = time.perf_counter() - start
         out.seek(0)
         err.seek(0)
         stdout = out.read().decode("utf-8", "replace")
         stderr = err.read().decode("utf-8", "replace")
-    code = os.waitstatus_to_exitcode(status) if status is not None else -9
-    peak = int(rusage.ru_maxrss) * (1 if sys.platform == "darwin" else 1024) if rusage else 0
-    return ProcessResult(code, wall, peak, stdout, stderr)
-
-
-def _wait(proc: subprocess.Popen[bytes], deadline: float | None) -> tuple[int | None, Any]:
-    """Wait for ``proc`` with ``os.wait4`` (killing it after ``deadline``)."""
-    while True:
-        pid, status, rusage = os.wait4(proc.pid, os.WNOHANG if deadline else 0)
-        if pid == proc.pid:
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            return status, rusage
-        if deadline is not None and time.perf_counter() > deadline:
-            proc.kill()
-            _, status, rusage = os.wait4(proc.pid, 0)
-            proc.returncode = -9
-            return None, rusage
-        time.sleep(0.02)
+        try:
+            data = json.loads(report.read_text())
+        except (OSError, ValueError):
+            data = {"code": -9 if proc.returncode in (None, 0) else proc.returncode}
+    scale = 1 if sys.platform == "darwin" else 1024
+    return ProcessResult(
+        int(data.get("code", -9)),
+        float(data.get("wall", outer_wall)),
+        int(data.get("maxrss", 0)) * scale,
+        stdout,
+        stderr,
+    )
 
 
 def python_command(*args: str) -> list[str]:

@@ -83,7 +83,10 @@ def test_loglog_slope() -> None:
 
 def test_run_measured_reports_the_child_peak_rss() -> None:
     code = "import sys; b = bytearray(200 * 2**20); b[::4096] = b'x' * len(b[::4096]); print('ok')"
+    ballast = bytearray(300 * 2**20)  # this process's size must not leak into the child's peak
+    ballast[::4096] = b"y" * len(ballast[::4096])
     small = common.run_measured([sys.executable, "-c", "print('ok')"])
+    assert small.peak_rss_mb < 100
     big = common.run_measured([sys.executable, "-c", code])
     assert small.returncode == big.returncode == 0
     assert big.stdout.strip() == "ok"
@@ -92,6 +95,8 @@ def test_run_measured_reports_the_child_peak_rss() -> None:
     assert failed.returncode == 3
     with pytest.raises(RuntimeError):
         failed.check("child")
+    slow = common.run_measured([sys.executable, "-c", "import time; time.sleep(30)"], timeout=0.5)
+    assert slow.returncode == -9 and slow.wall_s < 10
 
 
 def test_machine_info_without_gpu() -> None:
