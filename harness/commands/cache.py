@@ -99,7 +99,7 @@ def cache_group() -> None:
 @click.option("--cache-dir", help="Cache folder (default: $HARNESS_CACHE_DIR or ~/.cache).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def cache_ls(cache_dir: str | None, as_json: bool) -> None:
-    """List cached models: key, model, purpose, seed, size, predictions, created."""
+    """List cached models: key, model, purpose, seed, size, prediction sets, created."""
     from rich.console import Console
     from rich.table import Table
 
@@ -120,17 +120,21 @@ def cache_ls(cache_dir: str | None, as_json: bool) -> None:
         console.print(f"cache {root} is empty")
         return
     table = Table(title=f"cache {root}")
-    for column in ("key", "model", "purpose", "seed", "size", "predictions", "created"):
-        table.add_column(column, justify="right" if column in ("seed", "size") else "left")
+    for column in ("key", "model", "purpose", "seed", "size", "preds", "created"):
+        table.add_column(
+            column,
+            justify="right" if column in ("seed", "size") else "left",
+            no_wrap=column != "purpose",
+        )
     for e in entries:
         table.add_row(
-            e.key[:12],
+            e.key[:10],
             e.model,
             e.purpose,
             "" if e.seed is None else str(e.seed),
             human_size(e.size),
-            f"{e.predictions} ({human_size(e.prediction_bytes)})",
-            e.created,
+            f"{e.predictions}: {human_size(e.prediction_bytes)}",
+            e.created[5:16].replace("T", " "),
         )
     console.print(table)
     extra = f", {orphan_count} orphan prediction file(s)" if orphan_count else ""
