@@ -123,11 +123,12 @@ def run(quick: bool, device: str | None = None) -> dict[str, Any]:
                 warm,
                 cold,
                 ratio_kind="time",
-                target="ratio <= 0.2",
+                target=None if limit else "ratio <= 0.2",
                 peak_rss_mb=max(warm_rss),
                 baseline_peak_rss_mb=max(cold_rss),
                 notes=f"harness run{f' --limit {limit}' if limit else ''} (bow, default "
-                f"interventions: {models}); metrics of all runs vs the first cold run: {same}",
+                f"interventions: {models}); metrics of all runs vs the first cold run: {same}"
+                + ("; the <= 0.2x target is for the full demo" if limit else ""),
             ),
             make_row(
                 "e2e demo",
