@@ -11,7 +11,9 @@ from harness.plugins import reset_plugin_manager
 
 
 @pytest.fixture(autouse=True)
-def isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """Point the model/prediction cache at a per-test folder."""
     cache = tmp_path_factory.mktemp("cache")
     monkeypatch.setenv("HARNESS_CACHE_DIR", str(cache))
