@@ -22,7 +22,7 @@ import pkgutil
 import sys
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -295,8 +295,10 @@ def run_benchmarks(
     repeats: int = 3,
     package: str = "benchmarks",
     log: Any = None,
+    on_progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
-    """Run ``names`` and return the full report (machine, rows, per-module status)."""
+    """Run ``names`` and return the full report (machine, rows, per-module status);
+    ``on_progress`` receives the report so far after each module (e.g. to save it)."""
     available = discover(package)
     machine = machine_info(with_gpu=device is not None and device != "cpu")
     started = _dt.datetime.now(_dt.timezone.utc)
@@ -304,6 +306,21 @@ def run_benchmarks(
     cpu_start = _cpu_seconds()
     rows: list[dict[str, Any]] = []
     modules: dict[str, Any] = {}
+
+    def report() -> dict[str, Any]:
+        return {
+            "schema": 1,
+            "command": "python -m benchmarks " + " ".join(sys.argv[1:]),
+            "quick": quick,
+            "device": device or "cpu",
+            "started_utc": started.isoformat(timespec="seconds"),
+            "wall_s": time.perf_counter() - start,
+            "cpu_s": _cpu_seconds() - cpu_start,
+            "machine": machine | {"load_average_end": _load()},
+            "modules": dict(modules),
+            "rows": list(rows),
+        }
+
     for name in names:
         if log is not None:
             log(f"running {name} ...")
@@ -317,18 +334,9 @@ def run_benchmarks(
                 f"  {name}: {status['status']} ({status.get('wall_s', 0):.1f} s wall, "
                 f"{status.get('cpu_s', 0):.1f} s CPU)"
             )
-    return {
-        "schema": 1,
-        "command": "python -m benchmarks " + " ".join(sys.argv[1:]),
-        "quick": quick,
-        "device": device or "cpu",
-        "started_utc": started.isoformat(timespec="seconds"),
-        "wall_s": time.perf_counter() - start,
-        "cpu_s": _cpu_seconds() - cpu_start,
-        "machine": machine | {"load_average_end": _load()},
-        "modules": modules,
-        "rows": rows,
-    }
+        if on_progress is not None:
+            on_progress(report() | {"partial": True})
+    return report()
 
 
 def _load() -> Any:
@@ -511,7 +519,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(message, file=sys.stderr, flush=True)
 
     report = run_benchmarks(
-        names, quick=args.quick, device=args.device, repeats=max(1, args.repeats), log=log
+        names,
+        quick=args.quick,
+        device=args.device,
+        repeats=max(1, args.repeats),
+        log=log,
+        on_progress=lambda partial: write_json(partial, args.json),
     )
     render_table(report)
     write_json(report, args.json)

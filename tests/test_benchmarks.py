@@ -192,14 +192,18 @@ def test_run_benchmarks_normalises_every_kind_of_module(fake_package: str) -> No
 
 
 def test_outputs_json_and_markdown(fake_package: str, tmp_path: Path) -> None:
-    report = runner.run_benchmarks(["rows"], quick=True, package=fake_package)
+    partial: list[dict] = []
+    report = runner.run_benchmarks(
+        ["rows", "flat"], quick=True, package=fake_package, on_progress=partial.append
+    )
+    assert [len(p["modules"]) for p in partial] == [1, 2] and partial[0]["partial"]
     path = tmp_path / "out" / "r.json"
     runner.write_json(report, path)
     data = json.loads(path.read_text())
     assert data["rows"][0]["ratio"] == 2.0 and data["quick"] is True
     table = runner.markdown_table(report["rows"])
     lines = table.strip().splitlines()
-    assert len(lines) == 3 and "2.00x thr" in lines[2] and "yes" in lines[2]
+    assert len(lines) == 4 and "2.00x thr" in lines[2] and "yes" in lines[2]
     assert runner.fmt_timing(report["rows"][0]) == "2.00 s (1.00 s–3.00 s)"
 
 
