@@ -91,15 +91,40 @@ def select_names(
     return ordered
 
 
-def call_run(module: ModuleType, quick: bool, device: str | None) -> Any:
-    """Call ``module.run(quick)``, adding ``device=`` when the function accepts it."""
+def call_run(
+    module: ModuleType, quick: bool, device: str | None, options: dict[str, Any] | None = None
+) -> Any:
+    """Call ``module.run(quick)``, adding ``device=`` when the function accepts it, and the
+    ``options`` given for this module (``--option NAME.KEY=VALUE``; an unknown key is an error)."""
     fn = module.run
     params = inspect.signature(fn).parameters
     kwargs: dict[str, Any] = {}
     takes_kwargs = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
     if device is not None and ("device" in params or takes_kwargs):
         kwargs["device"] = device
+    for key, value in (options or {}).items():
+        if key not in params and not takes_kwargs:
+            accepted = ", ".join(p for p in params if p != "quick") or "none"
+            raise TypeError(f"run() takes no option {key!r} (accepted: {accepted})")
+        kwargs[key] = value
     return fn(quick, **kwargs)
+
+
+def parse_options(items: Sequence[str] | None) -> dict[str, dict[str, Any]]:
+    """``["models.minilm=false", ...]`` -> ``{"models": {"minilm": False}}`` (values read as
+    JSON when they parse, else kept as strings)."""
+    out: dict[str, dict[str, Any]] = {}
+    for item in items or []:
+        target, sep, raw = item.partition("=")
+        name, dot, key = target.partition(".")
+        if not sep or not dot or not name or not key:
+            raise SystemExit(f"error: --option expects NAME.KEY=VALUE, got {item!r}")
+        try:
+            value: Any = json.loads(raw)
+        except ValueError:
+            value = raw
+        out.setdefault(name.strip(), {})[key.strip()] = value
+    return out
 
 
 # ------------------------------------------------------------------------------------------
@@ -233,6 +258,7 @@ def run_one(
     device: str | None,
     repeats: int,
     log: Any = None,
+    options: dict[str, Any] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Run one benchmark module; never raises. Returns ``(rows, status)``."""
     start = time.perf_counter()
@@ -248,7 +274,7 @@ def run_one(
         return [unavailable_row(name, reason)], {"status": "not available", "error": reason}
     cpu_start = _cpu_seconds()
     try:
-        result = call_run(module, quick, device)
+        result = call_run(module, quick, device, options)
         first_s = time.perf_counter() - start
         adapter = find_adapter(name, result)
         extra: dict[str, Any] = {}
@@ -261,7 +287,7 @@ def run_one(
                 extra["repeats_note"] = f"not re-run: one run took {first_s:.0f} s"
                 again = False
             for _ in range(max(0, repeats - 1) if again else 0):
-                results.append(call_run(module, quick, device))
+                results.append(call_run(module, quick, device, options))
             if adapter is not None:
                 rows = [{"module": name, **row} for row in adapter.to_rows(results, quick)]
             else:
@@ -296,6 +322,7 @@ def run_benchmarks(
     package: str = "benchmarks",
     log: Any = None,
     on_progress: Callable[[dict[str, Any]], None] | None = None,
+    options: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Run ``names`` and return the full report (machine, rows, per-module status);
     ``on_progress`` receives the report so far after each module (e.g. to save it)."""
@@ -313,6 +340,7 @@ def run_benchmarks(
             "command": "python -m benchmarks " + " ".join(sys.argv[1:]),
             "quick": quick,
             "device": device or "cpu",
+            "options": options or {},
             "started_utc": started.isoformat(timespec="seconds"),
             "wall_s": time.perf_counter() - start,
             "cpu_s": _cpu_seconds() - cpu_start,
@@ -325,7 +353,13 @@ def run_benchmarks(
         if log is not None:
             log(f"running {name} ...")
         module_rows, status = run_one(
-            name, available.get(name), quick=quick, device=device, repeats=repeats, log=log
+            name,
+            available.get(name),
+            quick=quick,
+            device=device,
+            repeats=repeats,
+            log=log,
+            options=(options or {}).get(name),
         )
         modules[name] = status
         rows.extend(finish_row(row, machine, device) for row in module_rows)
@@ -500,6 +534,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--repeats", type=int, default=3, help="re-runs of modules that return single timings"
     )
+    parser.add_argument(
+        "--option",
+        action="append",
+        metavar="NAME.KEY=VALUE",
+        help="keyword passed to one module's run(), e.g. models.minilm=false (repeatable)",
+    )
     parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
     return parser.parse_args(argv)
 
@@ -525,6 +565,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         repeats=max(1, args.repeats),
         log=log,
         on_progress=lambda partial: write_json(partial, args.json),
+        options=parse_options(args.option),
     )
     render_table(report)
     write_json(report, args.json)

@@ -110,8 +110,8 @@ def test_machine_info_without_gpu() -> None:
 FAKE_ROWS = """
 from benchmarks.common import make_row
 SEEN = []
-def run(quick, device=None):
-    SEEN.append((quick, device))
+def run(quick, device=None, tag="x"):
+    SEEN.append((quick, device, tag))
     return {"rows": [make_row("fake", "fast", "slow", [1.0, 2.0, 3.0], [4.0, 4.0],
                               work=10, unit="items", target="ratio >= 1.5",
                               flops=4e12, device=device)]}
@@ -176,7 +176,7 @@ def test_run_benchmarks_normalises_every_kind_of_module(fake_package: str) -> No
     assert rows["median_s"] == 2.0 and rows["ratio"] == 2.0 and rows["target_met"] is True
     assert rows["tflops"] == pytest.approx(2.0)  # 4e12 FLOPs in 2 s
     mod = sys.modules[f"{fake_package}.bench_rows"]
-    assert mod.SEEN == [(True, "cuda")]  # device passed to a module that accepts it
+    assert mod.SEEN == [(True, "cuda", "x")]  # device passed to a module that accepts it
 
     flat = by["flat"]  # re-run 3 times: compile_s was 1, 2, 3
     assert flat["variant"] == "compile"
@@ -277,3 +277,17 @@ def test_e2e_names_models_whose_metrics_differ() -> None:
     ref = {"M0": "a", "patch": "b"}
     assert _differences(ref, [dict(ref), dict(ref)]) == "identical"
     assert _differences(ref, [{"M0": "a", "patch": "c"}]) == "DIFFERENT for patch"
+
+
+def test_options_reach_the_named_module(fake_package: str) -> None:
+    options = runner.parse_options(['rows.tag="y"', "flat.nope=1"])
+    assert options == {"rows": {"tag": "y"}, "flat": {"nope": 1}}
+    assert runner.parse_options(["models.minilm=false"]) == {"models": {"minilm": False}}
+    with pytest.raises(SystemExit):
+        runner.parse_options(["minilm=false"])
+    report = runner.run_benchmarks(
+        ["rows", "flat"], quick=False, package=fake_package, options=options
+    )
+    assert sys.modules[f"{fake_package}.bench_rows"].SEEN[-1] == (False, None, "y")
+    flat = [r for r in report["rows"] if r["benchmark"] == "flat"][0]
+    assert flat["status"] == "failed" and "no option 'nope'" in flat["notes"]
