@@ -289,6 +289,27 @@ class InterventionContext:
     budget: int
     device: str
     progress: Progress | None = None
+    derive_model: DeriveModel | None = None
+    """Cache a model derived from ``base_model``: ``derive_model(recipe, build, purpose)`` returns
+    ``build()``'s ``(model, changes)`` or, for the same ``recipe``, the cached pair. ``None``:
+    call ``build()`` directly (see :meth:`derive`)."""
+
+    def derive(
+        self,
+        recipe: dict[str, Any],
+        build: Callable[[], tuple[Model, dict[str, Any]]],
+        purpose: str,
+    ) -> tuple[Model, dict[str, Any]]:
+        """Build a model derived from ``base_model`` through the cache when the run has one.
+        ``recipe`` must hold everything besides M0 that determines the result."""
+        if self.derive_model is None:
+            return build()
+        return self.derive_model(recipe, build, purpose)
+
+
+DeriveModel = Callable[
+    [dict[str, Any], Callable[[], tuple[Model, dict[str, Any]]], str], tuple[Model, dict[str, Any]]
+]
 
 
 @dataclass

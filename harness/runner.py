@@ -17,6 +17,7 @@ import numpy as np
 
 from harness import __version__
 from harness.api import (
+    DeriveModel,
     Intervention,
     InterventionContext,
     Model,
@@ -353,6 +354,16 @@ class Runner:
 
         return train_model
 
+    def _deriver_for(self, base: Model) -> DeriveModel:
+        def derive_model(
+            recipe: dict[str, Any],
+            build: Callable[[], tuple[Model, dict[str, Any]]],
+            purpose: str,
+        ) -> tuple[Model, dict[str, Any]]:
+            return self.trainer.derive(base, recipe, self.new_model, build, purpose)
+
+        return derive_model
+
     def _run_seed(self, seed: int, rows: dict[str, ModelRun]) -> None:
         plan = self.plan
         t0 = time.perf_counter()
@@ -374,6 +385,7 @@ class Runner:
                 budget=plan.config.budget,
                 device=plan.device,
                 progress=self.progress,
+                derive_model=self._deriver_for(m0),
             )
             self.progress.log(f"[dim]{label} (seed {seed})[/dim]")
             outcome = intervention.apply(ctx)

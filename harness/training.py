@@ -14,7 +14,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +108,43 @@ class Trainer:
         setattr(model, CACHE_KEY_ATTRIBUTE, key)
         return model
 
+    def derive(
+        self,
+        base: Model,
+        recipe: dict[str, Any],
+        fresh: Callable[[], Model],
+        build: Callable[[], tuple[Model, dict[str, Any]]],
+        purpose: str,
+    ) -> tuple[Model, dict[str, Any]]:
+        """A model derived from the trained ``base`` (e.g. patched), cached like a trained one.
+
+        ``recipe`` holds everything besides ``base`` that determines the result (method, args,
+        data hashes, seed). On a hit, ``fresh()`` is loaded from the cache and the stored changes
+        record is returned; otherwise ``build()`` returns the new model and its changes record
+        (JSON-able), and both are stored.
+        """
+        base_key = self.model_hash(base)
+        if not self.enabled or base_key is None:
+            return build()
+        key = hash_json({"base": base_key, "recipe": recipe, "versions": _versions()})[:32]
+        entry = self.cache_dir / "models" / key
+        if (entry / "done.json").exists() and (entry / "changes.json").exists():
+            model = fresh()
+            if self._load_cached(model, entry):
+                self.loaded += 1
+                self.progress.log(f"[dim]{purpose}: model from cache {key[:12]}[/dim]")
+                changes = json.loads((entry / "changes.json").read_text(encoding="utf-8"))
+                setattr(model, CACHE_KEY_ATTRIBUTE, key)
+                return model, changes
+        model, changes = build()
+        self.trained += 1
+        changes_json = json.dumps(changes, sort_keys=True)
+        self._store_model(
+            model, entry, purpose, int(recipe.get("seed", 0)), {"changes.json": changes_json}
+        )
+        setattr(model, CACHE_KEY_ATTRIBUTE, key)
+        return model, json.loads(changes_json)
+
     def _load_cached(self, model: Model, entry: Path) -> bool:
         """Load a cache entry; a broken entry is removed (and the model retrained)."""
         try:
@@ -130,11 +167,20 @@ class Trainer:
             f"{self.predictions_cached} prediction set(s) from cache, {self.predicted} computed"
         )
 
-    def _store_model(self, model: Model, entry: Path, purpose: str, seed: int) -> None:
+    def _store_model(
+        self,
+        model: Model,
+        entry: Path,
+        purpose: str,
+        seed: int,
+        extra_files: dict[str, str] | None = None,
+    ) -> None:
         entry.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", dir=entry.parent))
         try:
             model.save(tmp)
+            for name, text in (extra_files or {}).items():
+                (tmp / name).write_text(text, encoding="utf-8")
             info = {
                 "model": model.name,
                 "purpose": purpose,

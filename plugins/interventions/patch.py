@@ -48,6 +48,7 @@ from harness.api import (
     TorchModel,
 )
 from harness.errors import UserError
+from harness.training import hash_texts
 
 if TYPE_CHECKING:
     import torch
@@ -141,7 +142,6 @@ class Patch(Intervention):
 
     def apply(self, ctx: InterventionContext) -> InterventionOutcome:
         """Copy M0, fine-tune with clamping, and return the patched copy."""
-        import torch
 
         args: PatchArgs = self.args
         base = ctx.base_model
@@ -150,7 +150,33 @@ class Patch(Intervention):
                 model=None,
                 skipped=f"needs a TorchModel with parameters to tune; model {base.name!r} has none",
             )
-        model = copy_model(base, ctx.new_model())
+        texts, labels, case_ids = patch_data(ctx, args.replay)
+        recipe = {
+            "intervention": self.name,
+            "args": args.model_dump(mode="json"),
+            "texts": hash_texts(texts),
+            "labels": hash_texts([str(int(y)) for y in labels]),
+            "seed": ctx.seed,
+        }
+        model, changes = ctx.derive(
+            recipe,
+            lambda: self._patch(ctx, texts, labels, case_ids),
+            f"{self.label()} (seed {ctx.seed})",
+        )
+        return InterventionOutcome(model=model, changes=changes)
+
+    def _patch(
+        self,
+        ctx: InterventionContext,
+        texts: list[str],
+        labels: np.ndarray,
+        case_ids: list[str],
+    ) -> tuple[TorchModel, dict[str, Any]]:
+        """Copy M0 and fine-tune the copy with clamping; return it and its changes record."""
+        import torch
+
+        args: PatchArgs = self.args
+        model = copy_model(ctx.base_model, ctx.new_model())
         assert isinstance(model, TorchModel)
         delta = resolve_delta(args.delta, model)
         names = model.parameter_names(args.params)
@@ -168,7 +194,6 @@ class Patch(Intervention):
         theta0 = [p.detach().clone() for p in tuned]
         bounds = [ball_bounds(p0, delta) for p0 in theta0] if delta is not None else []
 
-        texts, labels, case_ids = patch_data(ctx, args.replay)
         torch.manual_seed(ctx.seed)
         rng = np.random.default_rng([ctx.seed, 0xBA7C])
         optimiser: torch.optim.Optimizer = (
@@ -226,7 +251,7 @@ class Patch(Intervention):
             "replay": args.replay,
             "replay_ids": ctx_replay_ids(ctx, args.replay),
         }
-        return InterventionOutcome(model=model, changes=changes)
+        return model, changes
 
 
 def ctx_replay_ids(ctx: InterventionContext, replay: int) -> list[str]:
