@@ -15,6 +15,7 @@ from harness_plugins.models.hf import HfArgs, HfModel
 
 from harness.cli import cli
 from harness.errors import UserError
+from harness.testing import make_tiny_bert
 from harness.validation import validate
 
 WORDS = (  # noqa: SIM905 - easier to read than a list literal
@@ -24,37 +25,10 @@ WORDS = (  # noqa: SIM905 - easier to read than a list literal
 ).split()
 
 
-def make_tiny_bert(folder: Path, layers: int = 2, hidden: int = 64) -> Path:
-    """Write a randomly initialised BERT (no head) and a WordPiece tokenizer to ``folder``."""
-    import torch
-    from transformers import BertConfig, BertModel, BertTokenizerFast
-
-    folder.mkdir(parents=True, exist_ok=True)
-    chars = list("abcdefghijklmnopqrstuvwxyz0123456789.,!?'-#@")
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *chars, *(f"##{c}" for c in chars)]
-    vocab += [w for w in dict.fromkeys(WORDS) if w not in vocab]
-    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n")
-    # positional: ``vocab_file`` in transformers 4, ``vocab`` in 5
-    tokenizer = BertTokenizerFast(str(folder / "vocab.txt"), do_lower_case=True)
-    tokenizer.model_max_length = 128
-    tokenizer.save_pretrained(str(folder))
-    config = BertConfig(
-        vocab_size=len(vocab),
-        hidden_size=hidden,
-        num_hidden_layers=layers,
-        num_attention_heads=2,
-        intermediate_size=hidden * 2,
-        max_position_embeddings=128,
-    )
-    torch.manual_seed(0)
-    BertModel(config).save_pretrained(str(folder))
-    return folder
-
-
 @pytest.fixture(scope="module")
 def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny BERT folder shared by the tests of this module."""
-    return make_tiny_bert(tmp_path_factory.mktemp("tiny-bert"))
+    return make_tiny_bert(tmp_path_factory.mktemp("tiny-bert"), WORDS)
 
 
 def toy_data(n: int = 160, seed: int = 0) -> tuple[list[str], np.ndarray]:
