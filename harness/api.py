@@ -294,6 +294,18 @@ class InterventionContext:
     ``build()``'s ``(model, changes)`` or, for the same ``recipe``, the cached pair. ``None``:
     call ``build()`` directly (see :meth:`derive`)."""
 
+    memo_value: Callable[[dict[str, Any], Callable[[], Any]], Any] | None = None
+    """Cache a JSON-able value per recipe (see :meth:`memo`)."""
+
+    def memo(self, recipe: dict[str, Any], compute: Callable[[], Any]) -> Any:
+        """``compute()``, or its cached value for the same ``recipe`` when the run has a cache.
+        The value comes back through a JSON round trip either way."""
+        if self.memo_value is None:
+            import json
+
+            return json.loads(json.dumps(compute(), sort_keys=True))
+        return self.memo_value(recipe, compute)
+
     def derive(
         self,
         recipe: dict[str, Any],

@@ -386,6 +386,7 @@ class Runner:
                 device=plan.device,
                 progress=self.progress,
                 derive_model=self._deriver_for(m0),
+                memo_value=self.trainer.memo,
             )
             self.progress.log(f"[dim]{label} (seed {seed})[/dim]")
             outcome = intervention.apply(ctx)

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.api import Model, Split
+from harness.api import Model, Spec, Split
 from harness.progress import Progress, silent
 
 CACHE_KEY_ATTRIBUTE = "harness_cache_key"
@@ -56,6 +56,16 @@ def hash_split(split: Split) -> str:
     digest.update(hash_texts(split.ids).encode())
     digest.update(hash_texts(split.texts).encode())
     digest.update(np.ascontiguousarray(split.labels, dtype=np.int64).tobytes())
+    return digest.hexdigest()
+
+
+def hash_spec_train_cases(specs: Sequence[Spec]) -> str:
+    """SHA-256 over every spec's id, label and D_i case texts (never the held-out cases)."""
+    digest = hashlib.sha256()
+    for spec in specs:
+        digest.update(
+            hash_texts([spec.id, spec.label, *(c.text for c in spec.train_cases)]).encode()
+        )
     return digest.hexdigest()
 
 
@@ -144,6 +154,31 @@ class Trainer:
         )
         setattr(model, CACHE_KEY_ATTRIBUTE, key)
         return model, json.loads(changes_json)
+
+    def memo(self, recipe: dict[str, Any], compute: Callable[[], Any]) -> Any:
+        """A JSON-able value computed once per ``recipe`` (e.g. a selection or a set of label
+        flips), stored under ``<cache>/values/``. The value always comes back through a JSON
+        round trip, so a cached and a fresh run see identical objects."""
+        if not self.enabled:
+            return json.loads(json.dumps(compute(), sort_keys=True))
+        key = hash_json({"recipe": recipe, "versions": _versions()})[:32]
+        path = self.cache_dir / "values" / f"{key}.json"
+        if path.exists():
+            try:
+                return json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                path.unlink(missing_ok=True)  # damaged: compute again
+        text = json.dumps(compute(), sort_keys=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return json.loads(text)
 
     def _load_cached(self, model: Model, entry: Path) -> bool:
         """Load a cache entry; a broken entry is removed (and the model retrained)."""

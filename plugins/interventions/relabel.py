@@ -40,6 +40,7 @@ from harness.api import (
 )
 from harness.errors import UserError
 from harness.selection import largest_remainder
+from harness.training import Trainer, hash_spec_train_cases, hash_split
 
 CLEANLAB_MISSING = UserError(
     "relabel method 'cleanlab' needs the optional package cleanlab, which is not installed",
@@ -315,13 +316,29 @@ class Relabel(Intervention):
                 train.labels, args.inject_noise, noise_seed, len(names), exclude=known
             )
             train = train.with_labels(labels)
-        if args.method in ("rrf", "borda"):
-            flips, details = spec_flips(ctx, train, args)
-        elif args.method == "cleanlab":
-            flips, details = cleanlab_flips(ctx, train, args)
-        else:
-            quotas = per_label_k(args.k, ctx.specs, names)
-            flips, details = random_flips(train, quotas, ctx.seed), {}
+
+        def choose() -> dict[str, Any]:
+            if args.method in ("rrf", "borda"):
+                flips, details = spec_flips(ctx, train, args)
+            elif args.method == "cleanlab":
+                flips, details = cleanlab_flips(ctx, train, args)
+            else:
+                quotas = per_label_k(args.k, ctx.specs, names)
+                flips, details = random_flips(train, quotas, ctx.seed), {}
+            return {"flips": [[int(i), int(label)] for i, label in flips], "details": details}
+
+        recipe = {
+            "step": "relabel-flips",
+            "args": args.model_dump(mode="json"),
+            "seed": ctx.seed,
+            "train": hash_split(train),
+            "labels": names,
+            "specs": hash_spec_train_cases(ctx.specs),
+            "base_model": Trainer.model_hash(ctx.base_model),
+        }
+        chosen = ctx.memo(recipe, choose)
+        flips = [(int(i), int(label)) for i, label in chosen["flips"]]
+        details = chosen["details"]
         new_labels = train.labels.copy()
         for i, label in flips:
             new_labels[i] = label

@@ -17,6 +17,7 @@ from pydantic import Field, model_validator
 import harness
 from harness.api import Intervention, InterventionContext, InterventionOutcome, StrictModel
 from harness.selection import select
+from harness.training import Trainer, hash_spec_train_cases, hash_split
 
 
 class RetrainArgs(StrictModel):
@@ -59,21 +60,39 @@ class Retrain(Intervention):
         task = ctx.task
         budget = ctx.budget if args.budget is None else args.budget
         selector = ctx.selectors(args.selection, args.selector_args)
-        selection = select(
-            selector,
-            task.pool,
-            ctx.specs,
-            budget,
-            seed=ctx.seed,
-            label_names=task.label_names,
-            model=ctx.base_model,
-            labels=args.labels,
-            stratify=args.stratify,
-        )
-        added = task.pool.subset(sorted(int(i) for i in selection.indices))
+
+        def choose() -> dict[str, Any]:
+            selection = select(
+                selector,
+                task.pool,
+                ctx.specs,
+                budget,
+                seed=ctx.seed,
+                label_names=task.label_names,
+                model=ctx.base_model,
+                labels=args.labels,
+                stratify=args.stratify,
+            )
+            return {
+                "indices": sorted(int(i) for i in selection.indices),
+                "summary": selection.summary(task.pool, task.label_names),
+            }
+
+        recipe = {
+            "step": "retrain-selection",
+            "args": args.model_dump(mode="json"),
+            "budget": budget,
+            "seed": ctx.seed,
+            "pool": hash_split(task.pool),
+            "labels": task.label_names,
+            "specs": hash_spec_train_cases(ctx.specs),
+            "base_model": Trainer.model_hash(ctx.base_model),
+        }
+        chosen = ctx.memo(recipe, choose)
+        added = task.pool.subset(chosen["indices"])
         split = task.train.concat(added)
         model = ctx.train_model(ctx.new_model(), split, self.label())
-        changes = {"selector": args.selection, **selection.summary(task.pool, task.label_names)}
+        changes = {"selector": args.selection, **chosen["summary"]}
         return InterventionOutcome(model=model, changes=changes, train_split=split)
 
 
