@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from harness.testing import make_tiny_bert
+
 WORDS = (  # noqa: SIM905 - easier to read than a list literal
     "the a to and of i you it is in that for on my this be with have not are just so but me "
     "at was do what all like your get if about no can we people they out up one will time "
@@ -51,32 +53,6 @@ def make_texts(n: int, seed: int = 0) -> list[str]:
         ]
         texts.append(" ".join(words))
     return texts
-
-
-def make_tiny_bert(folder: Path, layers: int = 2, hidden: int = 64) -> Path:
-    """A randomly initialised BERT with a WordPiece vocabulary, written offline to ``folder``."""
-    import torch
-    from transformers import BertConfig, BertModel, BertTokenizerFast
-
-    folder.mkdir(parents=True, exist_ok=True)
-    chars = list("abcdefghijklmnopqrstuvwxyz0123456789.,!?'-#@:/")
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *chars, *(f"##{c}" for c in chars)]
-    vocab += [w for w in dict.fromkeys(TINY_WORDS) if w not in vocab]
-    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n")
-    tokenizer = BertTokenizerFast(str(folder / "vocab.txt"), do_lower_case=True)
-    tokenizer.model_max_length = 512
-    tokenizer.save_pretrained(str(folder))
-    config = BertConfig(
-        vocab_size=len(vocab),
-        hidden_size=hidden,
-        num_hidden_layers=layers,
-        num_attention_heads=2,
-        intermediate_size=hidden * 2,
-        max_position_embeddings=512,
-    )
-    torch.manual_seed(0)
-    BertModel(config).save_pretrained(str(folder))
-    return folder
 
 
 def _best(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
@@ -283,7 +259,9 @@ def run(
     n_predict, n_train, repeats = (500, 128, 1) if quick else (5000, 2000, 3)
     folders: list[tuple[str, str]] = []
     tmp = tempfile.TemporaryDirectory(prefix="bench-tiny-bert-")
-    folders.append(("tiny-bert (2x64)", str(make_tiny_bert(Path(tmp.name)))))
+    folders.append(
+        ("tiny-bert (2x64)", str(make_tiny_bert(Path(tmp.name), TINY_WORDS, max_length=512)))
+    )
     if minilm and minilm_path:
         folders.append(("all-MiniLM-L6-v2", minilm_path))
     elif minilm:

@@ -15,6 +15,7 @@ Run alone: ``python -m benchmarks --only patch``.
 from __future__ import annotations
 
 import random
+import re
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import Timing, make_row
+from harness.testing import make_tiny_bert
 
 TEXTS_SEED = 0
 
@@ -34,36 +36,6 @@ def demo_texts(n: int) -> tuple[list[str], list[int]]:
     return texts, labels
 
 
-def make_tiny_bert(folder: Path, texts: Sequence[str], layers: int = 2, hidden: int = 128) -> Path:
-    """Write a randomly initialised BERT and a WordPiece tokenizer (vocabulary: special tokens,
-    characters and the words of ``texts``) to ``folder``, offline."""
-    import re
-
-    import torch
-    from transformers import BertConfig, BertModel, BertTokenizerFast
-
-    folder.mkdir(parents=True, exist_ok=True)
-    chars = list("abcdefghijklmnopqrstuvwxyz0123456789.,!?'-:;()")
-    words = sorted({w for t in texts for w in re.findall(r"[a-z0-9']+", t.lower())})
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *chars, *(f"##{c}" for c in chars)]
-    vocab += [w for w in words if w not in set(vocab)]
-    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
-    tokenizer = BertTokenizerFast(str(folder / "vocab.txt"), do_lower_case=True)
-    tokenizer.model_max_length = 128
-    tokenizer.save_pretrained(str(folder))
-    config = BertConfig(
-        vocab_size=len(vocab),
-        hidden_size=hidden,
-        num_hidden_layers=layers,
-        num_attention_heads=2,
-        intermediate_size=hidden * 4,
-        max_position_embeddings=128,
-    )
-    torch.manual_seed(0)
-    BertModel(config).save_pretrained(str(folder))
-    return folder
-
-
 def _bow() -> tuple[Any, Callable[[Sequence[str]], Any], str]:
     from harness_plugins.models.bow import BowArgs, BowModel
 
@@ -73,7 +45,8 @@ def _bow() -> tuple[Any, Callable[[Sequence[str]], Any], str]:
 
 
 def _bert(folder: Path, texts: Sequence[str]) -> tuple[Any, Callable[[Sequence[str]], Any], str]:
-    make_tiny_bert(folder, texts)
+    words = sorted({w for t in texts for w in re.findall(r"[a-z0-9']+", t.lower())})
+    make_tiny_bert(folder, words, hidden=128, intermediate=512)
     try:
         from harness_plugins.models.hf import HfArgs, HfModel
     except ImportError:
