@@ -8,9 +8,12 @@ group's cases) and keeps only the ``k`` best rows per group.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Callable, Sequence
 
 import numpy as np
+
+from harness.api import Model, Selector
 
 MAX_CHUNK_CELLS = 1 << 22
 """Largest dense ``rows x cases`` block scored at once (4M float32 cells = 16 MiB)."""
@@ -96,3 +99,31 @@ def cosine_chunks(
         return group_max(dense.astype(np.float64, copy=False), starts, sizes)
 
     return score
+
+
+class MaxCosineSelector(Selector):
+    """A selector whose score is the max cosine between vector rows of pool texts and of a spec's
+    D_i cases; subclasses say how texts become (L2-normalised) vectors."""
+
+    @abstractmethod
+    def vectors(
+        self, pool_texts: Sequence[str], cases: list[str], model: Model | None
+    ) -> tuple[object, object]:
+        """L2-normalised row vectors of the pool texts and of the cases (numpy or scipy sparse)."""
+
+    def top_k(
+        self,
+        pool_texts: Sequence[str],
+        queries: Sequence[Sequence[str]],
+        k: int,
+        seed: int,
+        model: Model | None = None,
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The ``k`` most similar pool examples per query group, best first."""
+        cases, starts = flatten_queries(queries)
+        sizes = np.asarray([len(q) for q in queries], dtype=np.int64)
+        if not len(pool_texts) or not cases:
+            return top_k_by_group(0, len(queries), 0, lambda s, e: np.zeros((0, 0)), 1)
+        pool_m, case_m = self.vectors(pool_texts, cases, model)
+        score = cosine_chunks(pool_m, case_m, starts, sizes)
+        return top_k_by_group(len(pool_texts), len(queries), k, score, chunk_rows(len(cases)))

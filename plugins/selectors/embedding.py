@@ -11,16 +11,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from harness_plugins.selectors.common import (
-    chunk_rows,
-    cosine_chunks,
-    flatten_queries,
-    top_k_by_group,
-)
+from harness_plugins.selectors.common import MaxCosineSelector
 from pydantic import Field
 
 import harness
-from harness.api import Model, Selector, StrictModel
+from harness.api import Model, StrictModel
 from harness.errors import UserError
 
 
@@ -74,7 +69,7 @@ def normalise(matrix: np.ndarray) -> np.ndarray:
     return matrix / np.where(norms > 0, norms, 1.0)
 
 
-class EmbeddingSelector(Selector):
+class EmbeddingSelector(MaxCosineSelector):
     """Max cosine similarity in an embedding space."""
 
     name = "embedding"
@@ -97,23 +92,11 @@ class EmbeddingSelector(Selector):
             )
         return np.asarray(vectors, dtype=np.float32)
 
-    def top_k(
-        self,
-        pool_texts: Sequence[str],
-        queries: Sequence[Sequence[str]],
-        k: int,
-        seed: int,
-        model: Model | None = None,
-    ) -> list[tuple[np.ndarray, np.ndarray]]:
-        """The ``k`` nearest pool examples per query group, best first."""
-        cases, starts = flatten_queries(queries)
-        sizes = np.asarray([len(q) for q in queries], dtype=np.int64)
-        if not len(pool_texts) or not cases:
-            return top_k_by_group(0, len(queries), 0, lambda s, e: np.zeros((0, 0)), 1)
-        pool_m = normalise(self.embed(pool_texts, model))
-        case_m = normalise(self.embed(cases, model))
-        score = cosine_chunks(pool_m, case_m, starts, sizes)
-        return top_k_by_group(len(pool_texts), len(queries), k, score, chunk_rows(len(cases)))
+    def vectors(
+        self, pool_texts: Sequence[str], cases: list[str], model: Model | None
+    ) -> tuple[object, object]:
+        """Embeddings of pool texts and cases, L2-normalised."""
+        return normalise(self.embed(pool_texts, model)), normalise(self.embed(cases, model))
 
 
 @harness.hookimpl

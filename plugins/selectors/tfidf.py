@@ -7,16 +7,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from harness_plugins.selectors.common import (
-    chunk_rows,
-    cosine_chunks,
-    flatten_queries,
-    top_k_by_group,
-)
+from harness_plugins.selectors.common import MaxCosineSelector
 from pydantic import Field
 
 import harness
-from harness.api import Model, Selector, StrictModel
+from harness.api import Model, StrictModel
 
 
 class TfidfArgs(StrictModel):
@@ -46,29 +41,18 @@ def tfidf_matrices(
     return matrix[:n], matrix[n:]
 
 
-class TfidfSelector(Selector):
+class TfidfSelector(MaxCosineSelector):
     """Max cosine similarity of word n-gram TF-IDF vectors."""
 
     name = "tfidf"
     description = "word 1-2-gram TF-IDF, score = max cosine to the spec's D_i cases"
     Args = TfidfArgs
 
-    def top_k(
-        self,
-        pool_texts: Sequence[str],
-        queries: Sequence[Sequence[str]],
-        k: int,
-        seed: int,
-        model: Model | None = None,
-    ) -> list[tuple[np.ndarray, np.ndarray]]:
-        """The ``k`` most similar pool examples per query group, best first."""
-        cases, starts = flatten_queries(queries)
-        sizes = np.asarray([len(q) for q in queries], dtype=np.int64)
-        if not len(pool_texts) or not cases:
-            return top_k_by_group(0, len(queries), 0, lambda s, e: np.zeros((0, 0)), 1)
-        pool_m, case_m = tfidf_matrices(pool_texts, cases, self.args)
-        score = cosine_chunks(pool_m, case_m, starts, sizes)
-        return top_k_by_group(len(pool_texts), len(queries), k, score, chunk_rows(len(cases)))
+    def vectors(
+        self, pool_texts: Sequence[str], cases: list[str], model: Model | None
+    ) -> tuple[object, object]:
+        """TF-IDF rows (fit on pool and cases together), L2-normalised."""
+        return tfidf_matrices(pool_texts, cases, self.args)
 
 
 @harness.hookimpl
