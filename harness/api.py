@@ -242,6 +242,24 @@ class TorchModel(Model):
     def logits(self, texts: Sequence[str]) -> torch.Tensor:
         """Forward ``texts`` with gradients enabled and return logits ``(n, num_labels)``."""
 
+    @staticmethod
+    def names_matching(names: Sequence[str], pattern: str) -> list[str]:
+        """The ``names`` a regular expression matches (``re.search``); an invalid pattern is a
+        one-line user error. Models use it for ``parameter_names`` beyond head/last/all."""
+        import re
+
+        try:
+            compiled = re.compile(pattern)
+        except re.error as exc:
+            from harness.errors import UserError
+
+            raise UserError(
+                f"invalid parameter pattern {pattern!r}: {exc}",
+                field="params",
+                fix="use head, last, all or a valid regular expression",
+            ) from None
+        return [name for name in names if compiled.search(name)]
+
     @abstractmethod
     def parameter_names(self, which: str) -> list[str]:
         """Names of the parameters to tune for ``which`` in ``head``, ``last``, ``all``."""

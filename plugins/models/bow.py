@@ -102,17 +102,7 @@ class BowModel(TorchModel):
             return [n for n in names if n.startswith(("head.", "hidden."))]
         if which == "all":
             return names
-        try:
-            pattern = re.compile(which)
-        except re.error as exc:
-            from harness.errors import UserError
-
-            raise UserError(
-                f"invalid parameter pattern {which!r}: {exc}",
-                field="params",
-                fix="use head, last, all or a valid regular expression",
-            ) from None
-        return [n for n in names if pattern.search(n)]
+        return self.names_matching(names, which)
 
     def _batch(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
         import torch

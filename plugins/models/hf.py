@@ -363,15 +363,7 @@ class HfModel(TorchModel):
                 if (m := LAYER_INDEX.search(n)) and m.group(0).endswith(marker) and n not in head
             ]
             return last + head
-        try:
-            pattern = re.compile(which)
-        except re.error as exc:
-            raise UserError(
-                f"invalid parameter pattern {which!r}: {exc}",
-                field="parameters",
-                fix="use head, last, all or a valid regular expression",
-            ) from None
-        return [n for n in named if pattern.search(n)]
+        return self.names_matching(list(named), which)
 
     # -- training ---------------------------------------------------------------------------------
     def _optimizer(self) -> torch.optim.Optimizer:
