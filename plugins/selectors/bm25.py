@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from harness_plugins.selectors.common import (
     chunk_rows,
+    empty_top_k,
     flatten_queries,
     group_max,
     top_k_by_group,
@@ -67,7 +68,7 @@ class Bm25Selector(Selector):
         cases, starts = flatten_queries(queries)
         sizes = np.asarray([len(q) for q in queries], dtype=np.int64)
         if not len(pool_texts) or not cases:
-            return top_k_by_group(0, len(queries), 0, lambda s, e: np.zeros((0, 0)), 1)
+            return empty_top_k(len(queries))
         vectorizer = CountVectorizer(
             ngram_range=(1, args.ngram_max), token_pattern=r"(?u)\b\w+\b", dtype=np.float64
         )

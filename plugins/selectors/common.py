@@ -84,6 +84,11 @@ def top_k_by_group(
     return [(best_idx[g], best_score[g]) for g in range(n_groups)]
 
 
+def empty_top_k(n_queries: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The result for an empty pool or no cases: an empty ranking per query group."""
+    return top_k_by_group(0, n_queries, 0, lambda start, end: np.zeros((0, 0)), 1)
+
+
 def cosine_chunks(
     pool_matrix: object, case_matrix: object, starts: np.ndarray, sizes: np.ndarray
 ) -> Callable[[int, int], np.ndarray]:
@@ -123,7 +128,7 @@ class MaxCosineSelector(Selector):
         cases, starts = flatten_queries(queries)
         sizes = np.asarray([len(q) for q in queries], dtype=np.int64)
         if not len(pool_texts) or not cases:
-            return top_k_by_group(0, len(queries), 0, lambda s, e: np.zeros((0, 0)), 1)
+            return empty_top_k(len(queries))
         pool_m, case_m = self.vectors(pool_texts, cases, model)
         score = cosine_chunks(pool_m, case_m, starts, sizes)
         return top_k_by_group(len(pool_texts), len(queries), k, score, chunk_rows(len(cases)))

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from harness_plugins.selectors.common import chunk_rows, top_k_by_group
+from harness_plugins.selectors.common import chunk_rows, empty_top_k, top_k_by_group
 from pydantic import Field
 
 import harness
@@ -72,7 +72,7 @@ class DsirSelector(Selector):
         args: DsirArgs = self.args
         n = len(pool_texts)
         if not n or not any(len(q) for q in queries):
-            return top_k_by_group(0, len(queries), 0, lambda s, e: np.zeros((0, 0)), 1)
+            return empty_top_k(len(queries))
         pool = hashed_counts(pool_texts, args)
         log_raw = log_distribution(pool, args.smoothing)
         ratios = np.zeros((args.buckets, len(queries)), dtype=np.float64)
