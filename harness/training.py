@@ -22,6 +22,7 @@ import numpy as np
 
 from harness.api import Model, Spec, Split
 from harness.progress import Progress, silent
+from harness.results import atomic_write_text
 
 CACHE_KEY_ATTRIBUTE = "harness_cache_key"
 
@@ -169,15 +170,7 @@ class Trainer:
             except (OSError, ValueError):
                 path.unlink(missing_ok=True)  # damaged: compute again
         text = json.dumps(compute(), sort_keys=True)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write_text(path, text)
         return json.loads(text)
 
     def _load_cached(self, model: Model, entry: Path) -> bool:
