@@ -6,8 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from harness.api import Model, Spec, Task
-from harness.progress import Progress
+from harness.api import Spec, Task
 from harness.results import Metrics, SpecScore
 from harness.stats import rounded, wilson_interval
 
@@ -84,10 +83,3 @@ def score(predictions: np.ndarray, task: Task, specs: list[Spec]) -> Evaluation:
         heldout={sid: spec_score(p, labels[sid]) for sid, p in heldout_predictions.items()},
         train_cases={sid: spec_score(p, labels[sid]) for sid, p in train_predictions.items()},
     )
-
-
-def evaluate(
-    model: Model, task: Task, specs: list[Spec], progress: Progress | None = None
-) -> Evaluation:
-    """Predict the test split and every spec case in one pass, then score them."""
-    return score(model.predict(evaluation_texts(task, specs), progress), task, specs)
