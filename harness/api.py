@@ -7,7 +7,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -26,6 +26,21 @@ class StrictModel(BaseModel):
 
 class NoArgs(StrictModel):
     """Argument model for plugins that take no arguments."""
+
+
+class PathArg:
+    """Marker for ``Annotated[str, PathArg()]``: the field holds a local file or folder path.
+
+    Plugins declare their path arguments with :data:`LocalPath` (in ``Args`` models, nested models
+    and lists included); the core resolves a relative value written in a config file against
+    that file's folder, and a value given on the command line against the current folder."""
+
+    def __repr__(self) -> str:
+        return "PathArg()"
+
+
+LocalPath = Annotated[str, PathArg()]
+"""A ``str`` argument that names a local file or folder (see :class:`PathArg`)."""
 
 
 # --------------------------------------------------------------------------------------------
