@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 if TYPE_CHECKING:
     import torch
@@ -41,6 +41,56 @@ class PathArg:
 
 LocalPath = Annotated[str, PathArg()]
 """A ``str`` argument that names a local file or folder (see :class:`PathArg`)."""
+
+
+class LabelWeightsArg:
+    """Marker for :data:`ClassWeight`: the field weights the task's labels by name.
+
+    :meth:`Model.check_label_args` checks every top-level ``Args`` field carrying this marker
+    against the task's labels while the run is planned, before any work starts."""
+
+    def __repr__(self) -> str:
+        return "LabelWeightsArg()"
+
+
+def parse_class_weight(value: Any) -> Any:
+    """Normalise a ``class_weight`` value: ``None``, ``"balanced"``, a mapping ``{label:
+    weight}`` or its command-line form ``label:weight|label:weight``. Weights must be positive,
+    finite numbers; label names are checked against the task later (at planning)."""
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none", "null")):
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lower() == "balanced":
+            return "balanced"
+        if ":" not in text:
+            raise ValueError("class_weight must be 'balanced' or label:weight|label:weight")
+        pairs = [part.rpartition(":") for part in text.split("|") if part.strip()]
+        value = {label.strip(): weight.strip() for label, _, weight in pairs}
+    if not isinstance(value, dict) or not value:
+        raise ValueError("class_weight must be 'balanced' or a non-empty {label: weight} mapping")
+    weights: dict[str, float] = {}
+    for label, weight in value.items():
+        try:
+            number = float(weight)
+        except (TypeError, ValueError):
+            raise ValueError(f"the weight of label {label!r} is not a number: {weight!r}") from None
+        if not (number > 0 and number < float("inf")):
+            raise ValueError(f"the weight of label {label!r} must be positive and finite")
+        weights[str(label)] = number
+    return weights
+
+
+ClassWeight = Annotated[
+    Literal["balanced"] | dict[str, float] | None,
+    BeforeValidator(parse_class_weight),
+    LabelWeightsArg(),
+]
+"""A model argument for imbalanced data: ``None`` (every example weighs 1), ``"balanced"``
+(label ``c`` weighs ``n_samples / (n_classes * count(c))`` on the data being fitted, as in
+scikit-learn) or ``{label name: weight}`` (labels not named weigh 1). On the command line:
+``class_weight=balanced`` or ``class_weight=toxic:5|non-toxic:1``. :mod:`harness.class_weights`
+turns it into per-label weights and a weighted loss."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -190,7 +240,10 @@ class Model(ABC):
 
     Subclasses set ``name``, ``description`` and an ``Args`` pydantic model (``extra="forbid"``)
     that validates ``--model-args``. The constructor receives the validated args, the number of
-    labels and the device.
+    labels, the device and the task's label names (``label_names``, index ``i`` names label
+    ``i``). The core builds models with :meth:`create`, which also serves subclasses whose
+    constructor predates ``label_names`` (it sets the attribute after construction), so
+    ``self.label_names`` is always available from :meth:`fit` on.
     """
 
     name: ClassVar[str] = ""
@@ -201,10 +254,61 @@ class Model(ABC):
     """Torch intra-op threads to use on CPU while this model trains and predicts (``None``:
     torch's default). Tiny models run fastest single-threaded, especially on a busy machine."""
 
-    def __init__(self, args: BaseModel, num_labels: int, device: str = "cpu") -> None:
+    def __init__(
+        self,
+        args: BaseModel,
+        num_labels: int,
+        device: str = "cpu",
+        label_names: Sequence[str] | None = None,
+    ) -> None:
         self.args = args
         self.num_labels = num_labels
         self.device = device
+        names = [str(i) for i in range(num_labels)] if label_names is None else list(label_names)
+        if len(names) != num_labels:
+            raise ValueError(f"{len(names)} label names for {num_labels} labels")
+        self.label_names: list[str] = names
+        """The task's label names (``"0"``, ``"1"``, ... when the caller gave none)."""
+
+    @classmethod
+    def create(cls, args: BaseModel, label_names: Sequence[str], device: str = "cpu") -> Model:
+        """Build a model for a task with ``label_names`` (the route the core uses).
+
+        Passes ``label_names`` to the constructor when it accepts it; a subclass written
+        before the keyword existed (``__init__(self, args, num_labels, device)``) is built the
+        old way and gets ``label_names`` set as an attribute."""
+        import inspect
+
+        names = [str(name) for name in label_names]
+        parameters = inspect.signature(cls).parameters.values()
+        if any(p.name == "label_names" or p.kind is p.VAR_KEYWORD for p in parameters):
+            return cls(args, len(names), device, label_names=names)  # type: ignore[call-arg]
+        model = cls(args, len(names), device)  # type: ignore[call-arg]
+        model.label_names = names
+        return model
+
+    @classmethod
+    def label_weight_fields(cls) -> list[str]:
+        """Names of the top-level ``Args`` fields typed :data:`ClassWeight`."""
+        fields = getattr(cls.Args, "model_fields", {})
+        return [
+            name
+            for name, info in fields.items()
+            if any(isinstance(item, LabelWeightsArg) for item in info.metadata)
+        ]
+
+    @classmethod
+    def check_label_args(cls, args: BaseModel, label_names: Sequence[str]) -> None:
+        """Check arguments that name labels against the task's ``label_names``; called while a
+        run is planned, so a mistake stops the run before anything is written.
+
+        The default checks every :data:`ClassWeight` field (a one-line
+        :class:`~harness.errors.UserError` naming the unknown label and the valid ones).
+        Override it (calling ``super()``) to check other label-naming arguments."""
+        from harness.class_weights import check_class_weight
+
+        for name in cls.label_weight_fields():
+            check_class_weight(getattr(args, name), label_names, field=f"model_args.{name}")
 
     @abstractmethod
     def fit(
@@ -239,8 +343,13 @@ class Model(ABC):
         """Read a model written by :meth:`save` into this (already configured) instance."""
 
     def fingerprint(self) -> dict[str, Any]:
-        """Return everything that determines training, for the content-hash cache key."""
-        return {"model": self.name, "args": self.args.model_dump(mode="json")}
+        """Return everything that determines training, for the content-hash cache key: the
+        model name and args, plus the label names when a :data:`ClassWeight` argument is set
+        (a weight given by label name depends on which index that name has)."""
+        data: dict[str, Any] = {"model": self.name, "args": self.args.model_dump(mode="json")}
+        if any(getattr(self.args, name, None) is not None for name in self.label_weight_fields()):
+            data["label_names"] = list(self.label_names)
+        return data
 
 
 class TorchModel(Model):

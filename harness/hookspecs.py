@@ -64,6 +64,12 @@ def register_models(register: Register) -> None:
     Call ``register(model_class)`` with a subclass of :class:`harness.api.Model` (or
     :class:`harness.api.TorchModel` for models that can be patched). The class's ``name`` is the
     name users give with ``--model``; its ``Args`` pydantic model validates ``--model-args``.
+    The core builds instances with ``Model.create(args, label_names, device)``: a constructor
+    that accepts ``label_names=`` receives the task's label names, an older one gets them as
+    the ``label_names`` attribute. An ``Args`` field typed :data:`harness.api.ClassWeight`
+    (``class_weight: balanced | {label: weight}``) is checked against the task's labels before
+    the run starts; :mod:`harness.class_weights` turns it into per-label weights and a weighted
+    loss.
 
     Example::
 

@@ -157,6 +157,7 @@ def plan_run(config: RunConfig, registries: Registries | None = None) -> Plan:
     specs = flatten_specs(suites, task.label_names, train_texts=task.train.texts)
     model_class: type[Model] = registries.models.get(config.model, field="model")
     model_args = validate(model_class.Args, config.model_args, prefix="model_args.")
+    model_class.check_label_args(model_args, task.label_names)
     interventions: list[tuple[str, Intervention]] = []
     taken = {"M0"}
     for i, item in enumerate(config.interventions):
@@ -248,7 +249,7 @@ class Runner:
     def new_model(self) -> Model:
         """A fresh, untrained model of the configured class and args."""
         plan = self.plan
-        return plan.model_class(plan.model_args, len(plan.task.label_names), plan.device)
+        return plan.model_class.create(plan.model_args, plan.task.label_names, plan.device)
 
     def selector(self, name: str, args: dict[str, Any]) -> Selector:
         """Instantiate a registered selector with validated ``args``."""

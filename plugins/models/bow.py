@@ -2,6 +2,10 @@
 
 It trains in seconds on two CPU cores, so the demo and the tests use it, and it is a real
 ``torch.nn.Module``, so patching code is the same as for transformer models.
+
+``class_weight`` (``balanced`` or ``{label: weight}``, see :mod:`harness.class_weights`) weights
+each training example's cross-entropy by its label's weight, for imbalanced data where an
+unweighted model may collapse to the majority label.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import numpy as np
 from pydantic import Field
 
 import harness
-from harness.api import StrictModel, TorchModel
+from harness.api import ClassWeight, StrictModel, TorchModel
 
 if TYPE_CHECKING:
     import torch
@@ -39,6 +43,10 @@ class BowArgs(StrictModel):
     lr: float = Field(default=0.01, gt=0)
     weight_decay: float = Field(default=0.0, ge=0)
     max_tokens: int = Field(default=256, ge=1, description="tokens kept per text")
+    class_weight: ClassWeight = Field(
+        default=None,
+        description="weight the loss per label: balanced (n / (k * count)) or {label: weight}",
+    )
 
 
 def ngram_ids(text: str, ngrams: int, buckets: int, max_tokens: int) -> list[int]:
@@ -60,8 +68,14 @@ class BowModel(TorchModel):
     Args = BowArgs
     cpu_threads = 1
 
-    def __init__(self, args: Any, num_labels: int, device: str = "cpu") -> None:
-        super().__init__(args, num_labels, device)
+    def __init__(
+        self,
+        args: Any,
+        num_labels: int,
+        device: str = "cpu",
+        label_names: Sequence[str] | None = None,
+    ) -> None:
+        super().__init__(args, num_labels, device, label_names)
         self._module: torch.nn.Module | None = None
 
     # -- module -------------------------------------------------------------------------------
@@ -129,10 +143,19 @@ class BowModel(TorchModel):
         seed: int,
         progress: Progress | None = None,
     ) -> None:
-        """Train from a fresh initialisation with Adam for ``epochs`` epochs."""
+        """Train from a fresh initialisation with Adam for ``epochs`` epochs (cross-entropy,
+        weighted per label when ``class_weight`` is set)."""
         import torch
 
+        from harness.class_weights import class_weight_vector, weighted_cross_entropy
+
         args: BowArgs = self.args
+        vector = class_weight_vector(args.class_weight, self.label_names, labels)
+        weights = (
+            None
+            if vector is None
+            else torch.tensor(vector, dtype=torch.float32, device=self.device)
+        )
         torch.manual_seed(seed)
         self._module = self._build()
         module = self._module
@@ -153,7 +176,7 @@ class BowModel(TorchModel):
                 for start in range(0, n, args.batch_size):
                     idx = order[start : start + args.batch_size]
                     logits = self.logits([texts[i] for i in idx])
-                    loss = torch.nn.functional.cross_entropy(logits, y[idx])
+                    loss = weighted_cross_entropy(logits, y[idx], weights)
                     optimiser.zero_grad()
                     loss.backward()
                     optimiser.step()

@@ -5,6 +5,8 @@ labels. Training: AdamW (no decay on biases and norms), linear warm-up and decay
 fp32 on CPU and bf16 (or fp16 with loss scaling) autocast on GPU, seeded. Inference runs under
 ``torch.inference_mode`` on length-sorted batches padded to their own longest text, then restores
 the input order. Transformers logging is kept at ``error`` level so loading prints nothing.
+``class_weight`` (``balanced`` or ``{label: weight}``, see :mod:`harness.class_weights`) weights
+each training example's cross-entropy by its label's weight.
 
 ``pretrained`` is checked when the arguments are validated (before any work starts): a local
 folder must exist and hold ``config.json`` (nothing is read beyond that); a hub id must be in the
@@ -28,7 +30,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 import harness
-from harness.api import StrictModel, TorchModel
+from harness.api import ClassWeight, StrictModel, TorchModel
 from harness.errors import UserError
 
 if TYPE_CHECKING:
@@ -158,6 +160,10 @@ class HfArgs(StrictModel):
     precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
         default="auto", description="auto: fp32 on CPU, bf16 (else fp16) autocast on GPU"
     )
+    class_weight: ClassWeight = Field(
+        default=None,
+        description="weight the loss per label: balanced (n / (k * count)) or {label: weight}",
+    )
 
     @model_validator(mode="after")
     def _check_pretrained(self) -> HfArgs:
@@ -201,8 +207,14 @@ class HfModel(TorchModel):
     )
     Args = HfArgs
 
-    def __init__(self, args: Any, num_labels: int, device: str = "cpu") -> None:
-        super().__init__(args, num_labels, device)
+    def __init__(
+        self,
+        args: Any,
+        num_labels: int,
+        device: str = "cpu",
+        label_names: Sequence[str] | None = None,
+    ) -> None:
+        super().__init__(args, num_labels, device, label_names)
         self._model: Any = None
         self._tokenizer: Any = None
 
@@ -253,10 +265,11 @@ class HfModel(TorchModel):
         return self._tokenizer
 
     def fingerprint(self) -> dict[str, Any]:
-        """Model args (without inference-only ones) and a fingerprint of a local folder."""
-        args = self.args.model_dump(mode="json", exclude={"eval_batch_size"})
+        """Model args (without inference-only ones), the label names when ``class_weight`` is
+        set, and a fingerprint of a local folder."""
+        data = super().fingerprint()
+        data["args"] = self.args.model_dump(mode="json", exclude={"eval_batch_size"})
         source = Path(self.args.pretrained)
-        data: dict[str, Any] = {"model": self.name, "args": args}
         if source.is_dir():
             data["folder"] = folder_fingerprint(source)
         return data
@@ -388,14 +401,23 @@ class HfModel(TorchModel):
         seed: int,
         progress: Progress | None = None,
     ) -> None:
-        """Fine-tune from ``pretrained`` (fresh head, initialised with ``seed``)."""
+        """Fine-tune from ``pretrained`` (fresh head, initialised with ``seed``); the
+        cross-entropy is weighted per label when ``class_weight`` is set."""
         import torch
         from transformers import get_linear_schedule_with_warmup
 
+        from harness.class_weights import class_weight_vector, weighted_cross_entropy
+
         args: HfArgs = self.args
+        vector = class_weight_vector(args.class_weight, self.label_names, labels)
         torch.manual_seed(seed)
         self._load(args.pretrained, new_head=True)
         model = self._model
+        weights = (
+            None
+            if vector is None
+            else torch.tensor(vector, dtype=torch.float32, device=self.device)
+        )
         sequences = self.encode(texts)
         y_all = torch.as_tensor(np.asarray(labels, dtype=np.int64))
         n = len(sequences)
@@ -423,7 +445,7 @@ class HfModel(TorchModel):
                     target = y_all[idx].to(self.device, non_blocking=True)
                     with self._autocast():
                         logits = model(**batch).logits
-                    loss = torch.nn.functional.cross_entropy(logits.float(), target)
+                    loss = weighted_cross_entropy(logits.float(), target, weights)
                     optimizer.zero_grad(set_to_none=True)
                     if scaler is not None:
                         scaler.scale(loss).backward()

@@ -3,6 +3,9 @@
 It is a plain :class:`~harness.api.Model`, not a torch model: interventions that tune parameters
 (patching) skip it with a reason. It is saved without pickle: the vocabulary as JSON and the idf
 weights, coefficients and intercepts as ``.npy`` files (``allow_pickle=False``).
+
+``class_weight`` (``balanced`` or ``{label: weight}`` by label name) is passed to
+``LogisticRegression`` (names mapped to label indices; see :mod:`harness.class_weights`).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import numpy as np
 from pydantic import Field
 
 import harness
-from harness.api import Model, StrictModel
+from harness.api import ClassWeight, Model, StrictModel
 
 if TYPE_CHECKING:
     from harness.progress import Progress
@@ -32,7 +35,10 @@ class SklearnArgs(StrictModel):
     sublinear_tf: bool = Field(default=True, description="1 + log(tf) instead of tf")
     C: float = Field(default=4.0, gt=0, description="inverse regularisation strength")
     max_iter: int = Field(default=2000, ge=10)
-    class_weight: Literal["balanced"] | None = Field(default=None)
+    class_weight: ClassWeight = Field(
+        default=None,
+        description="LogisticRegression class_weight: balanced or {label: weight}",
+    )
 
 
 class SklearnModel(Model):
@@ -42,8 +48,14 @@ class SklearnModel(Model):
     description = "scikit-learn TF-IDF n-grams + logistic regression (no patching)"
     Args = SklearnArgs
 
-    def __init__(self, args: Any, num_labels: int, device: str = "cpu") -> None:
-        super().__init__(args, num_labels, device)
+    def __init__(
+        self,
+        args: Any,
+        num_labels: int,
+        device: str = "cpu",
+        label_names: Sequence[str] | None = None,
+    ) -> None:
+        super().__init__(args, num_labels, device, label_names)
         self._vectorizer: Any = None
         self.coef: np.ndarray | None = None
         self.intercept: np.ndarray | None = None
@@ -74,6 +86,8 @@ class SklearnModel(Model):
         """Fit the vectoriser and the classifier on ``texts``/``labels``."""
         from sklearn.linear_model import LogisticRegression
 
+        from harness.class_weights import sklearn_class_weight
+
         args: SklearnArgs = self.args
         y = np.asarray(labels, dtype=np.int64)
         self._vectorizer = self._new_vectorizer()
@@ -85,7 +99,10 @@ class SklearnModel(Model):
             self.intercept = np.zeros(1)
             return
         classifier = LogisticRegression(
-            C=args.C, max_iter=args.max_iter, class_weight=args.class_weight, random_state=seed
+            C=args.C,
+            max_iter=args.max_iter,
+            class_weight=sklearn_class_weight(args.class_weight, self.label_names, y),
+            random_state=seed,
         )
         classifier.fit(features, y)
         self.coef = np.asarray(classifier.coef_, dtype=np.float64)
