@@ -9,10 +9,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from harness.collapse import COLLAPSE_NOTE
 from harness.leaderboard import Leaderboard
 from harness.report_views import (
     GroupBy,
     broken_specs,
+    collapse_mark,
+    collapsed_models,
     group_specs,
     label_summary,
     pooled_interval,
@@ -137,10 +140,19 @@ def summary_table(result: RunResult) -> Table:
             pct(agg.mean_fr),
             points(gap),
             "-" if seconds is None else f"{seconds:.1f}",
-            escape(model.skipped or ""),
+            escape("; ".join(x for x in (model.skipped, collapse_mark(model)) if x)),
         )
     table.caption = "rates in %; gap = FR on D_i_heldout minus FR on D_i (generalisation gap)"
     return table
+
+
+def collapse_lines(result: RunResult) -> list[str]:
+    """One line per collapsed model row, then the explanation (empty when none collapsed)."""
+    found = collapsed_models(result)
+    if not found:
+        return []
+    lines = [f"[bold red]{escape(model)} COLLAPSED[/] {escape(text)}" for model, text in found]
+    return lines + [f"[dim]{escape(COLLAPSE_NOTE)}[/]"]
 
 
 def comparison_table(result: RunResult) -> Table | None:
@@ -245,7 +257,7 @@ def leaderboard_table(board: Leaderboard) -> Table:
         table.add_row(
             escape(row.task),
             escape(row.model),
-            escape(row.row),
+            escape(row.row) + (" [bold red]COLLAPSED[/]" if row.collapse else ""),
             escape(row.run_id),
             pct(row.accuracy),
             pct(row.macro_f1),
@@ -269,6 +281,11 @@ def print_result(
     if len({s.label for s in result.specs}) > 1:
         console.print(label_table(result))
     console.print(summary_table(result))
+    collapsed = collapse_lines(result)
+    if collapsed:
+        console.print("[bold]Collapsed models[/]")
+        for line in collapsed:
+            console.print("  " + line)
     comps = comparison_table(result)
     if comps is not None:
         console.print(comps)

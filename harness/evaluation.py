@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,17 +24,25 @@ class Evaluation:
     train_cases: dict[str, SpecScore]
 
 
-def test_metrics(labels: np.ndarray, predictions: np.ndarray) -> Metrics:
-    """Accuracy, macro-F1 and Matthews correlation of ``predictions`` against ``labels``."""
+def test_metrics(
+    labels: np.ndarray, predictions: np.ndarray, label_names: Sequence[str] | None = None
+) -> Metrics:
+    """Accuracy, macro-F1 and Matthews correlation of ``predictions`` against ``labels``, and
+    (given ``label_names``) how many cases were predicted as each label."""
     from sklearn.metrics import accuracy_score, f1_score, matthews_corrcoef
 
+    predicted: dict[str, int] = {}
+    if label_names is not None:
+        counts = np.bincount(np.asarray(predictions, dtype=np.int64), minlength=len(label_names))
+        predicted = {name: int(counts[i]) for i, name in enumerate(label_names)}
     if len(labels) == 0:
-        return Metrics(n=0, accuracy=0.0, macro_f1=0.0, mcc=0.0)
+        return Metrics(n=0, accuracy=0.0, macro_f1=0.0, mcc=0.0, predicted=predicted)
     return Metrics(
         n=int(len(labels)),
         accuracy=rounded(accuracy_score(labels, predictions)) or 0.0,
         macro_f1=rounded(f1_score(labels, predictions, average="macro", zero_division=0)) or 0.0,
         mcc=rounded(matthews_corrcoef(labels, predictions)) or 0.0,
+        predicted=predicted,
     )
 
 
@@ -79,7 +88,7 @@ def score(predictions: np.ndarray, task: Task, specs: list[Spec]) -> Evaluation:
         test_predictions=test_predictions,
         heldout_predictions=heldout_predictions,
         train_case_predictions=train_predictions,
-        test=test_metrics(task.test.labels, test_predictions),
+        test=test_metrics(task.test.labels, test_predictions, task.label_names),
         heldout={sid: spec_score(p, labels[sid]) for sid, p in heldout_predictions.items()},
         train_cases={sid: spec_score(p, labels[sid]) for sid, p in train_predictions.items()},
     )

@@ -67,6 +67,9 @@ class LeaderboardRow(StrictModel):
     seconds: float | None = None
     spec_fr: dict[str, float] = Field(default_factory=dict)
     skipped: str | None = None
+    collapse: str | None = Field(
+        default=None, description="set when the model collapsed on some seed (one line)"
+    )
 
 
 class Leaderboard(StrictModel):
@@ -164,6 +167,7 @@ def build_leaderboard(runs: list[RunResult]) -> Leaderboard:
                     seconds=run.timing.seconds.get(model.id),
                     spec_fr={keys[k]: v for k, v in agg.heldout_fr.items() if k in keys},
                     skipped=model.skipped,
+                    collapse=model.aggregate.collapse,
                 )
             )
     board.specs = list(columns.values())

@@ -77,6 +77,20 @@ def label_summary(result: RunResult) -> list[dict[str, Any]]:
     return rows
 
 
+def collapsed_models(result: RunResult) -> list[tuple[str, str]]:
+    """``(model id, one-line summary)`` of every model row that collapsed on some seed
+    (a single predicted class or near-chance test MCC; see :mod:`harness.collapse`)."""
+    return [(m.id, m.aggregate.collapse) for m in result.models if m.aggregate.collapse]
+
+
+def collapse_mark(model: ModelResult) -> str | None:
+    """``COLLAPSED (seeds ...)`` for a model row flagged on some seed, else ``None``."""
+    seeds = model.aggregate.collapsed_seeds
+    if not model.aggregate.collapse:
+        return None
+    return f"COLLAPSED (seed{'s' if len(seeds) != 1 else ''} {', '.join(map(str, seeds))})"
+
+
 def broken_specs(result: RunResult) -> dict[str, dict[str, list[dict[str, Any]]]]:
     """For each intervention: specs it BROKE against M0 (FR significantly higher after Holm) and
     specs that got worse by at least 5 points without significance."""

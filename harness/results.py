@@ -7,7 +7,7 @@ import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError
 
@@ -25,6 +25,16 @@ class Metrics(StrictModel):
     accuracy: float
     macro_f1: float
     mcc: float
+    predicted: dict[str, int] = Field(
+        default_factory=dict, description="test cases predicted as each label"
+    )
+
+
+class Collapse(StrictModel):
+    """Why a seed's model is flagged as collapsed (see :mod:`harness.collapse`)."""
+
+    kind: Literal["single-class", "near-chance"]
+    detail: str = Field(description="one line for reports")
 
 
 class SpecScore(StrictModel):
@@ -47,6 +57,9 @@ class SeedResult(StrictModel):
     changes: dict[str, Any] = Field(default_factory=dict)
     skipped: str | None = None
     model_hash: str | None = None
+    collapse: Collapse | None = Field(
+        default=None, description="set when the model predicts one class or is near chance"
+    )
 
 
 class Aggregate(StrictModel):
@@ -61,6 +74,10 @@ class Aggregate(StrictModel):
     worst_fr: float | None = None
     mean_train_fr: float | None = None
     heldout_fr: dict[str, float] = Field(default_factory=dict)
+    collapsed_seeds: list[int] = Field(
+        default_factory=list, description="seeds whose model collapsed (see SeedResult.collapse)"
+    )
+    collapse: str | None = Field(default=None, description="one line when any seed collapsed")
 
 
 class ModelResult(StrictModel):

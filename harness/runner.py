@@ -27,6 +27,7 @@ from harness.api import (
     Task,
     TaskDefinition,
 )
+from harness.collapse import collapse_summary, collapsed_seeds, detect_collapse
 from harness.config import RunConfig
 from harness.errors import UserError
 from harness.evaluation import Evaluation, evaluation_texts, score
@@ -217,6 +218,8 @@ def aggregate(seeds: list[SeedResult]) -> Aggregate:
         else None
     )
     return Aggregate(
+        collapsed_seeds=collapsed_seeds(done),
+        collapse=collapse_summary(done),
         accuracy=rounded(float(acc.mean())),
         accuracy_std=rounded(float(acc.std())),
         macro_f1=rounded(float(np.mean([s.test.macro_f1 for s in done if s.test]))),
@@ -263,12 +266,14 @@ class Runner:
         return score(predictions, plan.task, plan.specs)
 
     def _seed_result(self, seed: int, ev: Evaluation, model: Model, **extra: Any) -> SeedResult:
+        gold_labels = len(np.unique(self.plan.task.test.labels))
         return SeedResult(
             seed=seed,
             test=ev.test,
             heldout=ev.heldout,
             train_cases=ev.train_cases,
             model_hash=self.trainer.model_hash(model),
+            collapse=detect_collapse(ev.test, gold_labels),
             **extra,
         )
 

@@ -15,10 +15,13 @@ from typing import Any
 
 import harness
 from harness.api import Reporter
+from harness.collapse import COLLAPSE_NOTE
 from harness.leaderboard import build_leaderboard
 from harness.report_views import (
     ReportOptions,
     broken_specs,
+    collapse_mark,
+    collapsed_models,
     group_specs,
     label_summary,
     pooled_interval,
@@ -71,7 +74,8 @@ better). Click a column header to sort.</p>
 <th>macro-F1</th><th>MCC</th><th>mean FR</th><th>worst FR</th>
 {% for s in board_specs %}<th title="{{ s.description }}">{{ s.key }}</th>{% endfor %}</tr></thead>
 <tbody>
-{% for r in board_rows %}<tr><td>{{ r.task }}</td><td>{{ r.model }}</td><td><b>{{ r.row }}</b></td>
+{% for r in board_rows %}<tr><td>{{ r.task }}</td><td>{{ r.model }}</td><td><b>{{ r.row }}</b>
+{% if r.collapse %} <span class="broken" title="{{ r.collapse }}">⚠ COLLAPSED</span>{% endif %}</td>
 <td>{{ r.run_id }}</td><td class="n">{{ r.n_seeds }}</td>
 {% for c in r.cells %}<td class="n" data-v="{{ c.v }}">{{ c.t }}</td>{% endfor %}</tr>
 {% endfor %}</tbody></table></div>
@@ -122,6 +126,10 @@ specs.{% endif %}</p>
 {% for c in m.cells %}<td class="n" data-v="{{ c.v }}">{{ c.t }}</td>{% endfor %}
 <td>{{ m.note }}</td></tr>{% endfor %}</tbody></table>
 <p class="muted">gap = FR on D_i_heldout minus FR on D_i (generalisation gap).</p>
+{% if run.collapsed %}<h3 id="collapsed-{{ loop.index }}">Collapsed models</h3>
+<ul>{% for c in run.collapsed %}<li><span class="broken">⚠ {{ c.model }} COLLAPSED</span>
+{{ c.text }}</li>{% endfor %}</ul>
+<p class="muted">{{ collapse_note }}</p>{% endif %}
 
 <h3 id="specs-{{ loop.index }}">Per-spec failure rate (%)</h3>
 <p class="muted">Interventions show the change against M0 in points, coloured
@@ -308,6 +316,7 @@ class HtmlReporter(Reporter):
                 "row": r.row,
                 "run_id": r.run_id,
                 "n_seeds": r.n_seeds,
+                "collapse": r.collapse or "",
                 "cells": [
                     _cell(r.accuracy),
                     _cell(r.macro_f1),
@@ -326,6 +335,7 @@ class HtmlReporter(Reporter):
             specs_truncated=len(board.specs) > len(specs),
             board_rows=board_rows,
             run_views=[self.run_view(run) for run in runs],
+            collapse_note=COLLAPSE_NOTE,
         )
 
     def run_view(self, run: RunResult) -> dict[str, Any]:
@@ -346,7 +356,7 @@ class HtmlReporter(Reporter):
             model_rows.append(
                 {
                     "id": m.id,
-                    "note": m.skipped or "",
+                    "note": "; ".join(x for x in (m.skipped, collapse_mark(m)) if x),
                     "cells": [
                         _cell(agg.accuracy),
                         _cell(agg.macro_f1),
@@ -515,6 +525,7 @@ class HtmlReporter(Reporter):
             "broken": broken,
             "signals": signals,
             "examples": examples,
+            "collapsed": [{"model": m, "text": t} for m, t in collapsed_models(run)],
         }
 
 

@@ -12,10 +12,13 @@ from typing import Any
 
 import harness
 from harness.api import Reporter
+from harness.collapse import COLLAPSE_NOTE
 from harness.leaderboard import build_leaderboard
 from harness.report_views import (
     ReportOptions,
     broken_specs,
+    collapse_mark,
+    collapsed_models,
     group_specs,
     label_summary,
     pooled_interval,
@@ -85,7 +88,7 @@ class MarkdownReporter(Reporter):
             [
                 md(r.task),
                 md(r.model),
-                f"**{md(r.row)}**",
+                f"**{md(r.row)}**" + (" ⚠ COLLAPSED" if r.collapse else ""),
                 md(r.run_id),
                 str(r.n_seeds),
                 pct(r.accuracy),
@@ -152,7 +155,7 @@ class MarkdownReporter(Reporter):
                     pct(agg.mean_train_fr),
                     points(gap),
                     "–" if seconds is None else f"{seconds:.1f}",
-                    md(m.skipped or ""),
+                    md("; ".join(x for x in (m.skipped, collapse_mark(m)) if x)),
                 ]
             )
         out += table(
@@ -170,6 +173,7 @@ class MarkdownReporter(Reporter):
             ],
             rows,
         )
+        out += self.collapsed(run)
         ci = self.options.ci
         out += [
             "### Per-spec failure rate (%)",
@@ -214,6 +218,14 @@ class MarkdownReporter(Reporter):
         out += self.signals(run)
         out += self.examples(run)
         return out
+
+    def collapsed(self, run: RunResult) -> list[str]:
+        """The models that collapsed (one class predicted, or near-chance test MCC)."""
+        found = collapsed_models(run)
+        if not found:
+            return []
+        lines = [f"- ⚠ **{md(model_id)} COLLAPSED** {md(text)}" for model_id, text in found]
+        return ["### Collapsed models", "", *lines, "", md(COLLAPSE_NOTE), ""]
 
     def comparisons(self, run: RunResult) -> list[str]:
         """Paired comparisons table."""
