@@ -106,7 +106,8 @@ def _trained(model: ModelResult) -> bool:
 
 
 def retrain_pairs(result: RunResult) -> list[tuple[str, str]]:
-    """``(guided, random)`` retrain ids at the same budget (guided: selection != random)."""
+    """``(guided, random)`` retrain ids at the same budget drawing from the same pool sources
+    (guided: selection != random)."""
     retrains = [m for m in result.models if m.intervention == "retrain" and _trained(m)]
     randoms = [m for m in retrains if selection_of(m) == "random"]
     pairs = []
@@ -114,7 +115,9 @@ def retrain_pairs(result: RunResult) -> list[tuple[str, str]]:
         if selection_of(guided) in (None, "random"):
             continue
         for random in randoms:
-            if budget_of(random, result) == budget_of(guided, result):
+            if budget_of(random, result) == budget_of(guided, result) and random.params.get(
+                "sources"
+            ) == guided.params.get("sources"):
                 pairs.append((guided.id, random.id))
     return pairs
 

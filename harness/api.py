@@ -98,22 +98,47 @@ turns it into per-label weights and a weighted loss."""
 # --------------------------------------------------------------------------------------------
 
 
+UNNAMED_SOURCE = "pool"
+"""The source name reports use for the rows of a pool that has no named sources."""
+
+DI_SOURCE = "D_i"
+"""The source name of training rows taken from the specs' own D_i cases (``augment``)."""
+
+
 @dataclass
 class Split:
     """One labelled split: parallel lists of ids, texts and integer labels (indices into the
-    task's ``label_names``)."""
+    task's ``label_names``), and optionally the pool source each row came from.
+
+    ``sources`` names each row's pool source (e.g. ``general``, ``policy``); ``None`` means one
+    unnamed source. :meth:`subset`, :meth:`concat` and :meth:`with_labels` keep it; rows of a
+    split without sources that are concatenated with one that has them get the empty name."""
 
     ids: list[str]
     texts: list[str]
     labels: np.ndarray
+    sources: list[str] | None = None
 
     def __post_init__(self) -> None:
         self.labels = np.asarray(self.labels, dtype=np.int64)
         if not (len(self.ids) == len(self.texts) == len(self.labels)):
             raise ValueError("ids, texts and labels must have the same length")
+        if self.sources is not None and len(self.sources) != len(self.ids):
+            raise ValueError("sources must have one entry per row")
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def source_names(self) -> list[str]:
+        """The source of every row (:data:`UNNAMED_SOURCE` when the split has no sources)."""
+        return list(self.sources) if self.sources is not None else [UNNAMED_SOURCE] * len(self)
+
+    def source_counts(self) -> dict[str, int]:
+        """``{source: rows}`` in first-seen order."""
+        counts: dict[str, int] = {}
+        for name in self.source_names():
+            counts[name] = counts.get(name, 0) + 1
+        return counts
 
     def subset(self, indices: Sequence[int] | np.ndarray) -> Split:
         """Return the examples at ``indices`` (in that order)."""
@@ -122,19 +147,29 @@ class Split:
             ids=[self.ids[i] for i in idx],
             texts=[self.texts[i] for i in idx],
             labels=self.labels[idx] if idx else np.zeros(0, dtype=np.int64),
+            sources=None if self.sources is None else [self.sources[i] for i in idx],
         )
 
     def concat(self, other: Split) -> Split:
         """Return this split followed by ``other``."""
+        sources = None
+        if self.sources is not None or other.sources is not None:
+            sources = (self.sources or [""] * len(self)) + (other.sources or [""] * len(other))
         return Split(
             ids=self.ids + other.ids,
             texts=self.texts + other.texts,
             labels=np.concatenate([self.labels, other.labels]),
+            sources=sources,
         )
 
     def with_labels(self, labels: np.ndarray) -> Split:
-        """Return a copy with new labels (same ids and texts)."""
-        return Split(ids=list(self.ids), texts=list(self.texts), labels=np.asarray(labels))
+        """Return a copy with new labels (same ids, texts and sources)."""
+        return Split(
+            ids=list(self.ids),
+            texts=list(self.texts),
+            labels=np.asarray(labels),
+            sources=None if self.sources is None else list(self.sources),
+        )
 
 
 @dataclass
@@ -477,11 +512,20 @@ class InterventionOutcome:
 
 
 class Intervention(ABC):
-    """Turns (task, specs, M0) into a new model for one seed."""
+    """Turns (task, specs, M0) into a new model for one seed.
+
+    What the core needs to know before running it is declared here: whether it draws from the
+    task's pool (:attr:`uses_pool`, with :meth:`pool_sources` naming the sources it may draw
+    from), how many examples it adds when a budget sets that number (:meth:`budget_spent`), and
+    any check of its arguments against the loaded task and specs (:meth:`check_plan`). All of
+    them run while planning, before anything is trained or written."""
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
     Args: ClassVar[type[BaseModel]] = NoArgs
+    uses_pool: ClassVar[bool] = False
+    """Whether it adds examples drawn from the task's pool: planning then refuses an empty pool
+    (or empty named sources) and warns when the candidates are fewer than :meth:`budget_spent`."""
 
     def __init__(self, args: BaseModel) -> None:
         self.args = args
@@ -489,6 +533,23 @@ class Intervention(ABC):
     def label(self) -> str:
         """A short display name for this configured instance (e.g. ``retrain-tfidf``)."""
         return self.name
+
+    def budget_spent(self, run_budget: int) -> int | None:
+        """How many examples this configured instance adds when a budget sets that number (its
+        own budget argument, or ``run_budget``); ``None`` when no budget applies."""
+        return None
+
+    def pool_sources(self) -> list[str] | None:
+        """The named pool sources it may draw candidates from; ``None``: every source. Planning
+        refuses names the task's pool does not have."""
+        return None
+
+    def check_plan(self, task: Task, specs: Sequence[Spec], field: str) -> None:
+        """Check the configured arguments against the loaded ``task`` and ``specs`` while
+        planning; raise :class:`harness.errors.UserError` naming ``field`` (the intervention's
+        place in the config, e.g. ``interventions (augment).params``) for bad input. The
+        default accepts everything."""
+        return None
 
     @abstractmethod
     def apply(self, ctx: InterventionContext) -> InterventionOutcome:

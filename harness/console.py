@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from harness.api import DI_SOURCE
 from harness.collapse import COLLAPSE_NOTE
 from harness.leaderboard import Leaderboard
 from harness.report_views import (
@@ -16,6 +17,8 @@ from harness.report_views import (
     broken_specs,
     collapse_mark,
     collapsed_models,
+    count_text,
+    drawn_counts,
     group_specs,
     label_summary,
     pooled_interval,
@@ -189,6 +192,40 @@ def comparison_table(result: RunResult) -> Table | None:
     return table
 
 
+def drawn_table(result: RunResult) -> Table | None:
+    """Examples each intervention added to training, per source and label (means over seeds);
+    ``None`` when no intervention records them."""
+    rows = drawn_counts(result)
+    if not rows:
+        return None
+    labels = list(result.task.label_names)
+    table = Table(title="Added to train, per source and label", title_justify="left")
+    table.add_column("model")
+    table.add_column("source")
+    table.add_column("added", justify="right")
+    for label in labels:
+        table.add_column(escape(label), justify="right")
+    previous = None
+    for row in rows:
+        if previous is not None and row.model != previous:
+            table.add_section()
+        table.add_row(
+            escape(row.model) if row.model != previous else "",
+            escape(row.source),
+            count_text(row.n),
+            *[count_text(row.labels[label]) for label in labels],
+        )
+        previous = row.model
+    seeds = len(result.seeds)
+    sizes = ", ".join(f"{escape(k)} {v}" for k, v in result.task.pool_sources.items())
+    notes = [f"mean over {seeds} seeds" if seeds > 1 else ""]
+    notes.append(f"pool sources: {sizes}" if sizes else f"pool: {result.task.n_pool} examples")
+    if any(row.source == DI_SOURCE for row in rows):
+        notes.append(f"{DI_SOURCE}: the specs' own train-side cases")
+    table.caption = "; ".join(note for note in notes if note)
+    return table
+
+
 def check_lines(result: RunResult) -> list[str]:
     """The expected-outcome check as plain PASS/FAIL lines (rich markup)."""
     lines = []
@@ -274,8 +311,9 @@ def print_result(
     ci: bool = False,
     group_by: GroupBy = "label",
 ) -> None:
-    """Print the per-spec table, per-label summary, model summary, comparisons, broken specs,
-    the expected-outcome check and the coverage signals."""
+    """Print the per-spec table, per-label summary, model summary, what each intervention added
+    per source and label, comparisons, broken specs, the expected-outcome check and the
+    coverage signals."""
     console = console or Console()
     console.print(spec_table(result, ci=ci, group_by=group_by))
     if len({s.label for s in result.specs}) > 1:
@@ -286,6 +324,9 @@ def print_result(
         console.print("[bold]Collapsed models[/]")
         for line in collapsed:
             console.print("  " + line)
+    drawn = drawn_table(result)
+    if drawn is not None:
+        console.print(drawn)
     comps = comparison_table(result)
     if comps is not None:
         console.print(comps)

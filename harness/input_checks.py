@@ -1,66 +1,99 @@
-"""Checks that need the loaded task and the configured interventions together, made while
-planning a run (before anything is written).
+"""Checks that need the loaded task, the specs and the configured interventions together, made
+while planning a run (before anything is trained or written).
+
+They read only what :class:`harness.api.Intervention` declares: ``uses_pool``,
+``pool_sources()``, ``budget_spent()`` and ``check_plan()``.
 
 A pool smaller than the budget is *clamped*: every pool-drawing intervention of the run adds at
-most ``len(pool)`` examples, so guided and random variants stay comparable, and a one-line
-``warning:`` says so. An empty pool with an intervention that draws from it is an error, since that
-intervention would silently retrain on the train split alone.
+most as many examples as it has candidates, so guided and random variants stay comparable, and a
+one-line ``warning:`` says so. An empty pool (or empty named sources) with an intervention that
+draws from it is an error, since that intervention would silently retrain on the train split
+alone. A source name the pool does not have is an error.
 """
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 
 import click
 
-from harness.api import Intervention, Task
+from harness.api import Intervention, Spec, Task
 from harness.errors import UserError
 
 
-def uses_pool(intervention: Intervention) -> bool:
-    """Whether ``intervention`` draws examples from the task's pool (class attribute
-    ``uses_pool``; the built-in ``retrain`` does)."""
-    return bool(getattr(intervention, "uses_pool", intervention.name == "retrain"))
+def intervention_field(label: str) -> str:
+    """Where an intervention sits in the config, for error messages."""
+    return f"interventions ({label}).params"
 
 
-def intervention_budget(intervention: Intervention, run_budget: int) -> int:
-    """The budget an intervention uses: its own ``budget`` argument, else the run's."""
-    own = getattr(intervention.args, "budget", None)
-    return int(own) if isinstance(own, int) and not isinstance(own, bool) else run_budget
+def pool_sources(task: Task) -> dict[str, int]:
+    """``{source: rows}`` of the task's pool; empty for a pool without named sources."""
+    return task.pool.source_counts() if task.pool.sources is not None else {}
+
+
+def check_sources(task: Task, label: str, wanted: Sequence[str]) -> int:
+    """Refuse source names the pool does not have; return how many pool rows they hold."""
+    known = pool_sources(task)
+    field = f"{intervention_field(label)}.sources"
+    if not known:
+        raise UserError(
+            f"the pool of task {task.name!r} has no named sources, so sources "
+            f"{', '.join(map(repr, wanted))} cannot be chosen",
+            field=field,
+            fix="drop `sources`, or give the task a list of named pool sources "
+            "(files task: pool: [{name: general, path: ...}, ...])",
+        )
+    for name in wanted:
+        if name not in known:
+            close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise UserError(
+                f"unknown pool source {name!r}",
+                field=field,
+                fix=f"{hint}sources of task {task.name!r}: {', '.join(known)}",
+            )
+    return sum(known[name] for name in dict.fromkeys(wanted))
 
 
 def check_pool(
     task: Task, run_budget: int, interventions: Sequence[tuple[str, Intervention]]
 ) -> None:
-    """Refuse an empty pool for pool-drawing interventions; warn when the pool is smaller than
-    a budget (the selection is clamped to the pool)."""
-    n_pool = len(task.pool)
+    """Refuse unknown source names and an empty pool for pool-drawing interventions; warn when
+    the candidates are fewer than a budget (the selection is clamped to them)."""
     for label, intervention in interventions:
-        if not uses_pool(intervention):
+        if not intervention.uses_pool:
             continue
-        stratify = getattr(intervention.args, "stratify", None)
-        if isinstance(stratify, dict):
-            unknown = sorted(set(stratify) - set(task.label_names))
-            if unknown:
-                raise UserError(
-                    f"unknown label(s) {', '.join(map(repr, unknown))} in stratify",
-                    field=f"interventions ({label}).params.stratify",
-                    fix=f"use labels of task {task.name!r}: {', '.join(task.label_names)}",
-                )
-        budget = intervention_budget(intervention, run_budget)
-        if budget <= 0:
+        wanted = intervention.pool_sources()
+        n_pool = len(task.pool) if wanted is None else check_sources(task, label, wanted)
+        budget = intervention.budget_spent(run_budget)
+        if not budget:
             continue
+        where = "" if wanted is None else f" in source(s) {', '.join(wanted)}"
         if n_pool == 0:
             raise UserError(
-                f"{label} draws up to {budget} examples from the pool, but task "
-                f"{task.name!r} has an empty pool",
+                f"{label} draws up to {budget} examples from the pool{where}, but task "
+                f"{task.name!r} has an empty pool{where}",
                 field=f"interventions ({label})",
                 fix="give the task a pool (files task: task_args pool=FILE), set budget: 0, or "
                 "drop the intervention",
             )
         if n_pool < budget:
             click.echo(
-                f"warning: task {task.name!r}: the pool has {n_pool} examples, fewer than the "
-                f"budget {budget}: {label} adds at most {n_pool}",
+                f"warning: task {task.name!r}: the pool has {n_pool} examples{where}, fewer "
+                f"than the budget {budget}: {label} adds at most {n_pool}",
                 err=True,
             )
+
+
+def check_interventions(
+    task: Task,
+    specs: Sequence[Spec],
+    run_budget: int,
+    interventions: Sequence[tuple[str, Intervention]],
+) -> None:
+    """Every planning check of the configured interventions: each one's own
+    :meth:`~harness.api.Intervention.check_plan`, then the pool checks."""
+    for label, intervention in interventions:
+        intervention.check_plan(task, specs, intervention_field(label))
+    check_pool(task, run_budget, interventions)

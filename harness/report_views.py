@@ -107,6 +107,50 @@ def broken_specs(result: RunResult) -> dict[str, dict[str, list[dict[str, Any]]]
     return out
 
 
+@dataclass
+class DrawnRow:
+    """What one intervention added to training from one source (``source`` ``"all"``: from
+    every source together), as means over the seeds it ran."""
+
+    model: str
+    source: str
+    n: float
+    labels: dict[str, float]
+
+
+def drawn_counts(result: RunResult) -> list[DrawnRow]:
+    """Per intervention whose ``changes`` record ``source_label_counts`` (retrain, augment, ...):
+    the examples it added per source and label, means over its seeds; a source it did not
+    draw from is listed with zeros; an ``all`` row follows when there are several sources."""
+    labels = list(result.task.label_names)
+    rows: list[DrawnRow] = []
+    for model in result.models:
+        records = [
+            s.changes["source_label_counts"]
+            for s in model.seeds
+            if isinstance(s.changes.get("source_label_counts"), dict)
+        ]
+        if not records:
+            continue
+        sources = list(dict.fromkeys(name for record in records for name in record))
+        per_source: dict[str, dict[str, float]] = {}
+        for name in sources:
+            per_source[name] = {
+                label: sum(float((r.get(name) or {}).get(label, 0)) for r in records) / len(records)
+                for label in labels
+            }
+            rows.append(DrawnRow(model.id, name, sum(per_source[name].values()), per_source[name]))
+        if len(sources) > 1:
+            total = {label: sum(c[label] for c in per_source.values()) for label in labels}
+            rows.append(DrawnRow(model.id, "all", sum(total.values()), total))
+    return rows
+
+
+def count_text(value: float) -> str:
+    """A count, or a mean count over seeds with one decimal when it is not whole."""
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+
+
 def iter_samples(path: Path) -> Iterator[dict[str, Any]]:
     """Rows of a ``samples.jsonl`` (a bad line is a one-line error naming the line)."""
     try:

@@ -115,6 +115,9 @@ class TaskInfo(StrictModel):
     n_train: int
     n_test: int
     n_pool: int
+    pool_sources: dict[str, int] = Field(
+        default_factory=dict, description="rows per named pool source (empty: one unnamed pool)"
+    )
 
 
 class Timing(StrictModel):

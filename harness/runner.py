@@ -166,9 +166,9 @@ def plan_run(config: RunConfig, registries: Registries | None = None) -> Plan:
         params = validate(cls.Args, item.params, prefix=f"interventions[{i}].params.")
         instance = cls(params)
         interventions.append((_unique_label(item.label or instance.label(), taken), instance))
-    from harness.input_checks import check_pool
+    from harness.input_checks import check_interventions
 
-    check_pool(task, config.budget, interventions)
+    check_interventions(task, specs, config.budget, interventions)
     return Plan(
         config=config,
         registries=registries,
@@ -337,6 +337,9 @@ class Runner:
                 n_train=len(plan.task.train),
                 n_test=len(plan.task.test),
                 n_pool=len(plan.task.pool),
+                pool_sources=(
+                    plan.task.pool.source_counts() if plan.task.pool.sources is not None else {}
+                ),
             ),
             specs=[spec_info(spec) for spec in plan.specs],
             models=[row.result for row in rows.values()],

@@ -12,6 +12,8 @@ Options:
 - ``stratify="pool"`` splits the budget over labels in the pool's label ratio (largest-remainder
   rounding) and selects within each label stratum; a mapping ``{label: share}`` gives the ratio.
   Guided samples otherwise tend to skew to one label (a shortcut the model then learns).
+- ``sources=[...]`` draws only from those named pool sources (e.g. a general pool without the
+  policy-annotated set); the summary counts what was drawn per source and per source and label.
 
 The result carries the per-spec *coverage*, a signal available before any training: how many
 examples each spec drew, their mean selector score, and ``case_coverage``, a selector-independent
@@ -44,17 +46,39 @@ class Selection:
     shortfall: int = 0
 
     def summary(self, pool: Split, label_names: Sequence[str]) -> dict[str, Any]:
-        """A JSON-able record of the selection for ``changes``."""
-        labels = pool.labels[self.indices] if len(self.indices) else np.zeros(0, dtype=np.int64)
+        """A JSON-able record of the selection for ``changes`` (``pool`` is the whole pool
+        the indices point into)."""
+        chosen = pool.subset(self.indices)
         return {
             "budget": self.budget,
             "n_selected": int(len(self.indices)),
             "shortfall": self.shortfall,
-            "label_counts": {name: int((labels == i).sum()) for i, name in enumerate(label_names)},
+            **draw_counts(chosen, label_names, list(pool.source_counts())),
             "strata": self.strata,
             "coverage": self.coverage,
             "added_ids": [pool.ids[int(i)] for i in self.indices],
         }
+
+
+def draw_counts(
+    drawn: Split, label_names: Sequence[str], sources: Sequence[str] = ()
+) -> dict[str, Any]:
+    """What ``drawn`` holds per label, per source and per source and label: the
+    ``label_counts``, ``source_counts`` and ``source_label_counts`` of a ``changes`` record.
+    Every label appears in each mapping and every name in ``sources`` (e.g. all the pool's
+    sources) appears with zeros when nothing was drawn from it; then other sources in
+    first-seen order."""
+    labels = drawn.labels
+    row_sources = drawn.source_names()
+    by_source: dict[str, dict[str, int]] = {}
+    for name in dict.fromkeys([*sources, *row_sources]):
+        mine = labels[np.asarray([s == name for s in row_sources], dtype=bool)]
+        by_source[name] = {label: int((mine == i).sum()) for i, label in enumerate(label_names)}
+    return {
+        "label_counts": {name: int((labels == i).sum()) for i, name in enumerate(label_names)},
+        "source_counts": {name: sum(counts.values()) for name, counts in by_source.items()},
+        "source_label_counts": by_source,
+    }
 
 
 def round_robin(
@@ -109,18 +133,38 @@ def largest_remainder(total: int, shares: Mapping[int, float]) -> dict[int, int]
     return quota
 
 
+def candidate_rows(pool: Split, sources: Sequence[str] | None) -> np.ndarray:
+    """Indices of the pool rows from ``sources`` (every row for ``None``); an unknown source
+    name is a :class:`UserError`."""
+    everything = np.arange(len(pool), dtype=np.int64)
+    if sources is None:
+        return everything
+    known = pool.source_counts() if pool.sources is not None else {}
+    unknown = [name for name in sources if name not in known]
+    if unknown:
+        raise UserError(
+            f"unknown pool source(s) {', '.join(map(repr, unknown))}",
+            field="sources",
+            fix=f"pool sources: {', '.join(known) or '(none named)'}",
+        )
+    wanted = set(sources)
+    return everything[np.asarray([name in wanted for name in pool.source_names()], dtype=bool)]
+
+
 def _strata(
     pool: Split,
+    everything: np.ndarray,
     budget: int,
     stratify: str | Mapping[str, float] | None,
     label_names: Sequence[str],
 ) -> list[tuple[int | None, np.ndarray, int]]:
-    """``(label or None, pool indices, budget)`` per stratum."""
-    everything = np.arange(len(pool), dtype=np.int64)
+    """``(label or None, pool indices, budget)`` per stratum of the candidate rows
+    ``everything``."""
     if stratify is None:
         return [(None, everything, budget)]
+    labels = pool.labels[everything]
     if stratify == "pool":
-        shares = {i: float((pool.labels == i).sum()) for i in range(len(label_names))}
+        shares = {i: float((labels == i).sum()) for i in range(len(label_names))}
     elif isinstance(stratify, Mapping):
         unknown = sorted(set(stratify) - set(label_names))
         if unknown:
@@ -139,7 +183,7 @@ def _strata(
             fix="write stratify: pool, or stratify: {toxic: 0.5, non-toxic: 0.5}",
         )
     quotas = largest_remainder(budget, shares)
-    return [(i, everything[pool.labels == i], quotas[i]) for i in sorted(quotas)]
+    return [(i, everything[labels == i], quotas[i]) for i in sorted(quotas)]
 
 
 def spec_queries(specs: Sequence[Spec]) -> list[list[str]]:
@@ -157,19 +201,23 @@ def select(
     model: Model | None = None,
     labels: str = "keep",
     stratify: str | Mapping[str, float] | None = None,
+    sources: Sequence[str] | None = None,
 ) -> Selection:
-    """Select up to ``budget`` pool examples for ``specs`` with ``selector`` (see module doc)."""
+    """Select up to ``budget`` pool examples for ``specs`` with ``selector`` (see module doc);
+    ``sources`` restricts the candidates to those named pool sources. The indices point into
+    the whole ``pool``."""
     if labels not in ("keep", "agree"):
         raise UserError(f"labels must be 'keep' or 'agree', got {labels!r}", field="labels")
     guided = [spec for spec in specs if spec.train_cases]
-    budget = max(0, min(int(budget), len(pool)))
+    rows = candidate_rows(pool, sources)
+    budget = max(0, min(int(budget), len(rows)))
     queries = spec_queries(guided)
     spec_label = np.asarray([label_names.index(spec.label) for spec in guided], dtype=np.int64)
     chosen: list[tuple[int, int, float]] = []
     strata_counts: dict[str, int] | None = {} if stratify is not None else None
     wanted = 0
     taken: set[int] = set()
-    for label, members, quota in _strata(pool, budget, stratify, label_names):
+    for label, members, quota in _strata(pool, rows, budget, stratify, label_names):
         wanted += quota
         candidates: list[tuple[np.ndarray, np.ndarray]] = [
             (np.zeros(0, dtype=np.int64), np.zeros(0)) for _ in guided

@@ -201,6 +201,45 @@ def _no_pool_retrain(tmp: Path) -> list[str]:
     return [*mapped, "--interventions", "retrain"]
 
 
+POOL_ROWS = [("p1", "thanks a lot friend", "ok"), ("p2", "you silly clown", "bad")]
+
+
+def pool_sources_config(
+    policy: str, interventions: str = "[retrain]", policy_rows: list[tuple[str, ...]] | None = None
+) -> Callable[[Path], list[str]]:
+    """A run config whose files task has a pool of two named sources: ``general`` (like
+    train) and ``policy`` (columns uid, sentence, labels with 0/1), with the YAML mapping
+    ``policy`` for the second source (``{path}`` stands for the policy file)."""
+
+    def build(tmp: Path) -> list[str]:
+        general = write_csv(tmp / "general.csv", POOL_ROWS)
+        rows = policy_rows or [("q1", "nobody is a clown", "0"), ("q2", "they are all fools", "1")]
+        policy_file = write_csv(tmp / "policy.csv", rows, header=("uid", "sentence", "labels"))
+        text = f"""\
+task: files
+task_args:
+  train: {good_train(tmp)}
+  test: {good_test(tmp)}
+  label_map: {{ok: non-toxic, bad: toxic}}
+  pool:
+    - {{name: general, path: {general}}}
+    - {policy.format(path=policy_file)}
+interventions: {interventions}
+limit: 60
+"""
+        path = tmp / "run.yaml"
+        path.write_text(text, encoding="utf-8")
+        return ["run", "--config", str(path)]
+
+    return build
+
+
+POLICY_OK = (
+    "{{name: policy, path: {path}, text_column: sentence, label_column: labels, "
+    "label_map: {{0: non-toxic, 1: toxic}}}}"
+)
+
+
 _VALID_RUN: list[Path] = []
 
 
@@ -593,6 +632,66 @@ CASES: list[Case] = [
         late_intervention("{name: retrain, params: {stratify: {spam: 1.0}}}"),
         ["stratify", "'spam'"],
     ),
+    # --- pool sources -------------------------------------------------------------------------
+    Case(
+        "pool-source-label-set",
+        pool_sources_config(
+            POLICY_OK.replace("label_map: {{0: non-toxic, 1: toxic}}", "id_column: uid")
+        ),
+        ["policy.csv:2", "task_args.pool[1].label_map", "'0', '1'", "set label_map"],
+    ),
+    Case(
+        "pool-source-label-outside-after-map",
+        pool_sources_config(POLICY_OK.replace("1: toxic", "1: hateful")),
+        ["policy.csv:3", "task_args.pool[1].label_map", "'hateful'", "must map to the task's"],
+    ),
+    Case(
+        "pool-source-missing-column",
+        pool_sources_config(POLICY_OK.replace("text_column: sentence", "text_column: text")),
+        ["policy.csv", "task_args.pool[1].text_column", "no column 'text'", "sentence"],
+    ),
+    Case(
+        "pool-source-inherited-column-missing",
+        pool_sources_config("{{name: policy, path: {path}}}"),
+        ["policy.csv", "task_args.pool[1].text_column", "pool source 'policy'"],
+    ),
+    Case(
+        "pool-source-duplicate-name",
+        pool_sources_config(POLICY_OK.replace("name: policy", "name: general")),
+        ["task_args.pool[1].name", "duplicate pool source name 'general'", "its own name"],
+    ),
+    Case(
+        "pool-source-bad-name",
+        pool_sources_config(POLICY_OK.replace("name: policy", "name: 'my policy'")),
+        ["task_args.pool[1].name", "'my policy' is not a plain word", "letters, digits"],
+    ),
+    Case(
+        "retrain-unknown-source",
+        pool_sources_config(POLICY_OK, "[{name: retrain, params: {sources: [policcy]}}]"),
+        ["sources", "unknown pool source 'policcy'", "did you mean 'policy'?", "general, policy"],
+    ),
+    Case(
+        "retrain-sources-without-named-pool",
+        lambda tmp: [
+            *files_task(
+                tmp,
+                good_train(tmp),
+                good_test(tmp),
+                label_map="ok:non-toxic|bad:toxic",
+                pool=str(write_csv(tmp / "pool.csv", POOL_ROWS)),
+            ),
+            "--limit",
+            "60",
+            "--config",
+            str(
+                _write_text(
+                    tmp / "r.yaml",
+                    "interventions: [{name: retrain, params: {sources: [general]}}]\n",
+                )
+            ),
+        ],
+        ["sources", "no named sources"],
+    ),
     # --- results given to `harness report` ---------------------------------------------------
     Case(
         "report-missing-folder",
@@ -711,6 +810,11 @@ CASES: list[Case] = [
         ["suite.yaml", "YAML bomb"],
     ),
 ]
+
+
+def _write_text(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 def _write(path: Path, data: bytes) -> Path:

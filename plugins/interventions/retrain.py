@@ -3,21 +3,33 @@
 ``selection`` names the selector (``random`` is the baseline; ``tfidf``, ``bm25``, ``embedding``,
 ``dsir`` are guided by the specs' D_i cases). Every variant in a run uses the same budget (the
 run's ``budget`` unless ``budget`` is given here), the same seeds and the same M0 data, so guided
-and random retraining differ only in *which* pool examples are added. The added pool ids and the
-per-spec coverage (a pre-training signal) are recorded in ``changes``.
+and random retraining differ only in *which* pool examples are added. ``sources: [general]``
+restricts the candidates to named pool sources, so guided-from-the-general-pool and
+guided-from-every-source can be compared in one run. The added pool ids, the counts drawn per
+label, per source and per source and label, and the per-spec coverage (a pre-training signal)
+are recorded in ``changes``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from harness_plugins.interventions.common import check_selector
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 import harness
-from harness.api import Intervention, InterventionContext, InterventionOutcome, StrictModel
+from harness.api import (
+    Intervention,
+    InterventionContext,
+    InterventionOutcome,
+    Spec,
+    StrictModel,
+    Task,
+)
+from harness.errors import UserError
 from harness.selection import select
-from harness.training import Trainer, hash_spec_train_cases, hash_split
+from harness.training import Trainer, hash_spec_train_cases, hash_split, hash_texts
 
 
 class RetrainArgs(StrictModel):
@@ -32,6 +44,25 @@ class RetrainArgs(StrictModel):
     stratify: Literal["pool"] | dict[str, float] | None = Field(
         default=None, description="split the budget over labels: 'pool' ratio or {label: share}"
     )
+    sources: list[str] | None = Field(
+        default=None,
+        min_length=1,
+        description="draw only from these named pool sources (default: every source)",
+    )
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _sources_from_string(cls, value: Any) -> Any:
+        if isinstance(value, str):  # sources=general|policy in --interventions params
+            return [part.strip() for part in value.split("|") if part.strip()]
+        return value
+
+    @field_validator("sources")
+    @classmethod
+    def _distinct_sources(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("sources lists a source twice")
+        return value
 
     @model_validator(mode="after")
     def _known_selector(self) -> RetrainArgs:
@@ -45,14 +76,38 @@ class Retrain(Intervention):
     name = "retrain"
     description = "retrain on train ∪ Sample(pool); selection: random | tfidf | bm25 | ..."
     Args = RetrainArgs
-    uses_pool = True  # draws from the pool: planning checks it is not empty (harness.input_checks)
+    uses_pool = True
 
     def label(self) -> str:
-        """``retrain-<selector>``, with ``-agree`` / ``-stratified`` for those options."""
+        """``retrain-<selector>``, with ``-agree`` / ``-stratified`` for those options and
+        ``-<source>+<source>`` when the candidates are restricted to named pool sources."""
         args: RetrainArgs = self.args
         text = f"retrain-{args.selection}"
         text += "-agree" if args.labels == "agree" else ""
-        return text + ("-stratified" if args.stratify is not None else "")
+        text += "-stratified" if args.stratify is not None else ""
+        return text + ("-" + "+".join(args.sources) if args.sources else "")
+
+    def budget_spent(self, run_budget: int) -> int | None:
+        """Its own ``budget``, else the run's."""
+        args: RetrainArgs = self.args
+        return run_budget if args.budget is None else args.budget
+
+    def pool_sources(self) -> list[str] | None:
+        """The ``sources`` it is restricted to (``None``: every pool source)."""
+        args: RetrainArgs = self.args
+        return None if args.sources is None else list(args.sources)
+
+    def check_plan(self, task: Task, specs: Sequence[Spec], field: str) -> None:
+        """Labels named in ``stratify`` must be the task's."""
+        args: RetrainArgs = self.args
+        if isinstance(args.stratify, dict):
+            unknown = sorted(set(args.stratify) - set(task.label_names))
+            if unknown:
+                raise UserError(
+                    f"unknown label(s) {', '.join(map(repr, unknown))} in stratify",
+                    field=f"{field}.stratify",
+                    fix=f"use labels of task {task.name!r}: {', '.join(task.label_names)}",
+                )
 
     def apply(self, ctx: InterventionContext) -> InterventionOutcome:
         """Select, add to train, and train a new model with the run's seed."""
@@ -72,6 +127,7 @@ class Retrain(Intervention):
                 model=ctx.base_model,
                 labels=args.labels,
                 stratify=args.stratify,
+                sources=args.sources,
             )
             return {
                 "indices": sorted(int(i) for i in selection.indices),
@@ -84,6 +140,7 @@ class Retrain(Intervention):
             "budget": budget,
             "seed": ctx.seed,
             "pool": hash_split(task.pool),
+            **({"pool_sources": hash_texts(task.pool.sources)} if task.pool.sources else {}),
             "labels": task.label_names,
             "specs": hash_spec_train_cases(ctx.specs),
             "base_model": Trainer.model_hash(ctx.base_model),

@@ -3,7 +3,8 @@
 The page holds the merged leaderboard (sortable columns), and per run: the expected-outcome
 check, a per-spec failure-rate bar chart (a bar per model, Wilson whiskers) as inline SVG, the
 model summary, the per-spec table (sortable, change against M0 coloured), the per-label summary,
-comparisons, broken specs, coverage signals and a few failing cases per spec.
+what each intervention added to training per source and label, comparisons, broken specs,
+coverage signals and a few failing cases per spec.
 
 Rendering uses a jinja2 environment with autoescape on, so every text from specs, data or
 configs is HTML-escaped; a Content-Security-Policy forbids loading anything from outside.
@@ -14,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import harness
-from harness.api import Reporter
+from harness.api import DI_SOURCE, Reporter
 from harness.collapse import COLLAPSE_NOTE
 from harness.leaderboard import build_leaderboard
 from harness.report_views import (
@@ -22,6 +23,8 @@ from harness.report_views import (
     broken_specs,
     collapse_mark,
     collapsed_models,
+    count_text,
+    drawn_counts,
     group_specs,
     label_summary,
     pooled_interval,
@@ -151,6 +154,13 @@ correction across specs. [low–high]: Wilson 95% interval pooled over seeds.</p
 {% endfor %}</tr></thead><tbody>{% for l in run.labels %}<tr><td>{{ l.label }}</td>
 <td class="n">{{ l.n }}</td>{% for v in l.frs %}<td class="n">{{ v }}</td>{% endfor %}</tr>
 {% endfor %}</tbody></table>{% endif %}
+
+{% if run.drawn %}<h3 id="drawn-{{ loop.index }}">Added to train, per source and label</h3>
+<table><thead><tr><th>model</th><th>source</th><th>added</th>{% for l in run.label_names %}
+<th>{{ l }}</th>{% endfor %}</tr></thead><tbody>{% for d in run.drawn %}<tr>
+<td>{% if d.first %}<b>{{ d.model }}</b>{% endif %}</td><td>{{ d.source }}</td>
+{% for c in d.cells %}<td class="n">{{ c }}</td>{% endfor %}</tr>{% endfor %}</tbody></table>
+<p class="muted">{{ run.drawn_note }}</p>{% endif %}
 
 {% if run.comparisons %}<h3 id="comparisons-{{ loop.index }}">
 Comparisons (A vs B on the same cases and seeds)</h3>
@@ -481,6 +491,24 @@ class HtmlReporter(Reporter):
                 f"{s['model']}: Spearman({s['signal']}, FR drop vs M0) over {s['n_specs']} "
                 f"specs: {value}"
             )
+        drawn, previous = [], None
+        found = drawn_counts(run)
+        for row in found:
+            drawn.append(
+                {
+                    "first": row.model != previous,
+                    "model": row.model,
+                    "source": row.source,
+                    "cells": [count_text(row.n)]
+                    + [count_text(row.labels[label]) for label in run.task.label_names],
+                }
+            )
+            previous = row.model
+        sizes = ", ".join(f"{k} {v}" for k, v in run.task.pool_sources.items())
+        notes = [f"Means over {len(run.seeds)} seeds." if len(run.seeds) > 1 else ""]
+        notes.append(f"Pool sources: {sizes}." if sizes else f"Pool: {run.task.n_pool} examples.")
+        if any(row.source == DI_SOURCE for row in found):
+            notes.append(f"{DI_SOURCE}: the specs' own train-side cases.")
         model_ids = [m.id for m in models]
         examples = []
         per_spec = self.options.examples.get(run.run_id) or {}
@@ -521,6 +549,9 @@ class HtmlReporter(Reporter):
             "group_by": group_by,
             "specs": spec_rows,
             "labels": labels,
+            "label_names": list(run.task.label_names),
+            "drawn": drawn,
+            "drawn_note": " ".join(note for note in notes if note),
             "comparisons": comparisons,
             "broken": broken,
             "signals": signals,

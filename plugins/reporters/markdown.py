@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 import harness
-from harness.api import Reporter
+from harness.api import DI_SOURCE, Reporter
 from harness.collapse import COLLAPSE_NOTE
 from harness.leaderboard import build_leaderboard
 from harness.report_views import (
@@ -19,6 +19,8 @@ from harness.report_views import (
     broken_specs,
     collapse_mark,
     collapsed_models,
+    count_text,
+    drawn_counts,
     group_specs,
     label_summary,
     pooled_interval,
@@ -213,6 +215,7 @@ class MarkdownReporter(Reporter):
                     for r in label_summary(run)
                 ],
             )
+        out += self.drawn(run)
         out += self.comparisons(run)
         out += self.broken(run)
         out += self.signals(run)
@@ -226,6 +229,35 @@ class MarkdownReporter(Reporter):
             return []
         lines = [f"- ⚠ **{md(model_id)} COLLAPSED** {md(text)}" for model_id, text in found]
         return ["### Collapsed models", "", *lines, "", md(COLLAPSE_NOTE), ""]
+
+    def drawn(self, run: RunResult) -> list[str]:
+        """What each intervention added to training, per source and label."""
+        found = drawn_counts(run)
+        if not found:
+            return []
+        labels = list(run.task.label_names)
+        rows = []
+        previous = None
+        for row in found:
+            rows.append(
+                [
+                    f"**{md(row.model)}**" if row.model != previous else "",
+                    md(row.source),
+                    count_text(row.n),
+                    *[count_text(row.labels[label]) for label in labels],
+                ]
+            )
+            previous = row.model
+        sizes = ", ".join(f"{md(k)} {v}" for k, v in run.task.pool_sources.items())
+        notes = [f"Means over {len(run.seeds)} seeds." if len(run.seeds) > 1 else ""]
+        notes.append(f"Pool sources: {sizes}." if sizes else f"Pool: {run.task.n_pool} examples.")
+        if any(row.source == DI_SOURCE for row in found):
+            notes.append(f"{md(DI_SOURCE)}: the specs' own train-side cases.")
+        return (
+            ["### Added to train, per source and label", ""]
+            + table(["model", "source", "added", *[md(label) for label in labels]], rows, 2)
+            + [" ".join(note for note in notes if note), ""]
+        )
 
     def comparisons(self, run: RunResult) -> list[str]:
         """Paired comparisons table."""

@@ -16,6 +16,19 @@ given. Every problem in the data is a one-line error naming the file, the line a
   ``<split>-<row>``);
 - a train split with a single class.
 
+The pool is one file (``pool: pool.csv``) or a list of named sources, each with its own column
+mapping; an option a source leaves out takes the task's value::
+
+    pool:
+      - {name: general, path: unlabelled.csv}
+      - {name: policy, path: policy_train.csv, text_column: sentence, label_column: labels,
+         label_map: {0: non-toxic, 1: toxic}}
+
+Every pool row keeps its source name (``Split.sources``), and its id is ``<source>:<row>`` (or
+``<source>:<id>`` with ``id_column``). A source whose labels, after its ``label_map``, fall
+outside the task's label set is an error naming the source; a source that lacks one of the
+task's labels gets a warning. Source names must be distinct.
+
 Very long texts are kept as they are: models truncate their input (e.g. ``bow`` ``max_tokens``).
 """
 
@@ -26,16 +39,18 @@ import difflib
 import json
 import logging
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import click
 import numpy as np
 from pydantic import Field, field_validator
 
 import harness
-from harness.api import Split, StrictModel, Task, TaskDefinition
+from harness.api import LocalPath, Split, StrictModel, Task, TaskDefinition
 from harness.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -77,12 +92,56 @@ def _split_mapping(value: Any) -> Any:
     return value
 
 
+def _one_character(value: str | None) -> str | None:
+    """``tab`` / ``\\t`` -> a tab; anything else must be one character."""
+    if value is None:
+        return None
+    if value.lower() in {"tab", "\\t"}:
+        return "\t"
+    if len(value) != 1:
+        raise ValueError("the delimiter must be one character (or 'tab')")
+    return value
+
+
+SOURCE_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+
+class PoolSource(StrictModel):
+    """One file of the pool with its source name and its own column mapping; an option left
+    out (``null``) takes the task's value of the same name."""
+
+    name: str = Field(
+        min_length=1,
+        max_length=64,
+        description="source name shown in selections and reports, e.g. general, policy",
+    )
+    path: LocalPath = Field(description="the source's data file (CSV, TSV or JSONL)")
+    text_column: str | None = Field(default=None, min_length=1)
+    label_column: str | None = Field(default=None, min_length=1)
+    id_column: str | Literal[False] | None = Field(
+        default=None, description="false: number the rows even when the task sets id_column"
+    )
+    label_map: dict[str, str] | None = Field(
+        default=None, description="raw value -> label name for this file ({} for none)"
+    )
+    encoding: str | None = None
+    delimiter: str | None = None
+    empty_texts: Literal["error", "drop"] | None = None
+
+    _map_from_string = field_validator("label_map", mode="before")(lambda v: _split_mapping(v))
+    _delimiter = field_validator("delimiter")(lambda v: _one_character(v))
+
+
 class FilesArgs(StrictModel):
     """Arguments of the ``files`` task (``task_args`` in a config, or ``--task-args k=v,...``)."""
 
-    train: str = Field(description="training data file (CSV, TSV or JSONL)")
-    test: str = Field(description="test data file (D_train_heldout)")
-    pool: str | None = Field(default=None, description="unused labelled pool (D_unused)")
+    train: LocalPath = Field(description="training data file (CSV, TSV or JSONL)")
+    test: LocalPath = Field(description="test data file (D_train_heldout)")
+    pool: list[PoolSource] | LocalPath | None = Field(
+        default=None,
+        description="unused labelled pool (D_unused): one file, or a list of named sources "
+        "[{name, path, text_column, label_column, id_column, label_map, encoding, ...}]",
+    )
     text_column: str = Field(default="text", min_length=1)
     label_column: str = Field(default="label", min_length=1)
     id_column: str | None = Field(default=None, description="default: ids are <split>-<row>")
@@ -106,17 +165,65 @@ class FilesArgs(StrictModel):
 
     _labels_from_string = field_validator("labels", mode="before")(lambda v: _split_list(v))
     _map_from_string = field_validator("label_map", mode="before")(lambda v: _split_mapping(v))
+    _delimiter = field_validator("delimiter")(lambda v: _one_character(v))
 
-    @field_validator("delimiter")
+
+@dataclass(frozen=True)
+class FileOptions:
+    """How to read one file: the task's options, or a pool source's own where it sets them.
+    ``where`` is the config location of the file's options (for error messages)."""
+
+    text_column: str
+    label_column: str
+    id_column: str | None
+    label_map: dict[str, str]
+    encoding: str
+    delimiter: str | None
+    empty_texts: str
+    where: str = "task_args"
+    source: str | None = None
+
     @classmethod
-    def _one_character(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        if value.lower() in {"tab", "\\t"}:
-            return "\t"
-        if len(value) != 1:
-            raise ValueError("the delimiter must be one character (or 'tab')")
-        return value
+    def of_task(cls, args: FilesArgs) -> FileOptions:
+        """The task-level options (train, test, a single pool file)."""
+        return cls(
+            text_column=args.text_column,
+            label_column=args.label_column,
+            id_column=args.id_column,
+            label_map=dict(args.label_map),
+            encoding=args.encoding,
+            delimiter=args.delimiter,
+            empty_texts=args.empty_texts,
+        )
+
+    @classmethod
+    def of_source(cls, args: FilesArgs, source: PoolSource, index: int) -> FileOptions:
+        """A pool source's options, each falling back to the task's."""
+        return cls(
+            text_column=source.text_column or args.text_column,
+            label_column=source.label_column or args.label_column,
+            id_column=(
+                None
+                if source.id_column is False
+                else (source.id_column if source.id_column is not None else args.id_column)
+            ),
+            label_map=dict(source.label_map if source.label_map is not None else args.label_map),
+            encoding=source.encoding or args.encoding,
+            delimiter=source.delimiter if source.delimiter is not None else args.delimiter,
+            empty_texts=source.empty_texts or args.empty_texts,
+            where=f"task_args.pool[{index}]",
+            source=source.name,
+        )
+
+    def key(self, name: str) -> str:
+        """The config field of option ``name`` for this file."""
+        return f"{self.where}.{name}"
+
+    def how_to_set(self, name: str, value: str) -> str:
+        """How the user sets option ``name`` for this file."""
+        if self.source is None:
+            return f"pass {name}={value}"
+        return f"set {name}: {value} for pool source {self.source!r}"
 
 
 @dataclass
@@ -167,11 +274,11 @@ def _is_missing(value: Any) -> bool:
 class DataFile:
     """Reads one split file into rows, with every problem as a one-line :class:`UserError`."""
 
-    def __init__(self, split: str, path_text: str, args: FilesArgs) -> None:
+    def __init__(self, split: str, path_text: str, options: FileOptions) -> None:
         self.split = split
         self.path = Path(path_text).expanduser()
-        self.args = args
-        self.field = f"task_args.{split}"
+        self.options = options
+        self.field = options.key("path") if options.source else f"task_args.{split}"
 
     def error(
         self, problem: str, fix: str, line: int | None = None, field: str | None = None
@@ -197,7 +304,7 @@ class DataFile:
             raise self.error(f"cannot read: {exc.strerror}", "check the path") from None
         if not data.strip():
             raise self.error("the file is empty", "give a file with a header row and data rows")
-        encoding = self.args.encoding
+        encoding = self.options.encoding
         if encoding.lower().replace("_", "-") in {"utf-8", "utf8"} and data.startswith(
             b"\xef\xbb\xbf"
         ):
@@ -206,24 +313,28 @@ class DataFile:
             return data.decode(encoding)
         except LookupError:
             raise self.error(
-                f"unknown encoding {self.args.encoding!r}",
+                f"unknown encoding {self.options.encoding!r}",
                 "use e.g. encoding=utf-8, latin-1 or cp1252",
-                field="task_args.encoding",
+                field=self.options.key("encoding"),
             ) from None
         except UnicodeDecodeError as exc:
             line = data[: exc.start].count(b"\n") + 1
             raise self.error(
-                f"not valid {self.args.encoding} (byte 0x{data[exc.start]:02x} at offset "
+                f"not valid {self.options.encoding} (byte 0x{data[exc.start]:02x} at offset "
                 f"{exc.start})",
-                "pass the file's encoding, e.g. --task-args ...,encoding=latin-1 "
-                "(or `encoding: latin-1` under task_args)",
+                (
+                    "pass the file's encoding, e.g. --task-args ...,encoding=latin-1 "
+                    "(or `encoding: latin-1` under task_args)"
+                    if self.options.source is None
+                    else self.options.how_to_set("encoding", "latin-1") + " (the file's encoding)"
+                ),
                 line=line,
             ) from None
 
     def format(self) -> str:
         """``jsonl`` or the CSV delimiter."""
-        if self.args.delimiter is not None:
-            return self.args.delimiter
+        if self.options.delimiter is not None:
+            return self.options.delimiter
         found = SUFFIX_FORMATS.get(self.path.suffix.lower())
         if found is None:
             raise self.error(
@@ -314,8 +425,9 @@ class DataFile:
         hint = f"did you mean {', '.join(close)}? " if close else ""
         return self.error(
             f"no column {column!r}",
-            f"{hint}columns: {', '.join(available) or '(none)'}; or pass {key}=NAME",
-            field=f"task_args.{key}",
+            f"{hint}columns: {', '.join(available) or '(none)'}; or "
+            + self.options.how_to_set(key, "NAME"),
+            field=self.options.key(key),
         )
 
 
@@ -331,79 +443,88 @@ class RawSplit:
     dropped: int = 0
 
 
-def read_split(split: str, path_text: str, args: FilesArgs) -> RawSplit:
-    """Read one split file, checking columns, texts, labels and ids."""
-    source = DataFile(split, path_text, args)
+def read_split(
+    split: str, path_text: str, options: FileOptions, id_prefix: str | None = None
+) -> RawSplit:
+    """Read one split file, checking columns, texts, labels and ids. Row ids are
+    ``<split>-<row>``, or the ``id_column`` values; ``id_prefix`` (e.g. ``policy:``) replaces
+    ``<split>-`` and is put in front of column ids too."""
+    source = DataFile(split, path_text, options)
     header, rows = source.rows()
-    needed = [("text_column", args.text_column), ("label_column", args.label_column)]
-    if args.id_column:
-        needed.append(("id_column", args.id_column))
+    needed = [("text_column", options.text_column), ("label_column", options.label_column)]
+    if options.id_column:
+        needed.append(("id_column", options.id_column))
     if header:
         for key, column in needed:
             if column not in header:
                 raise source.missing_column(column, header, key)
     out = RawSplit([], [], [], [], source)
     seen_ids: dict[str, int] = {}
+    text_field = f"{options.key('text_column')} ({options.text_column})"
+    label_field = f"{options.key('label_column')} ({options.label_column})"
+    id_field = f"{options.key('id_column')} ({options.id_column})"
     for number, row in enumerate(rows):
         for key, column in needed:
             if column not in row.values:
                 raise source.missing_column(column, sorted(map(str, row.values)), key)
-        text = row.values[args.text_column]
+        text = row.values[options.text_column]
         if _is_missing(text):
-            if args.empty_texts == "drop":
+            if options.empty_texts == "drop":
                 out.dropped += 1
                 continue
             raise source.error(
                 "empty or missing text",
-                "fill it in, remove the row, or pass empty_texts=drop to drop such rows",
+                "fill it in, remove the row, or "
+                + options.how_to_set("empty_texts", "drop")
+                + " to drop such rows",
                 line=row.line,
-                field=f"task_args.text_column ({args.text_column})",
+                field=text_field,
             )
         if not isinstance(text, str):
             raise source.error(
                 f"the text must be a string, got {type(text).__name__}",
                 "quote the text in the JSON",
                 line=row.line,
-                field=f"task_args.text_column ({args.text_column})",
+                field=text_field,
             )
         if not _encodable(text):
             raise source.error(
                 "the text holds an invalid unicode escape (a lone surrogate such as \\ud800)",
                 "fix the escape or remove the row",
                 line=row.line,
-                field=f"task_args.text_column ({args.text_column})",
+                field=text_field,
             )
-        label = row.values[args.label_column]
+        label = row.values[options.label_column]
         if _is_missing(label):
             raise source.error(
                 "empty or missing label",
                 "give every row a label, or remove the row",
                 line=row.line,
-                field=f"task_args.label_column ({args.label_column})",
+                field=label_field,
             )
         if not _is_scalar(label):
             raise source.error(
                 f"the label must be a string, number or true/false, got {label!r:.40}",
                 "write one label per row",
                 line=row.line,
-                field=f"task_args.label_column ({args.label_column})",
+                field=label_field,
             )
         raw_label = _label_text(label)
-        if args.id_column:
-            raw_id = row.values[args.id_column]
+        if options.id_column:
+            raw_id = row.values[options.id_column]
             if _is_missing(raw_id):
                 raise source.error(
                     "empty or missing id",
                     "give every row an id, or drop id_column",
                     line=row.line,
-                    field=f"task_args.id_column ({args.id_column})",
+                    field=id_field,
                 )
             if not _is_scalar(raw_id):
                 raise source.error(
                     f"the id must be a string or a number, got {raw_id!r:.40}",
                     "write one id per row",
                     line=row.line,
-                    field=f"task_args.id_column ({args.id_column})",
+                    field=id_field,
                 )
             case_id = _label_text(raw_id)
             if case_id in seen_ids:
@@ -411,14 +532,15 @@ def read_split(split: str, path_text: str, args: FilesArgs) -> RawSplit:
                     f"duplicate id {case_id!r} (also on line {seen_ids[case_id]})",
                     "make ids unique, or drop id_column to number the rows",
                     line=row.line,
-                    field=f"task_args.id_column ({args.id_column})",
+                    field=id_field,
                 )
             seen_ids[case_id] = row.line
+            case_id = f"{id_prefix or ''}{case_id}"
         else:
-            case_id = f"{split}-{number}"
+            case_id = f"{id_prefix}{number}" if id_prefix else f"{split}-{number}"
         out.ids.append(case_id)
         out.texts.append(text)
-        out.labels.append(args.label_map.get(raw_label, raw_label))
+        out.labels.append(options.label_map.get(raw_label, raw_label))
         out.lines.append(row.line)
     if not out.ids:
         why = f" ({out.dropped} rows with empty texts dropped)" if out.dropped else ""
@@ -433,6 +555,7 @@ def read_split(split: str, path_text: str, args: FilesArgs) -> RawSplit:
 def _to_split(raw: RawSplit, label_names: list[str], fix_hint: str) -> Split:
     index = {name: i for i, name in enumerate(label_names)}
     labels = np.zeros(len(raw.labels), dtype=np.int64)
+    options = raw.source.options
     for i, (label, line) in enumerate(zip(raw.labels, raw.lines, strict=True)):
         if label not in index:
             close = difflib.get_close_matches(label, label_names, n=1, cutoff=0.6)
@@ -441,21 +564,109 @@ def _to_split(raw: RawSplit, label_names: list[str], fix_hint: str) -> Split:
                 f"label {label!r} is not in the label set ({', '.join(label_names)})",
                 f"{hint}{fix_hint}",
                 line=line,
-                field=f"task_args.label_column ({raw.source.args.label_column})",
+                field=f"{options.key('label_column')} ({options.label_column})",
             )
         labels[i] = index[label]
-    return Split(ids=raw.ids, texts=raw.texts, labels=labels)
+    sources = None if options.source is None else [options.source] * len(raw.ids)
+    return Split(ids=raw.ids, texts=raw.texts, labels=labels, sources=sources)
+
+
+def check_source_labels(raw: RawSplit, label_names: list[str]) -> None:
+    """A named pool source must hold the task's labels (after its ``label_map``): labels
+    outside the set are an error naming the source and the fix; a label the source lacks is a
+    warning (a policy file may hold one class only)."""
+    options = raw.source.options
+    seen = list(dict.fromkeys(raw.labels))
+    outside = [label for label in seen if label not in label_names]
+    if outside:
+        line = raw.lines[raw.labels.index(outside[0])]
+        mapped = [label for label in outside if label in options.label_map.values()]
+        if mapped:
+            fix = (
+                f"label_map for pool source {options.source!r} must map to the task's labels "
+                f"({', '.join(label_names)}), not {mapped[0]!r}"
+            )
+        else:
+            example = (
+                "{"
+                + ", ".join(f"{a}: {b}" for a, b in zip(outside, label_names, strict=True))
+                + "}"
+                if len(outside) == len(label_names)
+                else "{" + f"{outside[0]}: {label_names[0]}" + "}"
+            )
+            fix = f"{options.how_to_set('label_map', example)}, or fix the rows"
+        raise raw.source.error(
+            f"pool source {options.source!r} has label(s) {', '.join(map(repr, outside))}, "
+            f"not in the task's label set ({', '.join(label_names)})",
+            fix,
+            line=line,
+            field=options.key("label_map") if options.label_map else label_field(options),
+        )
+    missing = [label for label in label_names if label not in seen]
+    if missing:
+        click.echo(
+            f"warning: {raw.source.path}: pool source {options.source!r} holds no "
+            f"{', '.join(map(repr, missing))} examples",
+            err=True,
+        )
+
+
+def label_field(options: FileOptions) -> str:
+    """The label column's config field, with the column name."""
+    return f"{options.key('label_column')} ({options.label_column})"
+
+
+def check_source_names(sources: list[PoolSource]) -> None:
+    """Source names are distinct words (letters, digits, ``.``, ``_``, ``-``)."""
+    if not sources:
+        raise UserError(
+            "the list of pool sources is empty",
+            field="task_args.pool",
+            fix="list at least one {name: ..., path: ...} source, or leave pool out",
+        )
+    seen: dict[str, int] = {}
+    for index, source in enumerate(sources):
+        field = f"task_args.pool[{index}].name"
+        if not re.match(SOURCE_NAME, source.name):
+            raise UserError(
+                f"pool source name {source.name!r} is not a plain word",
+                field=field,
+                fix="use letters, digits, '.', '_' or '-', e.g. general, policy",
+            )
+        if source.name in seen:
+            raise UserError(
+                f"duplicate pool source name {source.name!r} (also task_args.pool"
+                f"[{seen[source.name]}])",
+                field=field,
+                fix="give every pool source its own name",
+            )
+        seen[source.name] = index
+
+
+def read_pool(args: FilesArgs) -> dict[str, RawSplit]:
+    """The pool file, or every named pool source (keyed ``pool:<name>``)."""
+    if args.pool is None:
+        return {}
+    if isinstance(args.pool, str):
+        return {"pool": read_split("pool", args.pool, FileOptions.of_task(args))}
+    check_source_names(args.pool)
+    return {
+        f"pool:{source.name}": read_split(
+            "pool", source.path, FileOptions.of_source(args, source, i), f"{source.name}:"
+        )
+        for i, source in enumerate(args.pool)
+    }
 
 
 def load_files(**kwargs: Any) -> Task:
     """Read the ``train``, ``test`` and optional ``pool`` files into a :class:`Task`."""
     args = FilesArgs.model_validate(kwargs)
+    task_options = FileOptions.of_task(args)
     raws = {
-        "train": read_split("train", args.train, args),
-        "test": read_split("test", args.test, args),
+        "train": read_split("train", args.train, task_options),
+        "test": read_split("test", args.test, task_options),
     }
-    if args.pool is not None:
-        raws["pool"] = read_split("pool", args.pool, args)
+    raws.update(read_pool(args))
     if args.labels is not None:
         label_names = list(args.labels)
         if len(set(label_names)) != len(label_names) or len(label_names) < 2:
@@ -470,19 +681,20 @@ def load_files(**kwargs: Any) -> Task:
         numeric = all(label.lstrip("-").isdigit() for label in seen)
         label_names = sorted(seen, key=lambda x: (int(x), x) if numeric else (0, x))
         fix_hint = "the label set is the labels seen in train; pass labels=a|b|... or label_map"
-    if args.id_column:
-        owner: dict[str, tuple[str, int]] = {}
-        for split_name, raw in raws.items():
-            for case_id, line in zip(raw.ids, raw.lines, strict=True):
-                if case_id in owner and owner[case_id][0] != split_name:
-                    other, other_line = owner[case_id]
-                    raise raw.source.error(
-                        f"id {case_id!r} is also in {other} (line {other_line})",
-                        "splits must not share examples; remove the overlap",
-                        line=line,
-                        field=f"task_args.id_column ({args.id_column})",
-                    )
-                owner.setdefault(case_id, (split_name, line))
+    owner: dict[str, tuple[str, int]] = {}
+    for split_name, raw in raws.items():
+        if not raw.source.options.id_column:
+            continue
+        for case_id, line in zip(raw.ids, raw.lines, strict=True):
+            if case_id in owner and owner[case_id][0] != split_name:
+                other, other_line = owner[case_id]
+                raise raw.source.error(
+                    f"id {case_id!r} is also in {other} (line {other_line})",
+                    "splits must not share examples; remove the overlap",
+                    line=line,
+                    field=f"{raw.source.options.key('id_column')} ({raw.source.options.id_column})",
+                )
+            owner.setdefault(case_id, (split_name, line))
     train = _to_split(raws["train"], label_names, fix_hint)
     present = sorted({label_names[i] for i in train.labels.tolist()})
     if len(present) < 2:
@@ -490,15 +702,16 @@ def load_files(**kwargs: Any) -> Task:
             f"the train split holds a single class ({present[0]!r})",
             "training needs examples of at least two labels",
         )
-    splits = {"train": train}
-    splits.update(
-        {
-            name: _to_split(raw, label_names, fix_hint)
-            for name, raw in raws.items()
-            if name != "train"
-        }
-    )
-    pool = splits.get("pool") or Split(ids=[], texts=[], labels=np.zeros(0, dtype=np.int64))
+    for name, raw in raws.items():
+        if name.startswith("pool:"):
+            check_source_labels(raw, label_names)
+    splits = {
+        name: _to_split(raw, label_names, fix_hint) for name, raw in raws.items() if name != "train"
+    }
+    pools = [split for name, split in splits.items() if name == "pool" or name.startswith("pool:")]
+    pool = Split(ids=[], texts=[], labels=np.zeros(0, dtype=np.int64))
+    for part in pools:
+        pool = part if not len(pool) else pool.concat(part)
     name = args.name or "files"
     return Task(
         name=name,
@@ -522,8 +735,8 @@ def register_tasks(register: Any) -> None:
             name="files",
             load=load_files,
             args=FilesArgs,
-            description="your own CSV/TSV/JSONL files: train, test and an optional pool "
-            "(task_args: train, test, pool, text_column, label_column, id_column, labels, "
-            "label_map, encoding)",
+            description="your own CSV/TSV/JSONL files: train, test and an optional pool, one "
+            "file or a list of named sources (task_args: train, test, pool, text_column, "
+            "label_column, id_column, labels, label_map, encoding)",
         )
     )
