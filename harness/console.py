@@ -13,7 +13,9 @@ from harness.api import DI_SOURCE
 from harness.collapse import COLLAPSE_NOTE
 from harness.leaderboard import Leaderboard
 from harness.report_views import (
+    WALL_TIME_NOTE,
     GroupBy,
+    any_loaded,
     broken_specs,
     collapse_mark,
     collapsed_models,
@@ -24,6 +26,7 @@ from harness.report_views import (
     pooled_interval,
     shown_models,
     vs_m0,
+    wall_time,
 )
 from harness.results import ModelResult, RunResult
 from harness.stats import format_p
@@ -130,7 +133,6 @@ def summary_table(result: RunResult) -> Table:
             if agg.mean_fr is not None and agg.mean_train_fr is not None
             else None
         )
-        seconds = result.timing.seconds.get(model.id)
         table.add_row(
             escape(model.id),
             pct(agg.accuracy)
@@ -142,10 +144,12 @@ def summary_table(result: RunResult) -> Table:
             pct(agg.mean_train_fr),
             pct(agg.mean_fr),
             points(gap),
-            "-" if seconds is None else f"{seconds:.1f}",
+            wall_time(result, model.id),
             escape("; ".join(x for x in (model.skipped, collapse_mark(model)) if x)),
         )
     table.caption = "rates in %; gap = FR on D_i_heldout minus FR on D_i (generalisation gap)"
+    if any_loaded(result):
+        table.caption += "; " + WALL_TIME_NOTE
     return table
 
 

@@ -27,6 +27,32 @@ class ReportOptions:
     """run id -> spec id -> a few failing held-out cases."""
 
 
+WALL_TIME_NOTE = (
+    "wall s: seconds in this run; a / b: the models came from the cache, a = seconds they took to "
+    "train when trained, b = seconds this run took to load and evaluate them"
+)
+"""Caption text for the wall-time cell of a row whose models came from the cache."""
+
+
+def wall_time(result: RunResult, model_id: str, missing: str = "-") -> str:
+    """The wall-time cell of a model row: this run's seconds, or ``trained / loaded`` seconds
+    when the row's models were loaded from the cache (``?`` for a training time the cache entry
+    predates)."""
+    timing = result.timing
+    seconds = timing.seconds.get(model_id)
+    if seconds is None:
+        return missing
+    if not timing.loaded_models.get(model_id):
+        return f"{seconds:.1f}"
+    trained = timing.trained_seconds.get(model_id)
+    return f"{'?' if trained is None else f'{trained:.1f}'} / {seconds:.1f}"
+
+
+def any_loaded(result: RunResult) -> bool:
+    """Whether some model row of the run came from the cache."""
+    return any(result.timing.loaded_models.values())
+
+
 def shown_models(result: RunResult) -> list[ModelResult]:
     """Model rows that produced numbers (M0 always)."""
     return [m for m in result.models if m.aggregate.mean_fr is not None or m.id == "M0"]

@@ -125,7 +125,19 @@ class Timing(StrictModel):
 
     started: str
     finished: str
-    seconds: dict[str, float] = Field(default_factory=dict)
+    seconds: dict[str, float] = Field(
+        default_factory=dict, description="wall seconds each model row took in this run"
+    )
+    trained_seconds: dict[str, float | None] = Field(
+        default_factory=dict,
+        description="seconds each row's models took to train when they were trained (in this "
+        "run, or as stored with the cached models); null when a cached model predates that record",
+    )
+    loaded_models: dict[str, int] = Field(
+        default_factory=dict,
+        description="models of each row loaded from the cache in this run (after a resume or a "
+        "rerun); 0 when every model was trained in this run",
+    )
 
 
 class RunResult(StrictModel):

@@ -129,6 +129,9 @@ class ModelRun:
     result: ModelResult
     evaluations: dict[int, Evaluation] = field(default_factory=dict)
     seconds: float = 0.0
+    trained_seconds: float = 0.0
+    trained_unknown: int = 0
+    loaded: int = 0
 
 
 def _unique_label(label: str, taken: set[str]) -> str:
@@ -318,8 +321,8 @@ class Runner:
                 )
             )
         with self.progress.live():
-            for seed in plan.config.seeds:
-                self._run_seed(seed, rows)
+            for seed_index, seed in enumerate(plan.config.seeds):
+                self._run_seed(seed_index, seed, rows)
         for row in rows.values():
             row.result.aggregate = aggregate(row.result.seeds)
             skipped = {s.skipped for s in row.result.seeds if s.skipped}
@@ -347,6 +350,11 @@ class Runner:
                 started=started.isoformat(timespec="seconds"),
                 finished=finished.isoformat(timespec="seconds"),
                 seconds={label: round(row.seconds, 3) for label, row in rows.items()},
+                trained_seconds={
+                    label: None if row.trained_unknown else round(row.trained_seconds, 3)
+                    for label, row in rows.items()
+                },
+                loaded_models={label: row.loaded for label, row in rows.items()},
             ),
         )
         from harness.analysis import analyse
@@ -373,46 +381,63 @@ class Runner:
 
         return derive_model
 
-    def _run_seed(self, seed: int, rows: dict[str, ModelRun]) -> None:
-        plan = self.plan
+    @contextmanager
+    def _unit(self, row: ModelRun, name: str, index: int) -> Iterator[None]:
+        """One unit (a row's model for one seed): progress lines, and its wall time, training
+        time and cache loads added to ``row``."""
+        total = (1 + len(self.plan.interventions)) * len(self.plan.config.seeds)
+        trainer = self.trainer
+        before = (trainer.build_seconds, trainer.build_seconds_unknown, trainer.loaded)
         t0 = time.perf_counter()
-        m0 = self.trainer.train(self.new_model(), plan.task.train, seed, "M0")
-        ev0 = self._evaluate(m0, "M0", seed)
-        rows["M0"].evaluations[seed] = ev0
-        rows["M0"].result.seeds.append(self._seed_result(seed, ev0, m0))
-        rows["M0"].seconds += time.perf_counter() - t0
-        for label, intervention in plan.interventions:
-            t0 = time.perf_counter()
-            ctx = InterventionContext(
-                task=plan.task,
-                specs=plan.specs,
-                seed=seed,
-                base_model=m0,
-                new_model=self.new_model,
-                train_model=self._trainer_for(seed),
-                selectors=self.selector,
-                budget=plan.config.budget,
-                device=plan.device,
-                progress=self.progress,
-                derive_model=self._deriver_for(m0),
-                memo_value=self.trainer.memo,
+        with self.progress.unit(name, index, total):
+            yield
+        row.seconds += time.perf_counter() - t0
+        row.trained_seconds += trainer.build_seconds - before[0]
+        row.trained_unknown += trainer.build_seconds_unknown - before[1]
+        row.loaded += trainer.loaded - before[2]
+
+    def _run_seed(self, seed_index: int, seed: int, rows: dict[str, ModelRun]) -> None:
+        plan = self.plan
+        first = seed_index * (1 + len(plan.interventions)) + 1
+        with self._unit(rows["M0"], f"M0 (seed {seed})", first):
+            m0 = self.trainer.train(self.new_model(), plan.task.train, seed, "M0")
+            ev0 = self._evaluate(m0, "M0", seed)
+            rows["M0"].evaluations[seed] = ev0
+            rows["M0"].result.seeds.append(self._seed_result(seed, ev0, m0))
+        for offset, (label, intervention) in enumerate(plan.interventions, start=1):
+            with self._unit(rows[label], f"{label} (seed {seed})", first + offset):
+                self._run_intervention(seed, label, intervention, m0, rows[label])
+
+    def _run_intervention(
+        self, seed: int, label: str, intervention: Intervention, m0: Model, row: ModelRun
+    ) -> None:
+        plan = self.plan
+        ctx = InterventionContext(
+            task=plan.task,
+            specs=plan.specs,
+            seed=seed,
+            base_model=m0,
+            new_model=self.new_model,
+            train_model=self._trainer_for(seed),
+            selectors=self.selector,
+            budget=plan.config.budget,
+            device=plan.device,
+            progress=self.progress,
+            derive_model=self._deriver_for(m0),
+            memo_value=self.trainer.memo,
+        )
+        self.progress.log(f"[dim]{label} (seed {seed})[/dim]")
+        outcome = intervention.apply(ctx)
+        if outcome.model is None:
+            row.result.seeds.append(
+                SeedResult(seed=seed, skipped=outcome.skipped or "skipped", changes=outcome.changes)
             )
-            self.progress.log(f"[dim]{label} (seed {seed})[/dim]")
-            outcome = intervention.apply(ctx)
-            row = rows[label]
-            if outcome.model is None:
-                row.result.seeds.append(
-                    SeedResult(
-                        seed=seed, skipped=outcome.skipped or "skipped", changes=outcome.changes
-                    )
-                )
-            else:
-                ev = self._evaluate(outcome.model, label, seed)
-                row.evaluations[seed] = ev
-                row.result.seeds.append(
-                    self._seed_result(seed, ev, outcome.model, changes=outcome.changes)
-                )
-            row.seconds += time.perf_counter() - t0
+        else:
+            ev = self._evaluate(outcome.model, label, seed)
+            row.evaluations[seed] = ev
+            row.result.seeds.append(
+                self._seed_result(seed, ev, outcome.model, changes=outcome.changes)
+            )
 
     def _samples(self, rows: dict[str, ModelRun]) -> list[dict[str, Any]]:
         plan = self.plan

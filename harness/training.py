@@ -76,6 +76,17 @@ def _versions() -> dict[str, str]:
     return package_versions()
 
 
+def stored_train_seconds(entry: Path) -> float | None:
+    """The training time recorded in a model cache entry's ``done.json`` (``None`` when the
+    entry predates it or the file cannot be read)."""
+    try:
+        info = json.loads((entry / "done.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    value = info.get("train_seconds") if isinstance(info, dict) else None
+    return float(value) if isinstance(value, (int, float)) and value >= 0 else None
+
+
 class Trainer:
     """Trains and predicts through the cache (or straight through when disabled)."""
 
@@ -89,6 +100,11 @@ class Trainer:
         self.loaded = 0
         self.predicted = 0
         self.predictions_cached = 0
+        self.build_seconds = 0.0
+        """Seconds the models trained or loaded so far took to build when they were built:
+        measured now for a fresh model, read from the cache entry for a loaded one."""
+        self.build_seconds_unknown = 0
+        """Models loaded from cache entries that predate the stored training time."""
 
     def training_key(self, model: Model, split: Split, seed: int) -> str:
         """The cache key of training ``model`` on ``split`` with ``seed``."""
@@ -109,13 +125,17 @@ class Trainer:
         entry = self.cache_dir / "models" / key
         if self.enabled and (entry / "done.json").exists() and self._load_cached(model, entry):
             self.loaded += 1
+            self._count_stored_seconds(entry)
             self.progress.log(f"[dim]{purpose} (seed {seed}): model from cache {key[:12]}[/dim]")
         else:
             self.progress.log(f"[dim]training {purpose} (seed {seed}, {len(split)} examples)[/dim]")
+            started = time.perf_counter()
             model.fit(split.texts, split.labels, seed, self.progress)
+            seconds = time.perf_counter() - started
             self.trained += 1
+            self.build_seconds += seconds
             if self.enabled:
-                self._store_model(model, entry, purpose, seed)
+                self._store_model(model, entry, purpose, seed, seconds=seconds)
         setattr(model, CACHE_KEY_ATTRIBUTE, key)
         return model
 
@@ -143,15 +163,24 @@ class Trainer:
             model = fresh()
             if self._load_cached(model, entry):
                 self.loaded += 1
+                self._count_stored_seconds(entry)
                 self.progress.log(f"[dim]{purpose}: model from cache {key[:12]}[/dim]")
                 changes = json.loads((entry / "changes.json").read_text(encoding="utf-8"))
                 setattr(model, CACHE_KEY_ATTRIBUTE, key)
                 return model, changes
+        started, before = time.perf_counter(), self.build_seconds
         model, changes = build()
+        seconds = time.perf_counter() - started
         self.trained += 1
+        self.build_seconds = before + seconds  # models trained inside build() are part of it
         changes_json = json.dumps(changes, sort_keys=True)
         self._store_model(
-            model, entry, purpose, int(recipe.get("seed", 0)), {"changes.json": changes_json}
+            model,
+            entry,
+            purpose,
+            int(recipe.get("seed", 0)),
+            {"changes.json": changes_json},
+            seconds=seconds,
         )
         setattr(model, CACHE_KEY_ATTRIBUTE, key)
         return model, json.loads(changes_json)
@@ -172,6 +201,14 @@ class Trainer:
         text = json.dumps(compute(), sort_keys=True)
         atomic_write_text(path, text)
         return json.loads(text)
+
+    def _count_stored_seconds(self, entry: Path) -> None:
+        """Add the training time stored with a cache entry to :attr:`build_seconds`."""
+        seconds = stored_train_seconds(entry)
+        if seconds is None:
+            self.build_seconds_unknown += 1
+        else:
+            self.build_seconds += seconds
 
     def _load_cached(self, model: Model, entry: Path) -> bool:
         """Load a cache entry; a broken entry is removed (and the model retrained)."""
@@ -202,6 +239,7 @@ class Trainer:
         purpose: str,
         seed: int,
         extra_files: dict[str, str] | None = None,
+        seconds: float | None = None,
     ) -> None:
         entry.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", dir=entry.parent))
@@ -209,13 +247,15 @@ class Trainer:
             model.save(tmp)
             for name, text in (extra_files or {}).items():
                 (tmp / name).write_text(text, encoding="utf-8")
-            info = {
+            info: dict[str, Any] = {
                 "model": model.name,
                 "purpose": purpose,
                 "seed": seed,
                 "fingerprint": model.fingerprint(),
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             }
+            if seconds is not None:
+                info["train_seconds"] = round(seconds, 3)
             (tmp / "done.json").write_text(json.dumps(info, sort_keys=True, default=str))
             if (entry / "done.json").exists():
                 # Another run sharing the cache stored the same content-addressed entry first:

@@ -21,6 +21,13 @@ def isolated_cache(
 
 
 @pytest.fixture(autouse=True)
+def no_progress_lines(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs in tests write to a captured (non-terminal) stderr, where progress would be printed
+    as plain lines; keep test output quiet (tests of those lines set ``HARNESS_PROGRESS``)."""
+    monkeypatch.setenv("HARNESS_PROGRESS", "off")
+
+
+@pytest.fixture(autouse=True)
 def fresh_plugin_manager() -> Iterator[None]:
     """Rebuild the plugin manager for each test so in-process plugins do not leak."""
     reset_plugin_manager()

@@ -30,6 +30,7 @@ from harness.report_views import (
     pooled_interval,
     shown_models,
     vs_m0,
+    wall_time,
 )
 from harness.results import RunResult
 from harness.stats import format_p
@@ -378,7 +379,7 @@ class HtmlReporter(Reporter):
                         _cell(gap, _points(gap)),
                         {
                             "v": "" if seconds is None else f"{seconds:.3f}",
-                            "t": "–" if seconds is None else f"{seconds:.1f}",
+                            "t": wall_time(run, m.id, missing="–"),
                         },
                     ],
                 }

@@ -15,7 +15,9 @@ from harness.api import DI_SOURCE, Reporter
 from harness.collapse import COLLAPSE_NOTE
 from harness.leaderboard import build_leaderboard
 from harness.report_views import (
+    WALL_TIME_NOTE,
     ReportOptions,
+    any_loaded,
     broken_specs,
     collapse_mark,
     collapsed_models,
@@ -26,6 +28,7 @@ from harness.report_views import (
     pooled_interval,
     shown_models,
     vs_m0,
+    wall_time,
 )
 from harness.results import RunResult
 from harness.stats import format_p
@@ -140,7 +143,6 @@ class MarkdownReporter(Reporter):
                 if agg.mean_fr is None or agg.mean_train_fr is None
                 else agg.mean_fr - agg.mean_train_fr
             )
-            seconds = run.timing.seconds.get(m.id)
             rows.append(
                 [
                     f"**{md(m.id)}**",
@@ -156,7 +158,7 @@ class MarkdownReporter(Reporter):
                     pct(agg.worst_fr),
                     pct(agg.mean_train_fr),
                     points(gap),
-                    "–" if seconds is None else f"{seconds:.1f}",
+                    wall_time(run, m.id, missing="–"),
                     md("; ".join(x for x in (m.skipped, collapse_mark(m)) if x)),
                 ]
             )
@@ -175,6 +177,8 @@ class MarkdownReporter(Reporter):
             ],
             rows,
         )
+        if any_loaded(run):
+            out += [WALL_TIME_NOTE + ".", ""]
         out += self.collapsed(run)
         ci = self.options.ci
         out += [
