@@ -544,11 +544,11 @@ class Intervention(ABC):
         refuses names the task's pool does not have."""
         return None
 
-    def check_plan(self, task: Task, specs: Sequence[Spec], field: str) -> None:
-        """Check the configured arguments against the loaded ``task`` and ``specs`` while
-        planning; raise :class:`harness.errors.UserError` naming ``field`` (the intervention's
-        place in the config, e.g. ``interventions (augment).params``) for bad input. The
-        default accepts everything."""
+    def check_plan(self, task: Task, specs: Sequence[Spec], field: str, run_budget: int) -> None:
+        """Check the configured arguments against the loaded ``task`` and ``specs`` (and the
+        run's budget) while planning; raise :class:`harness.errors.UserError` naming ``field``
+        (the intervention's place in the config, e.g. ``interventions (augment).params``) for
+        bad input, or print a one-line ``warning:``. The default accepts everything."""
         return None
 
     @abstractmethod

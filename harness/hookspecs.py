@@ -99,6 +99,10 @@ def register_interventions(register: Register) -> None:
     """Register interventions: methods that turn (task, specs, M0) into a new model.
 
     Call ``register(intervention_class)`` with a subclass of :class:`harness.api.Intervention`.
+    What planning needs from it is declared on that class: ``uses_pool`` (it adds pool
+    examples), ``budget_spent(run_budget)`` (how many it adds when a budget sets that),
+    ``pool_sources()`` (the named pool sources it may draw from) and
+    ``check_plan(task, specs, field, run_budget)`` (its own checks, before any training).
 
     Example::
 

@@ -95,5 +95,5 @@ def check_interventions(
     """Every planning check of the configured interventions: each one's own
     :meth:`~harness.api.Intervention.check_plan`, then the pool checks."""
     for label, intervention in interventions:
-        intervention.check_plan(task, specs, intervention_field(label))
+        intervention.check_plan(task, specs, intervention_field(label), run_budget)
     check_pool(task, run_budget, interventions)

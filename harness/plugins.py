@@ -40,6 +40,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "harness_plugins.selectors.embedding",
     "harness_plugins.selectors.dsir",
     "harness_plugins.interventions.retrain",
+    "harness_plugins.interventions.augment",
     "harness_plugins.interventions.patch",
     "harness_plugins.interventions.relabel",
     "harness_plugins.reporters.markdown",

@@ -134,6 +134,18 @@ def spec(text: str) -> Callable[[Path], list[str]]:
     return build
 
 
+AUGMENT_BARE = "interventions: [{name: augment, params: {specs: [bare]}}]\n"
+HELDOUT_ONLY = """\
+suite: mini
+labels: [non-toxic, toxic]
+specs:
+  - id: bare
+    label: toxic
+    slots: {x: [idiot, fool, clown, loser, moron, creep, jerk, pest, weirdo, nitwit, slob]}
+    heldout_templates: ["such {{ x | a_an }}"]
+"""
+
+
 YAML_BOMB = """\
 a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
 b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
@@ -691,6 +703,31 @@ CASES: list[Case] = [
             ),
         ],
         ["sources", "no named sources"],
+    ),
+    # --- augment ------------------------------------------------------------------------------
+    Case(
+        "augment-empty-d-i",
+        lambda tmp: [*spec(HELDOUT_ONLY)(tmp), "--interventions", "augment"],
+        ["interventions (augment).params", "have none (only held-out cases)"],
+    ),
+    Case(
+        "augment-subset-without-d-i",
+        lambda tmp: [
+            *spec(SPEC_OK + HELDOUT_ONLY.split("specs:\n")[1])(tmp),
+            "--config",
+            str(_write_text(tmp / "r.yaml", AUGMENT_BARE)),
+        ],
+        ["interventions (augment-bare).params.specs", "the chosen specs have none"],
+    ),
+    Case(
+        "augment-unknown-spec",
+        late_intervention("{name: augment, params: {specs: [counter-speach]}}"),
+        ["params.specs", "unknown spec id 'counter-speach'", "did you mean 'counter-speech'?"],
+    ),
+    Case(
+        "augment-two-modes",
+        late_intervention("{name: augment, params: {per_spec: 2, budget: 10}}"),
+        ["interventions[0].params", "per_spec or budget, not both"],
     ),
     # --- results given to `harness report` ---------------------------------------------------
     Case(

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from harness_plugins.interventions.augment import Augment, AugmentArgs
 from harness_plugins.interventions.patch import Patch, PatchArgs, ball_bounds, resolve_delta
 from harness_plugins.interventions.relabel import (
     Relabel,
@@ -446,12 +447,197 @@ def test_cleanlab_absent_is_a_clear_user_error(monkeypatch: pytest.MonkeyPatch) 
 
 
 # --------------------------------------------------------------------------------------------
+# augment
+# --------------------------------------------------------------------------------------------
+
+AUG_SPECS = [
+    spec(
+        "negation",
+        "ok",
+        [f"you are not an idiot number {i}" for i in range(5)],
+        ["heldout negation quokka", "heldout negation axolotl"],
+    ),
+    spec(
+        "threat",
+        "bad",
+        [f"i will hurt you at {i}" for i in range(3)],
+        ["heldout threat narwhal", "heldout threat pangolin"],
+    ),
+    spec("heldout-only", "bad", [], ["heldout only wombat"]),
+]
+AUG_HELDOUT = {c.text for s in AUG_SPECS for c in s.heldout_cases}
+
+
+def augment_ctx(seed: int = 0, budget: int = 20) -> InterventionContext:
+    """``make_ctx`` with specs of 5, 3 and 0 D_i cases."""
+    ctx = make_ctx(seed=seed, budget=budget)
+    ctx.specs = AUG_SPECS
+    return ctx
+
+
+def apply_augment(ctx: InterventionContext, **params: Any) -> dict[str, Any]:
+    """Apply ``augment`` with ``params``; check what reached training; return ``changes``."""
+    args = validate(AugmentArgs, params)
+    Augment(args).check_plan(ctx.task, ctx.specs, "interventions (augment).params", ctx.budget)
+    outcome = Augment(args).apply(ctx)
+    changes = outcome.changes
+    trained = ctx.recorder.splits[-1]  # type: ignore[attr-defined]
+    assert outcome.train_split is trained
+    assert trained.ids[: len(ctx.task.train)] == ctx.task.train.ids
+    added = dict(
+        zip(trained.ids[len(ctx.task.train) :], trained.labels[len(ctx.task.train) :], strict=True)
+    )
+    assert list(added) == changes["added_ids"]
+    cases = {c.id: (s, c) for s in AUG_SPECS for c in s.train_cases}
+    for case_id, label in added.items():  # only D_i cases, each with its spec's label
+        owner, case = cases[case_id]
+        assert LABELS[label] == owner.label
+    assert not set(trained.texts) & AUG_HELDOUT
+    assert sum(changes["spec_counts"].values()) == changes["n_added"] == len(added)
+    assert changes["source_counts"] == {"D_i": len(added)}
+    assert changes["source_label_counts"] == {"D_i": changes["label_counts"]}
+    assert (trained.sources or [])[len(ctx.task.train) :] == ["D_i"] * len(added)
+    return changes
+
+
+def test_augment_all_cases() -> None:
+    ctx = augment_ctx()
+    changes = apply_augment(ctx)
+    assert changes["mode"] == "all" and changes["n_available"] == changes["n_added"] == 8
+    assert changes["spec_counts"] == {"negation": 5, "threat": 3, "heldout-only": 0}
+    assert changes["label_counts"] == {"ok": 5, "bad": 3}
+    assert Augment(AugmentArgs()).label() == "augment"
+    assert Augment(AugmentArgs()).budget_spent(600) is None
+
+
+def test_augment_per_spec_is_a_seeded_sample() -> None:
+    first = apply_augment(augment_ctx(seed=0), per_spec=2)
+    assert first["mode"] == "per_spec"
+    assert first["spec_counts"] == {"negation": 2, "threat": 2, "heldout-only": 0}
+    assert apply_augment(augment_ctx(seed=0), per_spec=2)["added_ids"] == first["added_ids"]
+    others = {tuple(apply_augment(augment_ctx(seed=s), per_spec=2)["added_ids"]) for s in (1, 2)}
+    assert others != {tuple(first["added_ids"])}  # another seed, another sample
+    assert apply_augment(augment_ctx(), per_spec=10)["n_added"] == 8  # capped by D_i
+    assert Augment(AugmentArgs(per_spec=2)).label() == "augment-2-per-spec"
+
+
+def test_augment_budget_spreads_over_specs_and_reports_a_shortfall() -> None:
+    changes = apply_augment(augment_ctx(), budget=5)
+    assert changes["mode"] == "budget" and changes["budget"] == 5 and changes["n_added"] == 5
+    assert changes["spec_counts"] == {"negation": 3, "threat": 2, "heldout-only": 0}
+    assert changes["shortfall"] == 0
+    short = apply_augment(augment_ctx(), budget=20)
+    assert short["n_added"] == 8 and short["shortfall"] == 12
+    run_budget = apply_augment(augment_ctx(budget=4), budget="run")
+    assert run_budget["budget"] == 4 and run_budget["n_added"] == 4
+    assert Augment(AugmentArgs(budget="run")).budget_spent(600) == 600
+    assert Augment(AugmentArgs(budget=7)).budget_spent(600) == 7
+    assert Augment(AugmentArgs(budget=7)).label() == "augment-7"
+    assert Augment(AugmentArgs(budget="run")).label() == "augment-budget"
+
+
+def test_augment_spec_subset() -> None:
+    changes = apply_augment(augment_ctx(), specs=["threat"])
+    assert changes["specs"] == ["threat"] and changes["spec_counts"] == {"threat": 3}
+    assert changes["label_counts"] == {"ok": 0, "bad": 3}
+    assert Augment(AugmentArgs(specs=["threat", "negation"])).label() == ("augment-threat+negation")
+    assert validate(AugmentArgs, {"specs": "threat|negation"}).specs == ["threat", "negation"]
+
+
+def test_augment_bad_arguments_and_empty_d_i() -> None:
+    ctx = augment_ctx()
+    field = "interventions (augment).params"
+    with pytest.raises(UserError, match="per_spec or budget, not both"):
+        validate(AugmentArgs, {"per_spec": 1, "budget": 2})
+    with pytest.raises(UserError, match="budget must be >= 1"):
+        validate(AugmentArgs, {"budget": 0})
+    with pytest.raises(UserError, match="unknown spec id 'thret'.*did you mean 'threat'"):
+        Augment(AugmentArgs(specs=["thret"])).check_plan(ctx.task, ctx.specs, field, 20)
+    with pytest.raises(UserError, match="the chosen specs have none") as err:
+        Augment(AugmentArgs(specs=["heldout-only"])).check_plan(ctx.task, ctx.specs, field, 20)
+    assert err.value.field == f"{field}.specs"
+    with pytest.raises(UserError, match="the run's 1 spec"):
+        Augment(AugmentArgs()).check_plan(ctx.task, AUG_SPECS[2:], field, 20)
+
+
+# --------------------------------------------------------------------------------------------
+# no intervention ever trains on (or selects with) a held-out case
+# --------------------------------------------------------------------------------------------
+
+EVERY_INTERVENTION = [
+    ("retrain", {"selection": "random"}),
+    ("retrain", {"selection": "tfidf", "labels": "agree", "stratify": "pool"}),
+    ("retrain", {"selection": "bm25", "sources": ["policy"]}),
+    ("augment", {}),
+    ("augment", {"per_spec": 1}),
+    ("augment", {"budget": 3}),
+    ("augment", {"specs": ["threat"]}),
+    ("patch", {"delta": 0.01, "epochs": 1}),
+    ("patch", {"delta": None, "epochs": 1, "replay": 5}),
+    ("relabel", {"method": "rrf", "k": 4}),
+    ("relabel", {"method": "random", "k": 4, "inject_noise": 0.1}),
+]
+
+
+def test_every_builtin_intervention_is_spied_on() -> None:
+    builtin = {
+        name
+        for name in load_registries().interventions.names()
+        if load_registries().interventions.get(name).__module__.startswith("harness_plugins.")
+    }
+    assert builtin == {name for name, _ in EVERY_INTERVENTION}
+
+
+class SpyBow(BowModel):
+    """A bow model that records every text it is trained on: through ``fit``, and through
+    ``logits`` with gradients on (fine-tuning, as ``patch`` does)."""
+
+    trained_on: list[str] = []
+
+    def fit(self, texts, labels, seed, progress=None):  # type: ignore[no-untyped-def]
+        SpyBow.trained_on.extend(texts)
+        return super().fit(texts, labels, seed, progress)
+
+    def logits(self, texts):  # type: ignore[no-untyped-def]
+        if torch.is_grad_enabled():
+            SpyBow.trained_on.extend(texts)
+        return super().logits(texts)
+
+
+@pytest.mark.parametrize(("name", "params"), EVERY_INTERVENTION)
+def test_no_intervention_trains_on_heldout_cases(name: str, params: dict[str, Any]) -> None:
+    task = make_task(noisy=["train-3"])
+    sources = ["general"] * 40 + ["policy"] * 20
+    task.pool = Split(task.pool.ids, task.pool.texts, task.pool.labels, sources=sources)
+    ctx = make_ctx(task, budget=10)
+    args = BowArgs(**FAST_BOW)
+    ctx.new_model = lambda: SpyBow(args, len(task.label_names))
+    ctx.base_model = SpyBow(args, len(task.label_names))
+    ctx.base_model.fit(task.train.texts, task.train.labels, 0)
+    SpyBow.trained_on = []
+    cls = load_registries().interventions.get(name)
+    instance = cls(validate(cls.Args, params))
+    instance.check_plan(task, ctx.specs, f"interventions ({name}).params", 10)
+    outcome = instance.apply(ctx)
+    assert outcome.model is not None and SpyBow.trained_on  # it did train something
+    assert not set(SpyBow.trained_on) & HELDOUT_TEXTS
+    if outcome.train_split is not None:
+        ctx.recorder.splits.append(outcome.train_split)  # type: ignore[attr-defined]
+    assert_no_heldout(ctx)
+    if "sources" in params:
+        assert outcome.changes["source_counts"] == {"general": 0, "policy": 10}
+        assert all(i in task.pool.ids[40:] for i in outcome.changes["added_ids"])
+
+
+# --------------------------------------------------------------------------------------------
 # config and registry
 # --------------------------------------------------------------------------------------------
 
 
 def test_builtin_interventions_are_registered() -> None:
-    assert {"retrain", "patch", "relabel"} <= set(load_registries().interventions.names())
+    assert {"retrain", "augment", "patch", "relabel"} <= set(
+        load_registries().interventions.names()
+    )
 
 
 def test_demo_yaml_is_the_default_config() -> None:

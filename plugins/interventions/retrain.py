@@ -97,7 +97,7 @@ class Retrain(Intervention):
         args: RetrainArgs = self.args
         return None if args.sources is None else list(args.sources)
 
-    def check_plan(self, task: Task, specs: Sequence[Spec], field: str) -> None:
+    def check_plan(self, task: Task, specs: Sequence[Spec], field: str, run_budget: int) -> None:
         """Labels named in ``stratify`` must be the task's."""
         args: RetrainArgs = self.args
         if isinstance(args.stratify, dict):
