@@ -13,6 +13,7 @@ from harness.api import DI_SOURCE
 from harness.collapse import COLLAPSE_NOTE
 from harness.leaderboard import Leaderboard
 from harness.report_views import (
+    SUITE_NOTE,
     WALL_TIME_NOTE,
     GroupBy,
     any_loaded,
@@ -25,6 +26,7 @@ from harness.report_views import (
     label_summary,
     pooled_interval,
     shown_models,
+    suite_rows,
     vs_m0,
     wall_time,
 )
@@ -103,6 +105,36 @@ def label_table(result: RunResult) -> Table:
         table.add_row(
             escape(row["label"]), str(row["n_specs"]), *[pct(row["fr"].get(m.id)) for m in models]
         )
+    return table
+
+
+def suite_table(result: RunResult) -> Table:
+    """Per suite and per label within it: each model's held-out FR (%), case-weighted and
+    spec-mean (means over seeds); with two or more suites a row for all specs."""
+    models = shown_models(result)
+    table = Table(
+        title="Per suite: held-out FR (%), case-weighted / spec-mean", title_justify="left"
+    )
+    table.add_column("suite")
+    table.add_column("specs", justify="right")
+    table.add_column("cases", justify="right")
+    for model in models:
+        table.add_column(escape(model.id), justify="right")
+    for row in suite_rows(result):
+        if row.kind == "all":
+            table.add_section()
+        name = (
+            f"  label: {escape(row.label or '')}"
+            if row.kind == "label"
+            else f"[bold]{escape(row.suite or '(no suite)')}[/]"
+        )
+        cells = [
+            f"{pct(row.fr[m.id][0])} / {pct(row.fr[m.id][1])}" if m.id in row.fr else "-"
+            for m in models
+        ]
+        table.add_row(name, str(row.n_specs), str(row.n_cases), *cells)
+    seeds = len(result.seeds)
+    table.caption = f"mean over {seeds} seed{'s' if seeds != 1 else ''}; {escape(SUITE_NOTE)}"
     return table
 
 
@@ -322,6 +354,8 @@ def print_result(
     console.print(spec_table(result, ci=ci, group_by=group_by))
     if len({s.label for s in result.specs}) > 1:
         console.print(label_table(result))
+    if result.specs:
+        console.print(suite_table(result))
     console.print(summary_table(result))
     collapsed = collapse_lines(result)
     if collapsed:

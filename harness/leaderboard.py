@@ -12,7 +12,7 @@ from pydantic import Field
 
 from harness.api import StrictModel
 from harness.errors import UserError
-from harness.results import SCHEMA_VERSION, RunResult
+from harness.results import SCHEMA_VERSION, RunResult, SuiteFR
 
 LEADERBOARD_VERSION = 1
 """Bumped on every incompatible change of :class:`Leaderboard`."""
@@ -66,6 +66,13 @@ class LeaderboardRow(StrictModel):
     )
     seconds: float | None = None
     spec_fr: dict[str, float] = Field(default_factory=dict)
+    case_fr: float | None = Field(
+        default=None, description="case-weighted held-out FR over all specs (mean over seeds)"
+    )
+    suites: dict[str, SuiteFR] = Field(
+        default_factory=dict,
+        description="per suite (and per label within it): case-weighted and spec-mean FR",
+    )
     skipped: str | None = None
     collapse: str | None = Field(
         default=None, description="set when the model collapsed on some seed (one line)"
@@ -98,6 +105,8 @@ def check_status(result: RunResult) -> str | None:
 
 def build_leaderboard(runs: list[RunResult]) -> Leaderboard:
     """Merge ``runs`` into one leaderboard (a run id given twice is refused)."""
+    from harness.suites import suite_aggregates
+
     board = Leaderboard()
     seen: set[str] = set()
     columns: dict[str, LeaderboardSpec] = {}
@@ -166,6 +175,8 @@ def build_leaderboard(runs: list[RunResult]) -> Leaderboard:
                     generalisation_gap=None if gap is None else round(gap, 6),
                     seconds=run.timing.seconds.get(model.id),
                     spec_fr={keys[k]: v for k, v in agg.heldout_fr.items() if k in keys},
+                    case_fr=agg.case_fr,
+                    suites=agg.suites or suite_aggregates(model.seeds, run.specs),
                     skipped=model.skipped,
                     collapse=model.aggregate.collapse,
                 )

@@ -109,6 +109,80 @@ def collapsed_models(result: RunResult) -> list[tuple[str, str]]:
     return [(m.id, m.aggregate.collapse) for m in result.models if m.aggregate.collapse]
 
 
+SUITE_NOTE = (
+    "case-weighted = the suite's held-out failures / its held-out cases (a spec with more cases "
+    "weighs more); spec-mean = the mean of its specs' FRs (every spec weighs the same)"
+)
+"""What the two per-suite figures are; every report prints it under the per-suite table."""
+
+
+@dataclass
+class SuiteRow:
+    """One row of the per-suite table: a suite, a label within it, or all suites together."""
+
+    suite: str
+    label: str | None
+    n_specs: int
+    n_cases: int
+    fr: dict[str, tuple[float | None, float | None]]
+    """model id -> (case-weighted FR, spec-mean FR), means over seeds."""
+    std: dict[str, tuple[float | None, float | None]]
+    """model id -> standard deviations over seeds of the same two."""
+    kind: Literal["suite", "label", "all"] = "suite"
+
+
+def suite_rows(result: RunResult) -> list[SuiteRow]:
+    """Per suite, then per label within it, each shown model's case-weighted and spec-mean
+    held-out FR; with two or more suites a last row for all specs together."""
+    from harness.suites import suite_aggregates
+
+    models = shown_models(result)
+    per_model = {
+        m.id: m.aggregate.suites or suite_aggregates(m.seeds, result.specs) for m in models
+    }
+    names = list(dict.fromkeys(spec.suite for spec in result.specs))
+    rows: list[SuiteRow] = []
+    for name in names:
+        first = next((v[name] for v in per_model.values() if name in v), None)
+        if first is None:
+            continue
+        order = {label: i for i, label in enumerate(result.task.label_names)}
+        labels = sorted(first.labels, key=lambda label: (order.get(label, len(order)), label))
+        groups: list[tuple[str | None, Any]] = [(None, first)]
+        groups += [(label, first.labels[label]) for label in labels]
+        for label, shape in groups:
+            row = SuiteRow(
+                suite=name,
+                label=label,
+                n_specs=shape.n_specs,
+                n_cases=shape.n_cases,
+                fr={},
+                std={},
+                kind="suite" if label is None else "label",
+            )
+            for model_id, suites in per_model.items():
+                found = suites.get(name)
+                group = found if found is None or label is None else found.labels.get(label)
+                if group is not None:
+                    row.fr[model_id] = (group.case_fr, group.spec_mean_fr)
+                    row.std[model_id] = (group.case_fr_std, group.spec_mean_fr_std)
+            rows.append(row)
+    if len(names) > 1:
+        measured = [spec for spec in result.specs if spec.n_heldout_cases > 0]
+        rows.append(
+            SuiteRow(
+                suite="all suites",
+                label=None,
+                n_specs=len(measured),
+                n_cases=sum(spec.n_heldout_cases for spec in measured),
+                fr={m.id: (m.aggregate.case_fr, m.aggregate.mean_fr) for m in models},
+                std={m.id: (m.aggregate.case_fr_std, m.aggregate.mean_fr_std) for m in models},
+                kind="all",
+            )
+        )
+    return rows
+
+
 def collapse_mark(model: ModelResult) -> str | None:
     """``COLLAPSED (seeds ...)`` for a model row flagged on some seed, else ``None``."""
     seeds = model.aggregate.collapsed_seeds

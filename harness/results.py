@@ -62,6 +62,26 @@ class SeedResult(StrictModel):
     )
 
 
+class GroupFR(StrictModel):
+    """Held-out FR of a group of specs (a suite, or one label within a suite), mean (and std)
+    over seeds. ``case_fr`` is case-weighted: the group's failures over its held-out cases, so a
+    spec with more cases weighs more. ``spec_mean_fr`` is the unweighted mean of the specs' FRs,
+    so every spec weighs the same (the run's ``mean_fr`` is this over all specs)."""
+
+    n_specs: int = Field(description="specs with held-out cases")
+    n_cases: int = Field(description="held-out cases (per seed)")
+    case_fr: float | None = None
+    case_fr_std: float | None = None
+    spec_mean_fr: float | None = None
+    spec_mean_fr_std: float | None = None
+
+
+class SuiteFR(GroupFR):
+    """:class:`GroupFR` of one suite, with the same numbers per spec label within it."""
+
+    labels: dict[str, GroupFR] = Field(default_factory=dict)
+
+
 class Aggregate(StrictModel):
     """Means (and standard deviations) over seeds."""
 
@@ -74,6 +94,13 @@ class Aggregate(StrictModel):
     worst_fr: float | None = None
     mean_train_fr: float | None = None
     heldout_fr: dict[str, float] = Field(default_factory=dict)
+    case_fr: float | None = Field(
+        default=None, description="case-weighted held-out FR over all specs (mean over seeds)"
+    )
+    case_fr_std: float | None = None
+    suites: dict[str, SuiteFR] = Field(
+        default_factory=dict, description="held-out FR per suite and per label within it"
+    )
     collapsed_seeds: list[int] = Field(
         default_factory=list, description="seeds whose model collapsed (see SeedResult.collapse)"
     )

@@ -201,8 +201,11 @@ def check_task(task: Task) -> None:
         )
 
 
-def aggregate(seeds: list[SeedResult]) -> Aggregate:
-    """Mean (and std) over the seeds that produced a model."""
+def aggregate(seeds: list[SeedResult], specs: list[SpecInfo] | None = None) -> Aggregate:
+    """Mean (and std) over the seeds that produced a model; with ``specs`` also the FR per
+    suite and per label within each suite (:mod:`harness.suites`)."""
+    from harness.suites import overall_case_fr, suite_aggregates
+
     done = [s for s in seeds if s.test is not None]
     if not done:
         return Aggregate()
@@ -220,7 +223,11 @@ def aggregate(seeds: list[SeedResult]) -> Aggregate:
         if train_ids
         else None
     )
+    case_fr, case_fr_std = overall_case_fr(done)
     return Aggregate(
+        case_fr=case_fr,
+        case_fr_std=case_fr_std,
+        suites=suite_aggregates(done, specs) if specs is not None else {},
         collapsed_seeds=collapsed_seeds(done),
         collapse=collapse_summary(done),
         accuracy=rounded(float(acc.mean())),
@@ -323,8 +330,9 @@ class Runner:
         with self.progress.live():
             for seed_index, seed in enumerate(plan.config.seeds):
                 self._run_seed(seed_index, seed, rows)
+        infos = [spec_info(spec) for spec in plan.specs]
         for row in rows.values():
-            row.result.aggregate = aggregate(row.result.seeds)
+            row.result.aggregate = aggregate(row.result.seeds, infos)
             skipped = {s.skipped for s in row.result.seeds if s.skipped}
             row.result.skipped = "; ".join(sorted(skipped)) if skipped else None
         finished = datetime.now(timezone.utc)
@@ -344,7 +352,7 @@ class Runner:
                     plan.task.pool.source_counts() if plan.task.pool.sources is not None else {}
                 ),
             ),
-            specs=[spec_info(spec) for spec in plan.specs],
+            specs=infos,
             models=[row.result for row in rows.values()],
             timing=Timing(
                 started=started.isoformat(timespec="seconds"),

@@ -19,6 +19,7 @@ from harness.api import DI_SOURCE, Reporter
 from harness.collapse import COLLAPSE_NOTE
 from harness.leaderboard import build_leaderboard
 from harness.report_views import (
+    SUITE_NOTE,
     ReportOptions,
     broken_specs,
     collapse_mark,
@@ -29,6 +30,7 @@ from harness.report_views import (
     label_summary,
     pooled_interval,
     shown_models,
+    suite_rows,
     vs_m0,
     wall_time,
 )
@@ -155,6 +157,16 @@ correction across specs. [low–high]: Wilson 95% interval pooled over seeds.</p
 {% endfor %}</tr></thead><tbody>{% for l in run.labels %}<tr><td>{{ l.label }}</td>
 <td class="n">{{ l.n }}</td>{% for v in l.frs %}<td class="n">{{ v }}</td>{% endfor %}</tr>
 {% endfor %}</tbody></table>{% endif %}
+
+{% if run.suites %}<h3 id="suites-{{ loop.index }}">Per suite: held-out FR (%),
+case-weighted / spec-mean</h3>
+<div class="scroll"><table class="suites"><thead><tr><th>suite</th><th>label</th>
+<th>specs</th><th>cases</th>{% for m in run.model_ids %}<th>{{ m }}</th>{% endfor %}</tr></thead>
+<tbody>{% for r in run.suites %}<tr{% if r.kind != "label" %} class="group"{% endif %}>
+<td>{{ r.suite }}</td><td>{{ r.label }}</td><td class="n">{{ r.n_specs }}</td>
+<td class="n">{{ r.n_cases }}</td>{% for c in r.cells %}<td class="n" data-v="{{ c.v }}">{{ c.t }}
+</td>{% endfor %}</tr>{% endfor %}</tbody></table></div>
+<p class="muted">{{ run.suite_note }}</p>{% endif %}
 
 {% if run.drawn %}<h3 id="drawn-{{ loop.index }}">Added to train, per source and label</h3>
 <table><thead><tr><th>model</th><th>source</th><th>added</th>{% for l in run.label_names %}
@@ -558,7 +570,43 @@ class HtmlReporter(Reporter):
             "signals": signals,
             "examples": examples,
             "collapsed": [{"model": m, "text": t} for m, t in collapsed_models(run)],
+            "suites": self.suite_view(run),
+            "suite_note": (
+                f"Means over {len(run.seeds)} seed(s)"
+                + (" (± standard deviation over seeds)" if multi else "")
+                + f"; {SUITE_NOTE}."
+            ),
         }
+
+    def suite_view(self, run: RunResult) -> list[dict[str, Any]]:
+        """Rows of the per-suite table: case-weighted / spec-mean FR per model."""
+        multi = len(run.seeds) > 1
+        out = []
+        for row in suite_rows(run):
+            cells = []
+            for m in shown_models(run):
+                if m.id not in row.fr:
+                    cells.append({"v": "", "t": "–"})
+                    continue
+                texts = [
+                    _pct(v) + (f" ± {_pct(sd)}" if multi and None not in (v, sd) else "")
+                    for v, sd in zip(row.fr[m.id], row.std[m.id], strict=True)
+                ]
+                case_fr = row.fr[m.id][0]
+                cells.append(
+                    {"v": "" if case_fr is None else f"{case_fr:.6g}", "t": " / ".join(texts)}
+                )
+            out.append(
+                {
+                    "suite": row.suite or "(no suite)",
+                    "label": row.label or "all labels",
+                    "kind": row.kind,
+                    "n_specs": row.n_specs,
+                    "n_cases": row.n_cases,
+                    "cells": cells,
+                }
+            )
+        return out
 
 
 @harness.hookimpl

@@ -15,6 +15,7 @@ from harness.api import DI_SOURCE, Reporter
 from harness.collapse import COLLAPSE_NOTE
 from harness.leaderboard import build_leaderboard
 from harness.report_views import (
+    SUITE_NOTE,
     WALL_TIME_NOTE,
     ReportOptions,
     any_loaded,
@@ -27,6 +28,7 @@ from harness.report_views import (
     label_summary,
     pooled_interval,
     shown_models,
+    suite_rows,
     vs_m0,
     wall_time,
 )
@@ -219,12 +221,55 @@ class MarkdownReporter(Reporter):
                     for r in label_summary(run)
                 ],
             )
+        out += self.suite_section(run)
         out += self.drawn(run)
         out += self.comparisons(run)
         out += self.broken(run)
         out += self.signals(run)
         out += self.examples(run)
         return out
+
+    def suite_section(self, run: RunResult) -> list[str]:
+        """Per suite and per label within it: case-weighted and spec-mean FR per model."""
+        rows = suite_rows(run)
+        if not rows:
+            return []
+        models = shown_models(run)
+        multi = len(run.seeds) > 1
+
+        def cell(row: Any, model_id: str) -> str:
+            if model_id not in row.fr:
+                return "–"
+            values, stds = row.fr[model_id], row.std[model_id]
+            texts = [
+                pct(v) + (f" ± {pct(sd)}" if multi and sd is not None and v is not None else "")
+                for v, sd in zip(values, stds, strict=True)
+            ]
+            return " / ".join(texts)
+
+        body = []
+        for row in rows:
+            name = md(row.suite or "(no suite)")
+            body.append(
+                [
+                    f"**{name}**" if row.kind != "label" else name,
+                    md(row.label) if row.label else "all labels",
+                    str(row.n_specs),
+                    str(row.n_cases),
+                    *[cell(row, m.id) for m in models],
+                ]
+            )
+        seeds = len(run.seeds)
+        return (
+            ["### Per suite: held-out FR (%), case-weighted / spec-mean", ""]
+            + table(["suite", "label", "specs", "cases", *[md(m.id) for m in models]], body, 2)
+            + [
+                f"Means over {seeds} seed{'s' if seeds != 1 else ''}"
+                + (" (± standard deviation over seeds)" if multi else "")
+                + f"; {md(SUITE_NOTE)}.",
+                "",
+            ]
+        )
 
     def collapsed(self, run: RunResult) -> list[str]:
         """The models that collapsed (one class predicted, or near-chance test MCC)."""
