@@ -58,9 +58,15 @@ def _load(ref: str, opts: HfOptions) -> Any:
         ) from None
 
 
-def _rows(dataset: Any, ref: str, opts: HfOptions, split: str | None) -> list[Row]:
+def _rows(
+    dataset: Any,
+    ref: str,
+    opts: TableOptions,
+    split: str | None,
+    overrides: set[str] | None = None,
+) -> list[Row]:
     columns = list(dataset.column_names)
-    require_columns(columns, opts, ref)
+    require_columns(columns, opts, ref, overrides)
     decoders = {}
     for column, feature in dataset.features.items():
         if hasattr(feature, "int2str") and hasattr(feature, "names"):
@@ -72,7 +78,7 @@ def _rows(dataset: Any, ref: str, opts: HfOptions, split: str | None) -> list[Ro
             if key in decoders and isinstance(value, int) and value >= 0:
                 value = decoders[key](value)
             values[key] = _cell(value)
-        rows.append(Row(values, ref, number, split))
+        rows.append(Row(values, ref, number, split, opts if overrides else None))
     return rows
 
 
@@ -85,6 +91,21 @@ class HfSource(SpecSource):
     def load(self, ref: str, options: dict[str, Any], *, seed: int = 0) -> list[SpecSuite]:
         """Load the dataset ``ref`` and map its rows to specs."""
         opts = validate(HfOptions, options, prefix="specs.options.")
+        if opts.heldout_path():
+            raise UserError(
+                "a held-out file is for csv suites; a dataset's held-out rows come from a split",
+                file=ref,
+                field="options.heldout_file" if opts.heldout_file else "options.heldout.file",
+                fix="set heldout_split: NAME (the heldout block may still rename its columns)",
+            )
+        if opts.heldout is not None and not opts.heldout_split:
+            raise UserError(
+                "the heldout block renames the held-out split's columns, but no heldout_split "
+                "is set",
+                file=ref,
+                field="options.heldout",
+                fix="set heldout_split: NAME, or drop the heldout block",
+            )
         data = _load(ref, opts)
         if isinstance(getattr(data, "column_names", None), dict):  # a DatasetDict
             splits = list(data.keys())
@@ -101,7 +122,9 @@ class HfSource(SpecSource):
                     )
             if opts.heldout_split:
                 rows = _rows(data[opts.train_split], ref, opts, "train")
-                rows += _rows(data[opts.heldout_split], ref, opts, "heldout")
+                overrides = set(opts.heldout_overrides())
+                heldout_opts = opts.for_heldout()
+                rows += _rows(data[opts.heldout_split], ref, heldout_opts, "heldout", overrides)
             else:
                 rows = _rows(data[opts.train_split], ref, opts, None)
         else:
