@@ -3,10 +3,43 @@
 - :func:`wilson_interval`: a confidence interval for a failure rate.
 - :func:`mcnemar_exact`: the exact McNemar test of two models on the same cases (a two-sided
   binomial test on the discordant pairs).
+- :func:`mcnemar_across_seeds`: per-spec exact McNemar tests made at every seed, combined across
+  seeds by an intersection-union test (see below).
 - :func:`holm`: Holm's step-down adjustment of p-values for multiple comparisons.
-- :func:`paired_bootstrap`: a paired cluster bootstrap (clusters = templates) of the difference in
-  the mean failure rate over specs.
+- :func:`hierarchical_bootstrap`: a two-stage paired bootstrap (seeds, then templates within
+  each spec) of the difference in the mean failure rate over specs; :func:`paired_bootstrap` is
+  its one-seed case (templates only).
 - :func:`spearman`: rank correlation with its p-value.
+
+Why these two methods across seeds
+----------------------------------
+Every seed trains a new pair of models and scores them on the *same* held-out cases, so the
+rows of ``samples.jsonl`` for one case at seeds 0, 1, 2 are not independent cases.
+
+*Mean-FR difference.* Its uncertainty has two sources: which models the seeds happened to give
+(seed-to-seed variance) and which templates the spec author happened to write (template
+variance). :func:`hierarchical_bootstrap` resamples both, paired between the two models: in every
+replicate it draws ``k`` seeds with replacement out of the ``k`` run seeds, and for every spec
+it draws that spec's templates with replacement; the statistic is the mean over drawn seeds and
+specs of the per-seed FR difference on the drawn templates. The template draw of a spec is
+shared by the drawn seeds, because seeds and templates are *crossed* here (each seed scores the
+same templates), not nested: drawing templates afresh for every drawn seed would divide the
+template variance by the number of seeds, so the same seed run three times would look three
+times as certain (``test_stats`` pins that duplicating a seed leaves the interval unchanged).
+With one seed no seed is drawn and the bootstrap is exactly the template bootstrap of a single
+run. With very few seeds (2-4) the seed variance is itself estimated from few values (the
+bootstrap variance of a mean of ``k`` values is ``(k-1)/k`` of the usual estimate), so read such
+intervals as approximate.
+
+*Per-spec McNemar.* Pooling the discordant pairs of all seeds into one McNemar test would count
+the same case once per seed as if it were a new case. Instead the exact McNemar test is made
+per seed, and the seeds are combined by an *intersection-union* test (Berger 1982): a spec is
+fixed (or broken) only when it is fixed (broken) at every seed; its p-value is twice the largest
+of the per-seed one-sided p-values in the more favourable direction. This is a valid p-value
+whatever the dependence between seeds (the same cases appear at every seed), needs no
+independence assumption, and with one seed equals the two-sided exact McNemar p-value. Holm's
+adjustment is then made across specs, as with one seed. The price is power: a spec must move
+in the same direction at every seed to count, which is also what a reader of "fixed" expects.
 
 scipy is imported inside the functions so that importing this module stays cheap.
 """
@@ -104,12 +137,69 @@ def holm(p_values: Sequence[float | None]) -> list[float | None]:
     return adjusted
 
 
+def mcnemar_one_sided_many(wins: np.ndarray, losses: np.ndarray) -> np.ndarray:
+    """One-sided exact McNemar p-values that the first model is the better one: the chance of
+    at least ``wins`` successes in ``wins + losses`` fair coin flips (``1.0`` with no discordant
+    case). ``wins``: cases the first model passes and the second fails; ``losses``: the reverse.
+    """
+    from scipy.stats import binom
+
+    wins = np.asarray(wins, dtype=np.int64)
+    losses = np.asarray(losses, dtype=np.int64)
+    n = wins + losses
+    p = binom.sf(wins - 1, np.maximum(n, 1), 0.5)
+    return np.where(n == 0, 1.0, np.minimum(1.0, p))
+
+
+@dataclass
+class SeedsMcNemar:
+    """Per-spec McNemar tests combined across seeds (:func:`mcnemar_across_seeds`).
+
+    ``p``: two-sided p-value per spec; ``direction``: ``"fixed"`` (A fails less), ``"broken"``
+    (A fails more) or ``None`` (no evidence either way) per spec.
+    """
+
+    p: np.ndarray
+    direction: list[str | None]
+
+
+def mcnemar_across_seeds(
+    broken: np.ndarray, fixed: np.ndarray, present: np.ndarray | None = None
+) -> SeedsMcNemar:
+    """Exact McNemar per spec and seed, combined across seeds by an intersection-union test.
+
+    ``broken`` and ``fixed`` have shape ``(seeds, specs)``: at each seed, the cases model A fails
+    and B passes, and the reverse. ``present`` (same shape, default all true) marks the seeds
+    where a spec has cases at all; seeds without cases do not take part for that spec. For each
+    spec and direction the per-seed one-sided p-values are combined by their maximum (the
+    intersection-union test: significant only if significant at every seed); the two-sided
+    p-value is twice the smaller of the two maxima (capped at 1). With one seed this is exactly
+    :func:`mcnemar_exact`. See the module docstring for why the seeds are not pooled.
+    """
+    broken = np.atleast_2d(np.asarray(broken, dtype=np.int64))
+    fixed = np.atleast_2d(np.asarray(fixed, dtype=np.int64))
+    if broken.shape != fixed.shape:
+        raise ValueError("broken and fixed must have the same shape")
+    mask = np.ones(broken.shape, dtype=bool) if present is None else np.asarray(present, bool)
+    p_fixed = np.where(mask, mcnemar_one_sided_many(fixed, broken), 0.0).max(axis=0)
+    p_broken = np.where(mask, mcnemar_one_sided_many(broken, fixed), 0.0).max(axis=0)
+    none = np.asarray(~mask.any(axis=0), dtype=bool)
+    p = np.where(none, 1.0, np.minimum(1.0, 2.0 * np.minimum(p_fixed, p_broken)))
+    direction: list[str | None] = []
+    for f, b, missing in zip(p_fixed, p_broken, none, strict=True):
+        direction.append(None if missing or f == b else ("fixed" if f < b else "broken"))
+    return SeedsMcNemar(p=p, direction=direction)
+
+
 @dataclass
 class SpecPairs:
-    """Paired outcomes of two models on one spec's held-out cases, by cluster (template).
+    """Paired outcomes of two models on one spec's held-out cases, by seed and cluster
+    (template).
 
-    ``diff[t]``: failures of A minus failures of B in cluster ``t`` (summed over seeds);
-    ``n[t]``: case predictions in cluster ``t`` (cases x seeds).
+    ``diff[s, t]``: failures of A minus failures of B at seed ``s`` in cluster ``t``; ``n[s, t]``:
+    the paired cases counted there. One-dimensional arrays mean one seed. A seed whose row of
+    ``n`` is all zero has no cases for this spec (e.g. all were seen in training) and is left
+    out of that spec's mean.
     """
 
     diff: np.ndarray
@@ -127,52 +217,113 @@ class BootstrapResult:
     n_boot: int
 
 
+def _seed_rows(values: np.ndarray) -> np.ndarray:
+    arr = np.asarray(values, dtype=float)
+    return arr[None, :] if arr.ndim == 1 else arr
+
+
+def hierarchical_bootstrap(
+    specs: Sequence[SpecPairs],
+    n_boot: int = 2000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> BootstrapResult:
+    """Two-stage paired bootstrap of ``mean over specs of (FR_A - FR_B)`` over seeds and
+    templates.
+
+    Every replicate draws ``k`` seeds with replacement (all specs share the draw: a seed is one
+    trained pair of models) and, per spec, that spec's clusters (templates) with replacement
+    (the drawn seeds share this draw: they score the same cases). A spec's value in a replicate
+    is the mean over the drawn seeds of ``sum diff / sum n`` over its drawn clusters; the
+    statistic is the mean over specs. Both models always get the same draw, so the pairing is
+    kept. Returns the observed difference (mean over specs of the mean over seeds of the
+    per-seed FR difference), a percentile interval and a two-sided p-value (twice the smaller
+    tail share of draws on either side of zero, with the ``+1`` correction).
+
+    With one seed no seed is drawn and the result is the template bootstrap of one run, number
+    for number; ``k`` identical seeds give the one-seed result too (the template draws come
+    from their own random stream). See the module docstring for the reasons.
+    """
+    diffs = [_seed_rows(s.diff) for s in specs]
+    sizes = [_seed_rows(s.n) for s in specs]
+    k = max((d.shape[0] for d in diffs), default=0)
+    usable = [
+        i
+        for i, (d, m) in enumerate(zip(diffs, sizes, strict=True))
+        if d.shape[1] and d.shape[0] == k and float(m.sum()) > 0
+    ]
+    if not usable:
+        return BootstrapResult(0.0, 0.0, 0.0, 1.0, 0)
+    observed_per_spec = []
+    for i in usable:
+        cases = sizes[i].sum(axis=1)
+        rates = diffs[i].sum(axis=1)[cases > 0] / cases[cases > 0]
+        observed_per_spec.append(float(np.mean(rates)))
+    observed = float(np.mean(observed_per_spec))
+    template_rng = np.random.default_rng(seed)
+    if k > 1:  # seed weights: how often each seed is drawn in each replicate
+        weights = np.random.default_rng([seed, 1]).multinomial(k, np.full(k, 1.0 / k), n_boot)
+    else:
+        weights = np.ones((n_boot, 1), dtype=np.int64)
+    weights = weights.astype(float)
+    total = np.zeros(n_boot)
+    count = np.zeros(n_boot)
+    by_size: dict[int, list[int]] = {}
+    for i in usable:
+        by_size.setdefault(diffs[i].shape[1], []).append(i)
+    for t in sorted(by_size):  # specs with t clusters are resampled together, in chunks
+        group = by_size[t]
+        diff = np.stack([diffs[i].T for i in group])  # (specs, clusters, seeds)
+        size = np.stack([sizes[i].T for i in group])
+        chunk = max(1, 2_000_000 // (n_boot * t * k))
+        for start in range(0, len(group), chunk):
+            d, m = diff[start : start + chunk], size[start : start + chunk]
+            draw = template_rng.integers(0, t, size=(n_boot, len(d), t))  # with replacement
+            rows = np.arange(len(d))[None, :, None]
+            cases = m[rows, draw].sum(axis=2)  # (n_boot, specs, seeds)
+            present = cases > 0
+            rate = np.divide(
+                d[rows, draw].sum(axis=2), cases, out=np.zeros_like(cases), where=present
+            )
+            w = weights[:, None, :] * present
+            seen = w.sum(axis=2)
+            value = np.divide(
+                (weights[:, None, :] * rate).sum(axis=2),
+                seen,
+                out=np.zeros_like(seen),
+                where=seen > 0,
+            )
+            total += value.sum(axis=1)
+            count += (seen > 0).sum(axis=1)
+    valid = count > 0
+    draws = total[valid] / count[valid]
+    if not len(draws):
+        return BootstrapResult(observed, observed, observed, 1.0, 0)
+    tail = (1.0 - confidence) / 2
+    low, high = np.quantile(draws, [tail, 1.0 - tail])
+    n_valid = len(draws)
+    if np.all(draws == 0) and observed == 0:
+        p = 1.0
+    else:
+        below = (np.sum(draws <= 0) + 1) / (n_valid + 1)
+        above = (np.sum(draws >= 0) + 1) / (n_valid + 1)
+        p = float(min(1.0, 2 * min(below, above)))
+    return BootstrapResult(observed, float(low), float(high), p, n_valid)
+
+
 def paired_bootstrap(
     specs: Sequence[SpecPairs],
     n_boot: int = 2000,
     seed: int = 0,
     confidence: float = 0.95,
 ) -> BootstrapResult:
-    """Paired cluster bootstrap of ``mean over specs of (FR_A - FR_B)``.
-
-    Within every spec, clusters (templates) are drawn with replacement, the same draw for both
-    models (so the pairing is kept); the statistic is the mean over specs of the FR difference.
-    Returns the observed difference, a percentile interval and a two-sided p-value (twice the
-    smaller tail share of draws on either side of zero, with the ``+1`` correction).
-    """
-    usable = [s for s in specs if len(s.n) and float(np.sum(s.n)) > 0]
-    if not usable:
-        return BootstrapResult(0.0, 0.0, 0.0, 1.0, 0)
-    rng = np.random.default_rng(seed)
-    observed = float(np.mean([np.sum(s.diff) / np.sum(s.n) for s in usable]))
-    total = np.zeros(n_boot)
-    by_size: dict[int, list[SpecPairs]] = {}
-    for s in usable:
-        by_size.setdefault(len(s.n), []).append(s)
-    for k in sorted(by_size):  # specs with k clusters are resampled together, in chunks
-        group = by_size[k]
-        diff = np.stack([s.diff for s in group]).astype(float)
-        size = np.stack([s.n for s in group]).astype(float)
-        chunk = max(1, 2_000_000 // (n_boot * k))
-        for start in range(0, len(group), chunk):
-            d, m = diff[start : start + chunk], size[start : start + chunk]
-            draw = rng.integers(0, k, size=(n_boot, len(d), k))  # k clusters with replacement
-            rows = np.arange(len(d))[None, :, None]
-            cases = m[rows, draw].sum(axis=2)
-            delta = np.divide(
-                d[rows, draw].sum(axis=2), cases, out=np.zeros_like(cases), where=cases > 0
-            )
-            total += delta.sum(axis=1)
-    draws = total / len(usable)
-    tail = (1.0 - confidence) / 2
-    low, high = np.quantile(draws, [tail, 1.0 - tail])
-    if np.all(draws == 0) and observed == 0:
-        p = 1.0
-    else:
-        below = (np.sum(draws <= 0) + 1) / (n_boot + 1)
-        above = (np.sum(draws >= 0) + 1) / (n_boot + 1)
-        p = float(min(1.0, 2 * min(below, above)))
-    return BootstrapResult(observed, float(low), float(high), p, n_boot)
+    """Paired cluster bootstrap over templates of one seed: :func:`hierarchical_bootstrap` with
+    one-dimensional :class:`SpecPairs` (clusters drawn with replacement within every spec, the
+    same draw for both models)."""
+    for s in specs:
+        if np.asarray(s.diff).ndim != 1:
+            raise ValueError("paired_bootstrap takes one seed; use hierarchical_bootstrap")
+    return hierarchical_bootstrap(specs, n_boot=n_boot, seed=seed, confidence=confidence)
 
 
 def spearman(x: Sequence[float], y: Sequence[float]) -> tuple[float, float] | None:
