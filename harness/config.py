@@ -45,10 +45,29 @@ def demo_interventions() -> list[InterventionConfig]:
 
 
 class CheckConfig(StrictModel):
-    """Parameters of the expected-outcome check."""
+    """Parameters of the checks: the guards on every intervention and the expected outcome."""
 
-    test_tolerance: float = Field(default=1.5, ge=0, description="points of test accuracy")
+    test_tolerance: float = Field(
+        default=1.5,
+        ge=0,
+        description="points of test accuracy an intervention may lose against M0 (a gain passes)",
+    )
+    macro_f1_tolerance: float = Field(
+        default=3.0,
+        ge=0,
+        description="points of test macro-F1 an intervention may lose against M0 (wider than "
+        "accuracy: on imbalanced data a few minority cases move macro-F1 by a point; a collapse "
+        "to one class costs tens)",
+    )
     alpha: float = Field(default=0.05, gt=0, lt=1)
+    suites: list[str] | None = Field(
+        default=None,
+        description="suites whose mean FR the expected-outcome check judges separately "
+        "(default: every suite, when the run has several)",
+    )
+    overall: bool = Field(
+        default=True, description="also judge the mean FR over the specs of all suites"
+    )
 
 
 class RunConfig(StrictModel):

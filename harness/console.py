@@ -20,10 +20,13 @@ from harness.report_views import (
     broken_specs,
     collapse_mark,
     collapsed_models,
+    comparison_methods,
     count_text,
     drawn_counts,
     group_specs,
+    guard_flags,
     label_summary,
+    model_note,
     pooled_interval,
     shown_models,
     suite_rows,
@@ -34,7 +37,13 @@ from harness.results import ModelResult, RunResult
 from harness.stats import format_p
 
 STATUS_STYLE = {"fixed": "green", "broken": "bold red", "unchanged": "dim"}
-CHECK_STYLE = {"PASS": "bold green", "FAIL": "bold red", "SKIP": "yellow"}
+CHECK_STYLE = {
+    "PASS": "bold green",
+    "FAIL": "bold red",
+    "SKIP": "yellow",
+    "WARN": "bold yellow",
+    "INFO": "cyan",
+}
 
 
 def pct(value: float | None, digits: int = 1) -> str:
@@ -177,7 +186,7 @@ def summary_table(result: RunResult) -> Table:
             pct(agg.mean_fr),
             points(gap),
             wall_time(result, model.id),
-            escape("; ".join(x for x in (model.skipped, collapse_mark(model)) if x)),
+            _note(result, model),
         )
     table.caption = "rates in %; gap = FR on D_i_heldout minus FR on D_i (generalisation gap)"
     if any_loaded(result):
@@ -192,6 +201,12 @@ def collapse_lines(result: RunResult) -> list[str]:
         return []
     lines = [f"[bold red]{escape(model)} COLLAPSED[/] {escape(text)}" for model, text in found]
     return lines + [f"[dim]{escape(COLLAPSE_NOTE)}[/]"]
+
+
+def _note(result: RunResult, model: ModelResult) -> str:
+    note = escape(model_note(result, model))
+    flagged = model.id in guard_flags(result) or collapse_mark(model)
+    return f"[bold red]{note}[/]" if flagged else note
 
 
 def comparison_table(result: RunResult) -> Table | None:
@@ -221,9 +236,8 @@ def comparison_table(result: RunResult) -> Table | None:
             str(comp.get("n_fixed", "-")),
             str(comp.get("n_broken", "-")),
         )
-    table.caption = (
-        "points; negative Δ FR = A fails less; CI and p: paired bootstrap over templates; "
-        "fixed/broken: specs with a significant exact McNemar test after Holm"
+    table.caption = "points; negative Δ FR = A fails less. " + escape(
+        " | ".join(comparison_methods(result))
     )
     return table
 
@@ -267,8 +281,8 @@ def check_lines(result: RunResult) -> list[str]:
     lines = []
     for check in result.checks:
         status = str(check.get("status", "?"))
-        style = CHECK_STYLE.get(status, "")
-        lines.append(f"[{style}]{status}[/] {escape(str(check.get('detail', '')))}")
+        style = CHECK_STYLE.get(status, "bold")
+        lines.append(f"[{style}]{escape(status)}[/] {escape(str(check.get('detail', '')))}")
     return lines
 
 
@@ -330,7 +344,9 @@ def leaderboard_table(board: Leaderboard) -> Table:
         table.add_row(
             escape(row.task),
             escape(row.model),
-            escape(row.row) + (" [bold red]COLLAPSED[/]" if row.collapse else ""),
+            escape(row.row)
+            + (" [bold red]COLLAPSED[/]" if row.collapse else "")
+            + "".join(f"\n[bold red]{escape(f)}[/]" for f in row.flags),
             escape(row.run_id),
             pct(row.accuracy),
             pct(row.macro_f1),

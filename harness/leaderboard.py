@@ -12,6 +12,7 @@ from pydantic import Field
 
 from harness.api import StrictModel
 from harness.errors import UserError
+from harness.report_views import guard_flags
 from harness.results import SCHEMA_VERSION, RunResult, SuiteFR
 
 LEADERBOARD_VERSION = 1
@@ -40,6 +41,11 @@ class LeaderboardRun(StrictModel):
     harness_version: str
     seeds: list[int]
     check: str | None = Field(default=None, description="PASS, FAIL or SKIP (expected outcome)")
+    checks: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="every check entry (id, kind, status, detail, ...): guards, expected outcome, "
+        "the one-seed warning",
+    )
 
 
 class LeaderboardRow(StrictModel):
@@ -77,6 +83,9 @@ class LeaderboardRow(StrictModel):
     collapse: str | None = Field(
         default=None, description="set when the model collapsed on some seed (one line)"
     )
+    flags: list[str] = Field(
+        default_factory=list, description="failed guards, e.g. 'GUARD FAIL: acc -68.0 pt vs M0'"
+    )
 
 
 class Leaderboard(StrictModel):
@@ -91,15 +100,15 @@ class Leaderboard(StrictModel):
 
 
 def check_status(result: RunResult) -> str | None:
-    """Overall expected-outcome status of a run: FAIL if any entry fails, PASS if all of at least
-    one entry pass, SKIP when the check did not apply, ``None`` when it was never computed."""
+    """Overall check status of a run: FAIL if any entry fails (a guard or the expected
+    outcome), else SKIP if the expected outcome could not be judged, else PASS if at least one
+    entry passed; WARN entries (e.g. one seed) do not change it. ``None`` when never computed."""
     statuses = [c.get("status") for c in result.checks]
     if not statuses:
         return None
-    if "FAIL" in statuses:
-        return "FAIL"
-    if "PASS" in statuses:
-        return "PASS"
+    for status in ("FAIL", "SKIP", "PASS"):
+        if status in statuses:
+            return status
     return "SKIP"
 
 
@@ -128,8 +137,10 @@ def build_leaderboard(runs: list[RunResult]) -> Leaderboard:
                 harness_version=run.harness_version,
                 seeds=run.seeds,
                 check=check_status(run),
+                checks=run.checks,
             )
         )
+        flags = guard_flags(run)
         keys: dict[str, str] = {}
         for spec in run.specs:
             key = spec.id
@@ -179,6 +190,7 @@ def build_leaderboard(runs: list[RunResult]) -> Leaderboard:
                     suites=agg.suites or suite_aggregates(model.seeds, run.specs),
                     skipped=model.skipped,
                     collapse=model.aggregate.collapse,
+                    flags=[flags[model.id]] if model.id in flags else [],
                 )
             )
     board.specs = list(columns.values())

@@ -4,7 +4,7 @@ the specs an intervention broke, failing example cases read from ``samples.jsonl
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -273,16 +273,18 @@ def iter_samples(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def failing_examples(
-    samples: Path, result: RunResult, per_spec: int = 3
+    samples: Path | Iterable[dict[str, Any]] | None, result: RunResult, per_spec: int = 3
 ) -> dict[str, list[dict[str, Any]]]:
     """A few held-out cases per spec that models fail (first seed), each with every model's
     prediction: those failed by the most models first (M0 breaks ties), one per template before
-    a second from the same template."""
-    if not samples.is_file():
+    a second from the same template. ``samples``: a ``samples.jsonl`` path (nothing when it does
+    not exist) or its rows."""
+    if samples is None or (isinstance(samples, Path) and not samples.is_file()):
         return {}
+    rows = iter_samples(samples) if isinstance(samples, Path) else samples
     seed = result.seeds[0] if result.seeds else None
     pool: dict[str, list[tuple[int, int, int, dict[str, Any]]]] = {}
-    for order, row in enumerate(iter_samples(samples)):
+    for order, row in enumerate(rows):
         if row.get("set") != "heldout" or row.get("seed") != seed:
             continue
         predictions = row.get("predictions") or {}
@@ -314,3 +316,33 @@ def failing_examples(
             for row in chosen
         ]
     return out
+
+
+GUARD_WORDS = {"accuracy": "acc", "macro_f1": "macro-F1"}
+
+
+def guard_flags(result: RunResult) -> dict[str, str]:
+    """Per model id, a textual marker for its failed guards, e.g. ``GUARD FAIL: acc -68.0 pt,
+    macro-F1 -41.3 pt vs M0`` (a drop beyond the ``check:`` tolerance; not colour alone)."""
+    drops: dict[str, list[str]] = {}
+    for check in result.checks:
+        if check.get("kind") != "guard" or check.get("status") != "FAIL":
+            continue
+        delta = check.get("delta_points")
+        word = GUARD_WORDS.get(str(check.get("metric")), str(check.get("metric")))
+        drops.setdefault(str(check.get("model")), []).append(
+            f"{word} {'?' if delta is None else f'{delta:+.1f}'} pt"
+        )
+    return {model: f"GUARD FAIL: {', '.join(items)} vs M0" for model, items in drops.items()}
+
+
+def model_note(result: RunResult, model: ModelResult) -> str:
+    """The note cell of a model row: why it was skipped, whether it collapsed, and its failed
+    guards."""
+    parts = [model.skipped or "", collapse_mark(model) or "", guard_flags(result).get(model.id, "")]
+    return "; ".join(p for p in parts if p)
+
+
+def comparison_methods(result: RunResult) -> list[str]:
+    """The distinct ``method`` texts of the run's comparisons (how CIs and p-values are made)."""
+    return list(dict.fromkeys(str(c["method"]) for c in result.comparisons if c.get("method")))

@@ -159,6 +159,9 @@ def plan_run(config: RunConfig, registries: Registries | None = None) -> Plan:
     check_task(task)
     suites = load_suites(config.specs, registries.spec_sources, seed=config.seeds[0])
     specs = flatten_specs(suites, task.label_names, train_texts=task.train.texts)
+    from harness.checks import check_suite_names
+
+    check_suite_names(config.check, [spec.suite for spec in specs])
     model_class: type[Model] = registries.models.get(config.model, field="model")
     model_args = validate(model_class.Args, config.model_args, prefix="model_args.")
     model_class.check_label_args(model_args, task.label_names)

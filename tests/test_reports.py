@@ -5,6 +5,7 @@ training), so every number below follows from the failure patterns given here.""
 from __future__ import annotations
 
 import json
+import math
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ from harness.results import (
     write_result,
 )
 from harness.runner import aggregate
-from harness.stats import mcnemar_exact, wilson_interval
+from harness.stats import wilson_interval
 
 XSS = "<script>alert(1)</script>"
 LABELS = ["non-toxic", "toxic"]
@@ -45,7 +46,7 @@ SPECS = [
     ("insult", "toxic", "Direct insults | are [toxic](http://x).", ["insult"]),
 ]
 FR = {
-    "M0": [0.6, 0.7, 0.05, 0.1],
+    "M0": [0.6, 0.7, 0.05, 0.25],
     "retrain-random": [0.55, 0.7, 0.05, 0.1],
     "retrain-tfidf": [0.1, 0.2, 0.5, 0.1],
 }
@@ -188,19 +189,32 @@ def test_default_pairs_guided_vs_random_then_each_vs_m0() -> None:
     assert [p[2] for p in default_pairs(other)] == ["vs-M0", "vs-M0"]
 
 
-def test_mcnemar_counts_are_the_discordant_pairs_pooled_over_seeds(analysed: Any) -> None:
+def test_mcnemar_per_seed_combined_by_intersection_union(analysed: Any) -> None:
     result, fails = analysed
     comp = next(c for c in result.comparisons if (c["a"], c["b"]) == ("retrain-tfidf", "M0"))
     for spec_id, item in comp["specs"].items():
-        a = np.concatenate([fails[("retrain-tfidf", s, spec_id)] for s in (0, 1)])
-        b = np.concatenate([fails[("M0", s, spec_id)] for s in (0, 1)])
-        assert item["broken"] == int(np.sum(a & ~b))
-        assert item["fixed"] == int(np.sum(~a & b))
-        assert item["p"] == pytest.approx(mcnemar_exact(item["broken"], item["fixed"]), rel=1e-3)
-        assert item["fr_a"] == pytest.approx(a.mean(), abs=1e-6)
+        one_sided = {"fixed": [], "broken": []}
+        for seed, counts in zip((0, 1), item["per_seed"], strict=True):
+            a, b = fails[("retrain-tfidf", seed, spec_id)], fails[("M0", seed, spec_id)]
+            assert counts == {
+                "seed": seed,
+                "broken": int(np.sum(a & ~b)),
+                "fixed": int(np.sum(~a & b)),
+                "n": len(a),
+            }
+            n = counts["broken"] + counts["fixed"]
+            # exact one-sided McNemar: P(X >= wins), X ~ Binomial(n, 1/2)
+            for side, wins in (("fixed", counts["fixed"]), ("broken", counts["broken"])):
+                one_sided[side].append(sum(math.comb(n, i) for i in range(wins, n + 1)) / 2**n)
+        # the seeds are combined by their largest one-sided p, never pooled as new cases
+        expected = min(1.0, 2 * min(max(one_sided["fixed"]), max(one_sided["broken"])))
+        assert item["p"] == pytest.approx(expected, rel=1e-3)
+        assert item["broken"] == sum(c["broken"] for c in item["per_seed"])  # totals, for reading
+        assert item["fr_a"] == pytest.approx(
+            np.mean([fails[("retrain-tfidf", s, spec_id)].mean() for s in (0, 1)]), abs=1e-6
+        )
     p = [comp["specs"][s[0]]["p"] for s in SPECS]
-    expected_holm = sorted(range(4), key=lambda i: p[i])
-    smallest = expected_holm[0]
+    smallest = min(range(4), key=lambda i: p[i])
     assert comp["specs"][SPECS[smallest][0]]["p_holm"] == pytest.approx(
         min(1.0, 4 * p[smallest]), rel=1e-3
     )
@@ -209,9 +223,12 @@ def test_mcnemar_counts_are_the_discordant_pairs_pooled_over_seeds(analysed: Any
     assert comp["n_fixed"] == 2 and comp["n_broken"] == 1
     assert comp["seeds"] == [0, 1]
     assert comp["test_accuracy_delta"] == pytest.approx(-0.006)
+    assert comp["macro_f1_delta"] == pytest.approx(-0.006)
     boot = comp["bootstrap"]
     assert boot["ci_low"] <= comp["mean_fr_delta"] <= boot["ci_high"]
-    assert boot["unit"] == "template"
+    assert boot["unit"] == "template" and boot["resamples"] == "seeds and templates (2 seeds)"
+    assert "intersection-union" in comp["method"] and "two-stage" in comp["method"]
+    assert comp["cases"] == "all held-out cases" and comp["n_seen_excluded"] == 0
 
 
 def test_expected_outcome_check_passes_with_numbers(analysed: Any) -> None:
@@ -220,6 +237,8 @@ def test_expected_outcome_check_passes_with_numbers(analysed: Any) -> None:
     assert set(by_id) == {
         "test-accuracy:retrain-tfidf",
         "test-accuracy:retrain-random",
+        "macro-f1:retrain-tfidf",
+        "macro-f1:retrain-random",
         "fr-below:retrain-tfidf:retrain-random",
         "fr-below:retrain-tfidf:M0",
     }
@@ -534,7 +553,17 @@ def test_end_to_end_run_then_html_report(tmp_path: Path) -> None:
         ("retrain-random", "M0", True),
         ("retrain-tfidf", "M0", True),
     ]
-    assert {c["status"] for c in result.checks} <= {"PASS", "FAIL"} and len(result.checks) == 4
+    assert {c["id"] for c in result.checks} == {
+        "seeds",
+        "test-accuracy:retrain-random",
+        "test-accuracy:retrain-tfidf",
+        "macro-f1:retrain-random",
+        "macro-f1:retrain-tfidf",
+        "fr-below:retrain-tfidf:retrain-random",
+        "fr-below:retrain-tfidf:M0",
+    }
+    assert {c["status"] for c in result.checks if c["id"] != "seeds"} <= {"PASS", "FAIL"}
+    assert "conclusions rest on one seed" in res.output
     out = tmp_path / "report.html"
     res = runner.invoke(cli, ["report", str(run_dir), "--format", "html", "-o", str(out)])
     assert res.exit_code == 0, res.output

@@ -24,10 +24,13 @@ from harness.report_views import (
     broken_specs,
     collapse_mark,
     collapsed_models,
+    comparison_methods,
     count_text,
     drawn_counts,
     group_specs,
+    guard_flags,
     label_summary,
+    model_note,
     pooled_interval,
     shown_models,
     suite_rows,
@@ -62,7 +65,7 @@ table.sortable th:after{content:" \2195";color:#8c959f;font-size:11px}
 tr.group td{background:#eef2f6;font-weight:600}
 .fixed{color:#116329;background:#dafbe1}.broken{color:#82071e;background:#ffebe9;font-weight:600}
 .unchanged{color:#57606a}.PASS{color:#116329;font-weight:700}.FAIL{color:#82071e;font-weight:700}
-.SKIP{color:#9a6700;font-weight:700}.muted{color:#57606a;font-size:12px}
+.SKIP{color:#9a6700;font-weight:700}.WARN{color:#9a6700;font-weight:700}.INFO{color:#0969da;font-weight:700}.muted{color:#57606a;font-size:12px}
 .desc{max-width:420px}.ok{color:#116329}.bad{color:#82071e}
 ul.checks{list-style:none;padding-left:0}ul.checks li{margin:3px 0}
 details{margin:4px 0}summary{cursor:pointer}
@@ -81,7 +84,8 @@ better). Click a column header to sort.</p>
 {% for s in board_specs %}<th title="{{ s.description }}">{{ s.key }}</th>{% endfor %}</tr></thead>
 <tbody>
 {% for r in board_rows %}<tr><td>{{ r.task }}</td><td>{{ r.model }}</td><td><b>{{ r.row }}</b>
-{% if r.collapse %} <span class="broken" title="{{ r.collapse }}">⚠ COLLAPSED</span>{% endif %}</td>
+{% if r.collapse %} <span class="broken" title="{{ r.collapse }}">⚠ COLLAPSED</span>{% endif %}
+{% for f in r.flags %}<br><span class="broken">{{ f }}</span>{% endfor %}</td>
 <td>{{ r.run_id }}</td><td class="n">{{ r.n_seeds }}</td>
 {% for c in r.cells %}<td class="n" data-v="{{ c.v }}">{{ c.t }}</td>{% endfor %}</tr>
 {% endfor %}</tbody></table></div>
@@ -130,7 +134,7 @@ specs.{% endif %}</p>
 <th>note</th></tr></thead>
 <tbody>{% for m in run.models %}<tr><td><b>{{ m.id }}</b></td>
 {% for c in m.cells %}<td class="n" data-v="{{ c.v }}">{{ c.t }}</td>{% endfor %}
-<td>{{ m.note }}</td></tr>{% endfor %}</tbody></table>
+<td{% if m.flagged %} class="broken"{% endif %}>{{ m.note }}</td></tr>{% endfor %}</tbody></table>
 <p class="muted">gap = FR on D_i_heldout minus FR on D_i (generalisation gap).</p>
 {% if run.collapsed %}<h3 id="collapsed-{{ loop.index }}">Collapsed models</h3>
 <ul>{% for c in run.collapsed %}<li><span class="broken">⚠ {{ c.model }} COLLAPSED</span>
@@ -182,8 +186,8 @@ Comparisons (A vs B on the same cases and seeds)</h3>
 <tbody>{% for c in run.comparisons %}<tr><td>{{ c.a }}</td><td>{{ c.b }}</td>
 {% for x in c.cells %}<td class="n" data-v="{{ x.v }}">{{ x.t }}</td>{% endfor %}</tr>
 {% endfor %}</tbody></table>
-<p class="muted">Points; negative Δ FR: A fails less. CI and p: paired bootstrap over templates.
-Specs fixed/broken: exact McNemar per spec, Holm across specs.</p>{% endif %}
+<p class="muted">Points; negative Δ FR: A fails less. Method:
+{% for m in run.methods %}{{ m }}{% if not loop.last %} | {% endif %}{% endfor %}.</p>{% endif %}
 
 {% if run.broken is not none %}<h3 id="broken-{{ loop.index }}">
 Specs broken by an intervention (vs M0)</h3>
@@ -337,6 +341,7 @@ class HtmlReporter(Reporter):
                 "task": r.task,
                 "model": r.model,
                 "row": r.row,
+                "flags": r.flags,
                 "run_id": r.run_id,
                 "n_seeds": r.n_seeds,
                 "collapse": r.collapse or "",
@@ -379,7 +384,8 @@ class HtmlReporter(Reporter):
             model_rows.append(
                 {
                     "id": m.id,
-                    "note": "; ".join(x for x in (m.skipped, collapse_mark(m)) if x),
+                    "note": model_note(run, m),
+                    "flagged": m.id in guard_flags(run) or bool(collapse_mark(m)),
                     "cells": [
                         _cell(agg.accuracy),
                         _cell(agg.macro_f1),
@@ -566,6 +572,7 @@ class HtmlReporter(Reporter):
             "drawn": drawn,
             "drawn_note": " ".join(note for note in notes if note),
             "comparisons": comparisons,
+            "methods": comparison_methods(run),
             "broken": broken,
             "signals": signals,
             "examples": examples,

@@ -20,12 +20,14 @@ from harness.report_views import (
     ReportOptions,
     any_loaded,
     broken_specs,
-    collapse_mark,
     collapsed_models,
+    comparison_methods,
     count_text,
     drawn_counts,
     group_specs,
+    guard_flags,
     label_summary,
+    model_note,
     pooled_interval,
     shown_models,
     suite_rows,
@@ -37,7 +39,13 @@ from harness.stats import format_p
 
 MAX_SPEC_COLUMNS = 20
 MARK = {"fixed": " 🟢", "broken": " 🔴", "unchanged": ""}
-CHECK_MARK = {"PASS": "✅ PASS", "FAIL": "❌ FAIL", "SKIP": "⚪ SKIP"}
+CHECK_MARK = {
+    "PASS": "✅ PASS",
+    "FAIL": "❌ FAIL",
+    "SKIP": "⚪ SKIP",
+    "WARN": "⚠️ WARN",
+    "INFO": "ℹ️ INFO",
+}
 _SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 
 
@@ -95,7 +103,9 @@ class MarkdownReporter(Reporter):
             [
                 md(r.task),
                 md(r.model),
-                f"**{md(r.row)}**" + (" ⚠ COLLAPSED" if r.collapse else ""),
+                f"**{md(r.row)}**"
+                + (" ⚠ COLLAPSED" if r.collapse else "")
+                + "".join(f" 🔻 {md(f)}" for f in r.flags),
                 md(r.run_id),
                 str(r.n_seeds),
                 pct(r.accuracy),
@@ -161,7 +171,7 @@ class MarkdownReporter(Reporter):
                     pct(agg.mean_train_fr),
                     points(gap),
                     wall_time(run, m.id, missing="–"),
-                    md("; ".join(x for x in (m.skipped, collapse_mark(m)) if x)),
+                    md(model_note(run, m)) + (" 🔻" if m.id in guard_flags(run) else ""),
                 ]
             )
         out += table(
@@ -342,8 +352,9 @@ class MarkdownReporter(Reporter):
                 right_from=2,
             )
             + [
-                "Points; negative Δ FR: A fails less. CI and p: paired bootstrap over templates. "
-                "fixed / broken: specs with a significant exact McNemar test after Holm.",
+                "Points; negative Δ FR: A fails less. Method: "
+                + md(" | ".join(comparison_methods(run)))
+                + ".",
                 "",
             ]
         )
