@@ -33,6 +33,42 @@ def load_runs(run_dirs: tuple[Path, ...]) -> list[tuple[Path, Any]]:
     return runs
 
 
+def pair_if_possible(runs: list[tuple[Path, Any]], pair: bool | None) -> tuple[Any, Any] | None:
+    """Pair the runs' rows when they share M0 (``pair`` ``None``: when possible; ``True``: or
+    fail with the reason; ``False``: never). Returns ``(merged result, PairedRuns)`` or
+    ``None``."""
+    from harness.errors import UserError
+    from harness.pairing import RunFiles, analyse_paired, pairing_mismatch
+
+    if pair is False or len(runs) < 2:
+        if pair and len(runs) < 2:
+            raise UserError(
+                "--pair needs at least two run folders", field="--pair", fix="give RUN_A RUN_B"
+            )
+        return None
+    first = runs[0][1]
+    for _, other in runs[1:]:
+        if other.run_id == first.run_id:
+            raise UserError(
+                f"run {other.run_id} is given twice", field="RUN_DIR", fix="give each run once"
+            )
+        reason = pairing_mismatch(first, other)
+        if reason is not None:
+            if pair:
+                raise UserError(
+                    f"runs {first.run_id} and {other.run_id} cannot be paired: {reason}",
+                    field="--pair",
+                    fix="pair runs of the same task, specs, model and seeds whose M0 is the same "
+                    "model, or leave out --pair for a plain leaderboard",
+                )
+            return None
+    files = []
+    for run_dir, result in runs:
+        samples = _samples_path(run_dir)
+        files.append(RunFiles(result=result, samples=samples if samples.is_file() else None))
+    return analyse_paired(files)
+
+
 def write_output(path: Path, text: str) -> None:
     """Write a report: atomically for a regular file, directly for a device or pipe (so that
     ``-o /dev/stdout`` or ``-o /dev/null`` are never replaced by a file)."""
@@ -84,6 +120,13 @@ def resolve_format(fmt: str | None, output: Path | None) -> str:
     help="How per-spec tables group specs.",
 )
 @click.option(
+    "--pair/--no-pair",
+    default=None,
+    help="Compare the rows of runs that share M0 (same task, specs, model, seeds and M0 "
+    "model_hash) case by case, as one run: comparisons and checks across the runs. Default: "
+    "pair when every run shares M0; --pair fails (exit 2) when they do not; --no-pair never.",
+)
+@click.option(
     "--examples",
     "n_examples",
     type=click.IntRange(0, 50),
@@ -99,10 +142,14 @@ def report_command(
     ci: bool,
     group_by: str,
     n_examples: int,
+    pair: bool | None,
 ) -> None:
     """Report on one or more run folders: a leaderboard over all of them (rows: model x
-    intervention) plus every run's per-spec detail, comparisons and expected-outcome check.
+    intervention) plus every run's per-spec detail, comparisons and checks.
 
+    Runs that share M0 (same task, specs, model, seeds and M0 model_hash at every seed, e.g. a
+    guided retrain run and a random retrain run added later) are paired by default: their rows
+    are compared case by case as one run, so the expected-outcome check can be made across them.
     Results written by another results schema version are refused with a one-line message.
     """
     from harness.leaderboard import check_status
@@ -110,6 +157,14 @@ def report_command(
 
     runs = load_runs(run_dirs)
     results = [result for _, result in runs]
+    paired = pair_if_possible(runs, pair)
+    if paired is not None:
+        results = [paired[0]]
+        click.echo(
+            f"paired runs {', '.join(r.run_id for _, r in runs)} (they share M0): one merged "
+            "report with comparisons and checks across them",
+            err=True,
+        )
     name = resolve_format(fmt, output)
     if name == "console":
         from rich.console import Console
@@ -127,11 +182,14 @@ def report_command(
 
         reporter = load_registries().reporters.get(name, field="--format")()
         if hasattr(reporter, "options"):
-            examples = (
-                {r.run_id: failing_examples(_samples_path(d), r, n_examples) for d, r in runs}
-                if n_examples
-                else {}
-            )
+            examples = {}
+            if n_examples and paired is not None:
+                merged, files = paired
+                examples = {merged.run_id: failing_examples(files.samples(), merged, n_examples)}
+            elif n_examples:
+                examples = {
+                    r.run_id: failing_examples(_samples_path(d), r, n_examples) for d, r in runs
+                }
             reporter.options = ReportOptions(ci=ci, group_by=group_by, examples=examples)  # type: ignore[arg-type]
         text = reporter.render(results)
         if output is None or str(output) == "-":

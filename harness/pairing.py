@@ -1,0 +1,206 @@
+"""Pairing model rows across runs that share M0, for ``harness report RUN_A RUN_B``.
+
+A guided retrain in one run and a random retrain in another (e.g. one added later, with a new
+candidate source) can be compared case by case when both runs trained the *same* M0 on the same
+cases: the same task, specs, model and seeds, and, per seed, the same M0 content hash
+(``model_hash``). :func:`pairing_mismatch` says why two runs cannot be paired (the first field
+that differs); :func:`pair_runs` merges paired runs into one :class:`RunResult` (M0 once, then
+every other row of every run; a row id that two runs use gets ``@run-id``) with the merged
+per-case rows, which :func:`harness.analysis.analyse` then compares and checks like one run.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.results import ModelResult, RunResult, Timing
+
+BASE = "M0"
+
+
+@dataclass
+class RunFiles:
+    """A run's results and the path of its ``samples.jsonl`` (``None`` when missing)."""
+
+    result: RunResult
+    samples: Path | None
+
+
+@dataclass
+class PairedRuns:
+    """Runs merged into one result, their per-case rows, and notes for the reader."""
+
+    result: RunResult
+    sources: list[tuple[Path, dict[str, str], bool]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def samples(self) -> Iterator[dict[str, Any]] | None:
+        """The held-out rows of every run's ``samples.jsonl``, model ids renamed as in
+        :attr:`result` (a fresh iterator each call; ``None`` when no run has its file)."""
+        if not self.sources:
+            return None
+        return itertools.chain.from_iterable(
+            _rows(path, mapping, keep_base) for path, mapping, keep_base in self.sources
+        )
+
+
+def _m0_hashes(run: RunResult) -> dict[int, str | None]:
+    for model in run.models:
+        if model.id == BASE:
+            return {s.seed: s.model_hash for s in model.seeds if s.test is not None}
+    return {}
+
+
+def _spec_key(run: RunResult) -> list[tuple[str, str, str, int]]:
+    return [(s.suite, s.id, s.label, s.n_heldout_cases) for s in run.specs]
+
+
+def _first_spec_difference(
+    a: list[tuple[str, str, str, int]], b: list[tuple[str, str, str, int]]
+) -> str:
+    names = ("suite", "id", "label", "held-out cases")
+    for x, y in zip(a, b, strict=False):
+        for name, u, v in zip(names, x, y, strict=True):
+            if u != v:
+                return f"spec {x[1]!r}: {name} {u!r} vs {v!r}"
+    return f"{len(a)} vs {len(b)} specs"
+
+
+def pairing_mismatch(a: RunResult, b: RunResult) -> str | None:
+    """Why ``b`` cannot be paired with ``a`` (naming the field that differs), or ``None``."""
+    if a.task.name != b.task.name:
+        return f"task differs ({a.task.name} vs {b.task.name})"
+    if a.task.label_names != b.task.label_names:
+        return f"task labels differ ({a.task.label_names} vs {b.task.label_names})"
+    for key in ("task_args", "limit"):
+        if a.config.get(key) != b.config.get(key):
+            return f"config {key} differs ({a.config.get(key)!r} vs {b.config.get(key)!r})"
+    specs_a, specs_b = _spec_key(a), _spec_key(b)
+    if specs_a != specs_b:
+        return f"specs differ ({_first_spec_difference(specs_a, specs_b)})"
+    for key in ("model", "model_args"):
+        if a.config.get(key) != b.config.get(key):
+            return f"config {key} differs ({a.config.get(key)!r} vs {b.config.get(key)!r})"
+    if a.seeds != b.seeds:
+        return f"seeds differ ({a.seeds} vs {b.seeds})"
+    hashes_a, hashes_b = _m0_hashes(a), _m0_hashes(b)
+    if not hashes_a or not hashes_b:
+        return "M0 is missing or was never trained in one of them"
+    for seed in a.seeds:
+        ha, hb = hashes_a.get(seed), hashes_b.get(seed)
+        if ha is None or hb is None:
+            return f"M0 model_hash missing at seed {seed} (results of an older version)"
+        if ha != hb:
+            return f"M0 model_hash differs at seed {seed} ({ha[:12]} vs {hb[:12]})"
+    return None
+
+
+def _renamed(model: ModelResult, new_id: str, budget: Any) -> ModelResult:
+    params = dict(model.params)
+    if "budget" in params and params["budget"] is None and budget is not None:
+        params["budget"] = budget  # the run's budget, so rows of runs with other budgets stay apart
+    return model.model_copy(update={"id": new_id, "params": params})
+
+
+def _rows(path: Path, mapping: dict[str, str], keep_base: bool) -> Iterator[dict[str, Any]]:
+    from harness.report_views import iter_samples
+
+    for row in iter_samples(path):
+        if row.get("set") != "heldout":
+            continue
+        predictions = {
+            mapping[m]: p
+            for m, p in (row.get("predictions") or {}).items()
+            if m in mapping and (keep_base or m != BASE)
+        }
+        seen = [mapping.get(m, m) for m in row.get("seen_by") or []]
+        yield {**row, "predictions": predictions, "seen_by": seen}
+
+
+def pair_runs(runs: list[RunFiles]) -> PairedRuns:
+    """Merge runs that share M0 (check with :func:`pairing_mismatch` first) into one result.
+
+    The first run gives M0, the config (check settings included) and the package versions;
+    every other row keeps its numbers, its id unless another run already uses it (then
+    ``id@run-id``), and the run it came from (``config.paired_runs``).
+    """
+    first = runs[0].result
+    models: list[ModelResult] = []
+    taken: set[str] = set()
+    origin: dict[str, str] = {}
+    seconds: dict[str, float] = {}
+    mappings: list[dict[str, str]] = []
+    notes: list[str] = []
+    for index, run in enumerate(runs):
+        result = run.result
+        mapping: dict[str, str] = {}
+        for model in result.models:
+            if model.id == BASE and index > 0:
+                mapping[BASE] = BASE
+                continue
+            new_id = model.id if model.id not in taken else f"{model.id}@{result.run_id}"
+            taken.add(new_id)
+            mapping[model.id] = new_id
+            origin[new_id] = result.run_id
+            models.append(_renamed(model, new_id, result.config.get("budget")))
+            if model.id in result.timing.seconds:
+                seconds[new_id] = result.timing.seconds[model.id]
+        mappings.append(mapping)
+        if run.samples is None:
+            notes.append(
+                f"samples.jsonl of run {result.run_id} is missing: its rows are compared by "
+                "differences of means only (no paired test); keep samples.jsonl next to "
+                "results.json to pair them"
+            )
+        if index and result.config.get("check") != first.config.get("check"):
+            notes.append(f"check settings differ between runs; those of {first.run_id} are used")
+    ids = [r.result.run_id for r in runs]
+    config = {**first.config, "paired_runs": ids, "row_runs": origin}
+    merged = first.model_copy(
+        update={
+            "run_id": "+".join(ids),
+            "models": models,
+            "comparisons": [],
+            "checks": [],
+            "signals": [],
+            "timing": Timing(
+                started=min(r.result.timing.started for r in runs),
+                finished=max(r.result.timing.finished for r in runs),
+                seconds=seconds,
+            ),
+            "config": config,
+        }
+    )
+    sources = [
+        (run.samples, mapping, index == 0)
+        for index, (run, mapping) in enumerate(zip(runs, mappings, strict=True))
+        if run.samples is not None
+    ]
+    return PairedRuns(result=merged, sources=sources, notes=notes)
+
+
+def analyse_paired(runs: list[RunFiles]) -> tuple[RunResult, PairedRuns]:
+    """Pair ``runs`` (they must share M0) and analyse the merged result: comparisons and checks
+    across the runs, preceded by an INFO entry naming the paired runs and a WARN entry per
+    note (e.g. a missing ``samples.jsonl``)."""
+    from harness.analysis import analyse
+
+    paired = pair_runs(runs)
+    result = analyse(paired.result, paired.samples())
+    ids = ", ".join(r.result.run_id for r in runs)
+    info = {
+        "id": "paired-runs",
+        "kind": "pairing",
+        "status": "INFO",
+        "detail": f"rows of runs {ids} compared case by case: they share task, specs, model, "
+        "seeds and M0 (the same model_hash at every seed)",
+    }
+    warnings = [
+        {"id": f"pairing-note-{i}", "kind": "pairing", "status": "WARN", "detail": note}
+        for i, note in enumerate(paired.notes)
+    ]
+    return result.model_copy(update={"checks": [info, *warnings, *result.checks]}), paired

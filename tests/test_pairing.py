@@ -1,0 +1,177 @@
+"""``harness report RUN_A RUN_B`` pairs the rows of runs that share M0 (same task, specs, model,
+seeds and M0 model_hash) and makes the comparisons and checks across them. Runs are synthetic
+(see ``test_reports.build_run``): run A holds M0 and a random retrain, run B the same M0 and a
+guided retrain."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from test_reports import FR, build_run, write_run
+
+from harness.analysis import analyse
+from harness.cli import cli
+from harness.pairing import RunFiles, analyse_paired, pair_runs, pairing_mismatch
+from harness.results import RunResult
+
+
+def with_hashes(result: RunResult, run_id: str, prefix: str = "m0") -> RunResult:
+    """Give the run its own id and M0 a model_hash per seed (``prefix-seed``)."""
+    models = []
+    for model in result.models:
+        if model.id == "M0":
+            seeds = [s.model_copy(update={"model_hash": f"{prefix}-{s.seed}"}) for s in model.seeds]
+            model = model.model_copy(update={"seeds": seeds})
+        models.append(model)
+    return result.model_copy(update={"run_id": run_id, "models": models})
+
+
+def two_runs(
+    tmp_path: Path, seeds: tuple[int, ...] = (0, 1), b_hash: str = "m0", **b_config: Any
+) -> tuple[Path, Path, dict[tuple[str, int, str], np.ndarray]]:
+    """Run A: M0 + retrain-random; run B: M0 + retrain-tfidf (M0's failures are identical)."""
+    a, a_samples, a_fails = build_run(
+        fr={"M0": FR["M0"], "retrain-random": FR["retrain-random"]}, seeds=seeds
+    )
+    b, b_samples, b_fails = build_run(
+        fr={"M0": FR["M0"], "retrain-tfidf": FR["retrain-tfidf"]}, seeds=seeds
+    )
+    assert all(np.array_equal(a_fails[k], b_fails[k]) for k in a_fails if k[0] == "M0")
+    a = with_hashes(a, "demo-bow-random")
+    b = with_hashes(b, "demo-bow-guided", b_hash)
+    if b_config:
+        b = b.model_copy(update={"config": {**b.config, **b_config}})
+    a_dir = write_run(tmp_path / "a", analyse(a, a_samples), a_samples)
+    b_dir = write_run(tmp_path / "b", analyse(b, b_samples), b_samples)
+    return a_dir, b_dir, {**a_fails, **b_fails}
+
+
+def test_report_pairs_guided_and_random_retrains_of_two_runs(tmp_path: Path) -> None:
+    a_dir, b_dir, fails = two_runs(tmp_path)
+    runner = CliRunner()
+    # each run alone cannot make the expected-outcome check
+    for run_dir in (a_dir, b_dir):
+        res = runner.invoke(cli, ["report", str(run_dir), "--check", "--format", "json"])
+        assert res.exit_code == 1 and "expected-outcome check SKIP" in res.output
+    res = runner.invoke(cli, ["report", str(a_dir), str(b_dir), "--check", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    assert "paired runs demo-bow-random, demo-bow-guided (they share M0)" in res.stderr
+    board = json.loads(res.stdout)
+    (run,) = board["runs"]
+    assert run["run_id"] == "demo-bow-random+demo-bow-guided" and run["check"] == "PASS"
+    assert sorted(r["row"] for r in board["rows"]) == ["M0", "retrain-random", "retrain-tfidf"]
+    checks = {c["id"]: c for c in run["checks"]}
+    assert checks["paired-runs"]["status"] == "INFO"
+    below = checks["fr-below:retrain-tfidf:retrain-random"]
+    assert below["status"] == "PASS" and "p resamples seeds and templates" in below["detail"]
+    # the comparison is case by case across the runs' samples.jsonl
+    merged, _ = analyse_paired(
+        [RunFiles(result=_read(d), samples=d / "samples.jsonl") for d in (a_dir, b_dir)]
+    )
+    comp = next(
+        c for c in merged.comparisons if (c["a"], c["b"]) == ("retrain-tfidf", "retrain-random")
+    )
+    assert comp["paired"] is True
+    for seed, counts in zip((0, 1), comp["specs"]["counter-speech"]["per_seed"], strict=True):
+        g = fails[("retrain-tfidf", seed, "counter-speech")]
+        r = fails[("retrain-random", seed, "counter-speech")]
+        assert (counts["broken"], counts["fixed"]) == (int(np.sum(g & ~r)), int(np.sum(~g & r)))
+    assert merged.config["row_runs"] == {
+        "M0": "demo-bow-random",
+        "retrain-random": "demo-bow-random",
+        "retrain-tfidf": "demo-bow-guided",
+    }
+    # the Markdown report shows the merged run, failing examples with every row's prediction
+    res = runner.invoke(cli, ["report", str(a_dir), str(b_dir), "--format", "md"])
+    assert res.exit_code == 0
+    assert "## Run demo-bow-random+demo-bow-guided" in res.output
+    assert "ℹ️ INFO rows of runs demo-bow-random, demo-bow-guided compared case by case" in (
+        res.output
+    )
+    # --no-pair keeps the plain leaderboard of two runs
+    res = runner.invoke(cli, ["report", str(a_dir), str(b_dir), "--no-pair", "--format", "json"])
+    assert res.exit_code == 0
+    assert [r["run_id"] for r in json.loads(res.output)["runs"]] == [
+        "demo-bow-random",
+        "demo-bow-guided",
+    ]
+
+
+def _read(run_dir: Path) -> RunResult:
+    from harness.results import read_result
+
+    return read_result(run_dir)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "reason"),
+    [
+        ({"seeds": (0,)}, "seeds differ ([0, 1] vs [0])"),
+        ({"b_hash": "other"}, "M0 model_hash differs at seed 0 (m0-0 vs other-0)"),
+        ({"model": "sklearn"}, "config model differs ('bow' vs 'sklearn')"),
+        ({"limit": 10}, "config limit differs (None vs 10)"),
+    ],
+)
+def test_runs_that_do_not_share_m0_cannot_be_paired(
+    tmp_path: Path, kwargs: dict[str, Any], reason: str
+) -> None:
+    seeds = kwargs.pop("seeds", (0, 1))
+    a_dir, _, _ = two_runs(tmp_path / "x", seeds=(0, 1))
+    _, b_dir, _ = two_runs(tmp_path / "y", seeds=seeds, **kwargs)
+    runner = CliRunner()
+    res = runner.invoke(cli, ["report", str(a_dir), str(b_dir), "--pair", "--format", "json"])
+    assert res.exit_code == 2
+    lines = [line for line in res.output.splitlines() if line.strip()]
+    assert len(lines) == 1
+    assert lines[0].startswith(
+        "error: --pair: runs demo-bow-random and demo-bow-guided cannot be paired: " + reason
+    )
+    # without --pair they make the plain leaderboard
+    res = runner.invoke(cli, ["report", str(a_dir), str(b_dir), "--format", "json"])
+    assert res.exit_code == 0 and len(json.loads(res.output)["runs"]) == 2
+
+
+def test_specs_that_differ_are_named(tmp_path: Path) -> None:
+    a_dir, b_dir, _ = two_runs(tmp_path)
+    a, b = _read(a_dir), _read(b_dir)
+    specs = [
+        s.model_copy(update={"n_heldout_cases": 29}) if i == 1 else s for i, s in enumerate(b.specs)
+    ]
+    b = b.model_copy(update={"specs": specs})
+    assert pairing_mismatch(a, b) == "specs differ (spec 'counter-speech': held-out cases 30 vs 29)"
+    assert pairing_mismatch(a, a) is None
+
+
+def test_a_missing_samples_file_is_said_and_leaves_those_rows_unpaired(tmp_path: Path) -> None:
+    a_dir, b_dir, _ = two_runs(tmp_path)
+    (b_dir / "samples.jsonl").unlink()
+    res = CliRunner().invoke(cli, ["report", str(a_dir), str(b_dir), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    checks = {c["id"]: c for c in json.loads(res.stdout)["runs"][0]["checks"]}
+    note = checks["pairing-note-0"]
+    assert note["status"] == "WARN"
+    assert "samples.jsonl of run demo-bow-guided is missing" in note["detail"]
+    below = checks["fr-below:retrain-tfidf:retrain-random"]
+    assert below["status"] == "FAIL" and "no paired test (no samples.jsonl)" in below["detail"]
+
+
+def test_rows_with_the_same_id_in_two_runs_stay_apart_with_their_budgets(tmp_path: Path) -> None:
+    a_dir, b_dir, _ = two_runs(tmp_path)
+    a, b = _read(a_dir), _read(b_dir)
+    random_b = a.model("retrain-random").model_copy(
+        update={"params": {"selection": "random", "budget": None}}
+    )
+    b = b.model_copy(
+        update={"models": [*b.models, random_b], "config": {**b.config, "budget": 200}}
+    )
+    paired = pair_runs([RunFiles(a, a_dir / "samples.jsonl"), RunFiles(b, None)])
+    ids = [m.id for m in paired.result.models]
+    assert ids == ["M0", "retrain-random", "retrain-tfidf", "retrain-random@demo-bow-guided"]
+    renamed = paired.result.model("retrain-random@demo-bow-guided")
+    assert renamed.params["budget"] == 200  # the run's budget, recorded on the row
+    assert paired.result.model("retrain-tfidf").params.get("budget") is None
