@@ -12,7 +12,7 @@ per-case rows, which :func:`harness.analysis.analyse` then compares and checks l
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,15 +70,45 @@ def _first_spec_difference(
     return f"{len(a)} vs {len(b)} specs"
 
 
-def pairing_mismatch(a: RunResult, b: RunResult) -> str | None:
-    """Why ``b`` cannot be paired with ``a`` (naming the field that differs), or ``None``."""
+def test_fingerprint(samples: Path) -> str:
+    """A content hash of the test split as ``samples.jsonl`` records it (id, text and label of
+    the ``set == "test"`` rows of the first seed)."""
+    import hashlib
+    import json
+
+    from harness.report_views import iter_samples
+
+    digest = hashlib.sha256()
+    first_seed = None
+    for row in iter_samples(samples):
+        if row.get("set") != "test":
+            continue
+        first_seed = row.get("seed") if first_seed is None else first_seed
+        if row.get("seed") == first_seed:
+            key = [row.get("id"), row.get("text"), row.get("label")]
+            digest.update(json.dumps(key, ensure_ascii=False).encode() + b"\n")
+    return digest.hexdigest()
+
+
+def pairing_mismatch(
+    a: RunResult, b: RunResult, test_splits: Callable[[], tuple[str, str] | None] | None = None
+) -> str | None:
+    """Why ``b`` cannot be paired with ``a`` (naming the field that differs), or ``None``.
+
+    The runs must have the same task (name, labels, split sizes), specs (suite, id, label and
+    held-out cases of each), model, seeds and M0 (``model_hash`` at every seed, which covers the
+    training data), and the same test split: ``test_splits`` returns the runs'
+    :func:`test_fingerprint` (called last, only when everything else matches; ``None`` when a
+    ``samples.jsonl`` is missing); without fingerprints the task arguments and ``limit`` must be
+    equal. The pool may differ (a second run may add a candidate source)."""
     if a.task.name != b.task.name:
         return f"task differs ({a.task.name} vs {b.task.name})"
     if a.task.label_names != b.task.label_names:
         return f"task labels differ ({a.task.label_names} vs {b.task.label_names})"
-    for key in ("task_args", "limit"):
-        if a.config.get(key) != b.config.get(key):
-            return f"config {key} differs ({a.config.get(key)!r} vs {b.config.get(key)!r})"
+    for size in ("n_train", "n_test"):
+        x, y = getattr(a.task, size), getattr(b.task, size)
+        if x != y:
+            return f"task {size} differs ({x} vs {y})"
     specs_a, specs_b = _spec_key(a), _spec_key(b)
     if specs_a != specs_b:
         return f"specs differ ({_first_spec_difference(specs_a, specs_b)})"
@@ -96,6 +126,17 @@ def pairing_mismatch(a: RunResult, b: RunResult) -> str | None:
             return f"M0 model_hash missing at seed {seed} (results of an older version)"
         if ha != hb:
             return f"M0 model_hash differs at seed {seed} ({ha[:12]} vs {hb[:12]})"
+    fingerprints = test_splits() if test_splits is not None else None
+    if fingerprints is not None:
+        if fingerprints[0] != fingerprints[1]:
+            return "test split differs (the test rows of their samples.jsonl)"
+        return None
+    for key in ("task_args", "limit"):
+        if a.config.get(key) != b.config.get(key):
+            return (
+                f"config {key} differs ({a.config.get(key)!r} vs {b.config.get(key)!r}) and "
+                "without both samples.jsonl the test splits cannot be compared"
+            )
     return None
 
 

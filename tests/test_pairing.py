@@ -114,7 +114,6 @@ def _read(run_dir: Path) -> RunResult:
         ({"seeds": (0,)}, "seeds differ ([0, 1] vs [0])"),
         ({"b_hash": "other"}, "M0 model_hash differs at seed 0 (m0-0 vs other-0)"),
         ({"model": "sklearn"}, "config model differs ('bow' vs 'sklearn')"),
-        ({"limit": 10}, "config limit differs (None vs 10)"),
     ],
 )
 def test_runs_that_do_not_share_m0_cannot_be_paired(
@@ -175,3 +174,32 @@ def test_rows_with_the_same_id_in_two_runs_stay_apart_with_their_budgets(tmp_pat
     renamed = paired.result.model("retrain-random@demo-bow-guided")
     assert renamed.params["budget"] == 200  # the run's budget, recorded on the row
     assert paired.result.model("retrain-tfidf").params.get("budget") is None
+
+
+def test_a_different_pool_pairs_but_a_different_test_split_does_not(tmp_path: Path) -> None:
+    """The second run may add a pool source (its task arguments differ): M0's model_hash covers
+    the training data, and the test rows of samples.jsonl show the test split is the same."""
+    a_dir, b_dir, _ = two_runs(tmp_path, task_args={"pool": ["general.csv", "policy.csv"]})
+    for run_dir in (a_dir, b_dir):  # both runs scored the same test case
+        with (run_dir / "samples.jsonl").open("a", encoding="utf-8") as handle:
+            row = {"seed": 0, "set": "test", "id": "t1", "text": "hello", "label": "toxic"}
+            handle.write(json.dumps({**row, "predictions": {"M0": "toxic"}}) + "\n")
+    runner = CliRunner()
+    res = runner.invoke(cli, ["report", str(a_dir), str(b_dir), "--pair", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["runs"][0]["check"] == "PASS"
+    # a test row with another text: not the same test split
+    text = (b_dir / "samples.jsonl").read_text(encoding="utf-8").replace('"hello"', '"bye"')
+    (b_dir / "samples.jsonl").write_text(text, encoding="utf-8")
+    res = runner.invoke(cli, ["report", str(a_dir), str(b_dir), "--pair", "--format", "json"])
+    assert res.exit_code == 2
+    assert "cannot be paired: test split differs (the test rows of their samples.jsonl)" in (
+        res.output
+    )
+    # without samples.jsonl the task arguments must be equal
+    (b_dir / "samples.jsonl").unlink()
+    res = runner.invoke(cli, ["report", str(a_dir), str(b_dir), "--pair", "--format", "json"])
+    assert res.exit_code == 2
+    assert "config task_args differs (None vs {'pool': ['general.csv', 'policy.csv']}) and" in (
+        res.output
+    )

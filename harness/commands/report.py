@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ def pair_if_possible(runs: list[tuple[Path, Any]], pair: bool | None) -> tuple[A
     fail with the reason; ``False``: never). Returns ``(merged result, PairedRuns)`` or
     ``None``."""
     from harness.errors import UserError
-    from harness.pairing import RunFiles, analyse_paired, pairing_mismatch
+    from harness.pairing import RunFiles, analyse_paired, pairing_mismatch, test_fingerprint
 
     if pair is False or len(runs) < 2:
         if pair and len(runs) < 2:
@@ -46,13 +47,20 @@ def pair_if_possible(runs: list[tuple[Path, Any]], pair: bool | None) -> tuple[A
                 "--pair needs at least two run folders", field="--pair", fix="give RUN_A RUN_B"
             )
         return None
-    first = runs[0][1]
-    for _, other in runs[1:]:
+    first_dir, first = runs[0]
+
+    def fingerprints(other_dir: Path) -> tuple[str, str] | None:
+        paths = (_samples_path(first_dir), _samples_path(other_dir))
+        if not all(p.is_file() for p in paths):
+            return None
+        return test_fingerprint(paths[0]), test_fingerprint(paths[1])
+
+    for other_dir, other in runs[1:]:
         if other.run_id == first.run_id:
             raise UserError(
                 f"run {other.run_id} is given twice", field="RUN_DIR", fix="give each run once"
             )
-        reason = pairing_mismatch(first, other)
+        reason = pairing_mismatch(first, other, functools.partial(fingerprints, other_dir))
         if reason is not None:
             if pair:
                 raise UserError(
