@@ -112,6 +112,39 @@ def specs_rows(results: list[Any], quick: bool) -> list[dict[str, Any]]:
                 notes=f"errors {first.get('check_errors')}, warnings {first.get('check_warnings')}",
             )
         )
+    if all(isinstance(r.get("leak_check_s"), (int, float)) for r in results):
+        corpus = (
+            f"{first['leak_pool_rows']:,} pool + {first['leak_train_rows']:,} train + "
+            f"{first['leak_test_rows']:,} test rows"
+        )
+        rows.append(
+            make_row(
+                "spec compilation",
+                f"leakage checks vs {corpus}",
+                "checks without a task (same suite)",
+                Timing([float(r["leak_check_s"]) for r in results]),
+                Timing([float(r["check_s"]) for r in results]),
+                ratio_kind="time",
+                work=cases,
+                unit="cases",
+                notes=f"planted {first.get('leak_planted')}, found {first.get('leak_found')} "
+                "(verbatim + normalised variants)",
+            )
+        )
+        rows.append(
+            make_row(
+                "spec compilation",
+                "seen held-out cases of one model (train + whole pool)",
+                "leakage checks with the task",
+                Timing([float(r["seen_s"]) for r in results]),
+                Timing([float(r["leak_check_s"]) for r in results]),
+                ratio_kind="time",
+                work=int(first["leak_pool_rows"]) + int(first["leak_train_rows"]),
+                unit="texts",
+                notes=f"{first.get('seen_found')} distinct held-out texts found; runs once per "
+                "model and seed",
+            )
+        )
     return rows
 
 

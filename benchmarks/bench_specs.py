@@ -4,6 +4,11 @@ Run ``python benchmarks/bench_specs.py`` (``--quick`` for a smaller suite). Comp
 (YAML parse, validation, template checks, sampling, rendering) three times after a warm-up and
 reports the best wall time, every wall time, the CPU time and cases per second, plus the time of
 the leakage/quality checks on the compiled suite. ``ok`` means every compile took under 5 s.
+
+The leakage rows check the same suite against a generated task (100,000 pool rows, 20,000 train,
+5,000 test; ``--quick``: a tenth) with held-out texts planted verbatim and as normalised variants:
+``leak_check_s`` is the whole check with the task (to compare with ``check_s`` without it),
+``seen_s`` the per-model step of a run (which held-out cases do train + pool contain).
 """
 
 from __future__ import annotations
@@ -81,9 +86,11 @@ def run(quick: bool) -> dict[str, Any]:
         start = time.perf_counter()
         report = check_suites([suite], CheckOptions(label_names=["neg", "pos"]))
         check_s = time.perf_counter() - start
+        leak = leakage_timings(suite, 10_000 if quick else 100_000)
     cases = sum(len(s.train_cases) + len(s.heldout_cases) for s in suite.specs)
     compile_s = min(walls)
     return {
+        **leak,
         "specs": len(suite.specs),
         "cases": cases,
         "compile_s": round(compile_s, 3),
@@ -95,6 +102,68 @@ def run(quick: bool) -> dict[str, Any]:
         "check_warnings": len(report.warnings),
         "target_compile_s": 5.0,
         "ok": max(walls) < 5.0 and cases >= (10_000 if quick else 100_000),
+    }
+
+
+def planted_task(suite: Any, n_pool: int) -> tuple[Any, dict[str, int]]:
+    """A task with ``n_pool`` generated pool rows, ``n_pool / 5`` train and ``n_pool / 20`` test
+    rows, and held-out texts of ``suite`` planted: 0.5% of the pool verbatim, 0.5% as
+    normalised variants (upper case, ``!!``, an @mention and a URL), 50 in train, 50 in test."""
+    import numpy as np
+
+    from harness.api import Split, Task
+
+    rng = np.random.default_rng(0)
+    heldout = [c.text for spec in suite.specs for c in spec.heldout_cases]
+    words = np.array(WORDS + [f"w{i}" for i in range(2000)])
+
+    def generated(n: int, start: int) -> list[str]:
+        picks = rng.integers(0, len(words), size=(n, 10))
+        return [f"row {start + i}: " + " ".join(words[p]) for i, p in enumerate(picks)]
+
+    n_train, n_test, n_planted = n_pool // 5, n_pool // 20, n_pool // 200
+    chosen = rng.choice(len(heldout), size=2 * n_planted + 100, replace=False)
+    planted = [heldout[i] for i in chosen]
+    pool = generated(n_pool - 2 * n_planted, 0) + planted[:n_planted]
+    variants = planted[n_planted : 2 * n_planted]
+    pool += [f"@user{i} {t.upper()}!! https://t.co/{i}" for i, t in enumerate(variants)]
+    train = generated(n_train - 50, n_pool) + planted[2 * n_planted : 2 * n_planted + 50]
+    test = generated(n_test - 50, 2 * n_pool) + planted[2 * n_planted + 50 :]
+
+    def split(texts: list[str], name: str) -> Split:
+        return Split([f"{name}-{i}" for i in range(len(texts))], texts, np.zeros(len(texts)))
+
+    task = Task(
+        "planted", ["neg", "pos"], split(train, "train"), split(test, "test"), split(pool, "pool")
+    )
+    return task, {"pool": 2 * n_planted, "train": 50, "test": 50}
+
+
+def leakage_timings(suite: Any, n_pool: int) -> dict[str, Any]:
+    """Time the leakage check of ``suite`` against a planted task, and the seen-case lookup of
+    one retrained model (train + whole pool); return the timings and what was found."""
+    from harness.leakage import HeldoutIndex
+    from harness.spec_checks import CheckOptions, check_suites
+
+    task, planted = planted_task(suite, n_pool)
+    start = time.perf_counter()
+    report = check_suites([suite], CheckOptions(label_names=["neg", "pos"], task=task))
+    leak_check_s = time.perf_counter() - start
+    assert report.leakage is not None
+    total = report.leakage.total
+    start = time.perf_counter()
+    index = HeldoutIndex(suite.specs)
+    seen = index.seen([*task.train.texts, *task.pool.texts])
+    seen_s = time.perf_counter() - start
+    return {
+        "leak_pool_rows": len(task.pool),
+        "leak_train_rows": len(task.train),
+        "leak_test_rows": len(task.test),
+        "leak_check_s": round(leak_check_s, 3),
+        "seen_s": round(seen_s, 3),
+        "leak_planted": planted,
+        "leak_found": {"pool": total.in_pool, "train": total.in_train, "test": total.in_test},
+        "seen_found": len(seen),
     }
 
 

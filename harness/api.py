@@ -503,12 +503,33 @@ DeriveModel = Callable[
 
 @dataclass
 class InterventionOutcome:
-    """What an intervention returns: the new model and a JSON-able record of what it changed."""
+    """What an intervention returns: the new model and a JSON-able record of what it changed.
+
+    The runner also needs the texts the new model trained on, to tell which held-out spec cases
+    it has seen (``seen_by`` in ``samples.jsonl``, seen / unseen FR in the reports). It takes
+    them from, in this order:
+
+    1. ``train_split``, when given: the model was trained from scratch on it;
+    2. else the split passed to ``ctx.train_model`` for the returned model (so an intervention
+       that trains through ``ctx.train_model`` needs to declare nothing);
+    3. else M0's training data: the model is M0 fine-tuned (``ctx.derive``) or built some
+       other way.
+
+    plus ``added_training_texts``: texts trained on beyond that base, e.g. a patch's D_i cases
+    and replayed rows. A model that did not come out of ``ctx.train_model``, with neither field
+    set, gets a warning and ``training_texts.declared = false`` in ``results.json``: M0's data
+    is then assumed, which undercounts the seen cases of a model fine-tuned on more data.
+    Declare ``added_training_texts=[]`` for a model that really trained on nothing new.
+    """
 
     model: Model | None
     changes: dict[str, Any] = field(default_factory=dict)
     skipped: str | None = None
     train_split: Split | None = None
+    """The split the new model was trained on from scratch (``None``: see the class doc)."""
+    added_training_texts: Sequence[str] | None = None
+    """Texts the model trained on beyond its base (``train_split``, the split given to
+    ``ctx.train_model``, or M0's data); ``None``: not declared (see the class doc)."""
 
 
 class Intervention(ABC):

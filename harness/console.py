@@ -13,6 +13,7 @@ from harness.api import DI_SOURCE
 from harness.collapse import COLLAPSE_NOTE
 from harness.leaderboard import Leaderboard
 from harness.report_views import (
+    SEEN_NOTE,
     SUITE_NOTE,
     WALL_TIME_NOTE,
     GroupBy,
@@ -26,8 +27,10 @@ from harness.report_views import (
     group_specs,
     guard_flags,
     label_summary,
+    leakage_overview,
     model_note,
     pooled_interval,
+    seen_unseen_rows,
     shown_models,
     suite_rows,
     vs_m0,
@@ -323,6 +326,32 @@ def signal_lines(result: RunResult) -> list[str]:
     return lines
 
 
+def seen_unseen_table(result: RunResult) -> Table | None:
+    """Per model: held-out cases it trained on, FR on them and mean spec FR on the rest (only
+    when some model saw a held-out case)."""
+    rows = seen_unseen_rows(result)
+    if not rows:
+        return None
+    table = Table(title="Seen / unseen held-out cases", title_justify="left")
+    for name in ("model", "seen cases / seed", "FR seen", "unseen FR", "mean FR (all)"):
+        table.add_column(name, justify="left" if name == "model" else "right")
+    for row in rows:
+        table.add_row(
+            escape(row["model"]),
+            f"{row['per_seed']:g}",
+            pct(row["seen_fr"]),
+            pct(row["unseen_fr"]),
+            pct(row["mean_fr"]),
+        )
+    table.caption = "rates in %; " + SEEN_NOTE
+    return table
+
+
+def leakage_lines(result: RunResult) -> list[str]:
+    """The leakage totals stored with the run, one line each (rich markup escaped)."""
+    return [escape(line) for line in leakage_overview(result)]
+
+
 def leaderboard_table(board: Leaderboard) -> Table:
     """The merged leaderboard: one row per run x model row, ranked by mean spec FR per task."""
     table = Table(title="Leaderboard", title_justify="left")
@@ -381,6 +410,9 @@ def print_result(
     drawn = drawn_table(result)
     if drawn is not None:
         console.print(drawn)
+    seen = seen_unseen_table(result)
+    if seen is not None:
+        console.print(seen)
     comps = comparison_table(result)
     if comps is not None:
         console.print(comps)
@@ -388,6 +420,7 @@ def print_result(
         ("Specs broken by an intervention (vs M0)", broken_lines(result)),
         ("Expected-outcome check", check_lines(result)),
         ("Pre-training signal", signal_lines(result)),
+        ("Leakage: held-out cases found in train, pool, D_i or test", leakage_lines(result)),
     ]
     for title, lines in sections:
         if lines:

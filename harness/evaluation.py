@@ -92,3 +92,26 @@ def score(predictions: np.ndarray, task: Task, specs: list[Spec]) -> Evaluation:
         heldout={sid: spec_score(p, labels[sid]) for sid, p in heldout_predictions.items()},
         train_cases={sid: spec_score(p, labels[sid]) for sid, p in train_predictions.items()},
     )
+
+
+def unseen_scores(
+    evaluation: Evaluation,
+    task: Task,
+    specs: list[Spec],
+    seen_masks: dict[str, np.ndarray],
+) -> tuple[dict[str, SpecScore], dict[str, int]]:
+    """FR per spec on the held-out cases not marked in ``seen_masks`` (one boolean per case,
+    ``True``: the model trained on that text), and the number of seen cases per spec (specs
+    with any). Both are empty when no case was seen, so that results of clean runs stay as
+    they were."""
+    if not any(mask.any() for mask in seen_masks.values()):
+        return {}, {}
+    unseen: dict[str, SpecScore] = {}
+    n_seen: dict[str, int] = {}
+    for spec in specs:
+        mask = seen_masks[spec.id]
+        predictions = evaluation.heldout_predictions[spec.id]
+        unseen[spec.id] = spec_score(predictions[~mask], task.label_index(spec.label))
+        if mask.any():
+            n_seen[spec.id] = int(mask.sum())
+    return unseen, n_seen

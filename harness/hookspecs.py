@@ -104,6 +104,12 @@ def register_interventions(register: Register) -> None:
     ``pool_sources()`` (the named pool sources it may draw from) and
     ``check_plan(task, specs, field, run_budget)`` (its own checks, before any training).
 
+    The :class:`harness.api.InterventionOutcome` it returns also tells the runner which texts
+    the new model trained on, to mark the held-out cases it has seen: a model trained through
+    ``ctx.train_model`` needs nothing more; one fine-tuned from M0 lists its extra data in
+    ``added_training_texts`` (``patch``: its D_i cases and replayed rows). An undeclared model
+    gets a warning and M0's training data is assumed.
+
     Example::
 
         @harness.hookimpl

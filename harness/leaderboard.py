@@ -13,7 +13,7 @@ from pydantic import Field
 from harness.api import StrictModel
 from harness.errors import UserError
 from harness.report_views import guard_flags
-from harness.results import SCHEMA_VERSION, RunResult, SuiteFR
+from harness.results import SCHEMA_VERSION, LeakageTotals, RunResult, SuiteFR
 
 LEADERBOARD_VERSION = 1
 """Bumped on every incompatible change of :class:`Leaderboard`."""
@@ -45,6 +45,9 @@ class LeaderboardRun(StrictModel):
         default_factory=list,
         description="every check entry (id, kind, status, detail, ...): guards, expected outcome, "
         "the one-seed warning",
+    )
+    leakage: LeakageTotals | None = Field(
+        default=None, description="held-out cases found in train, pool, D_i or test (totals)"
     )
 
 
@@ -85,6 +88,11 @@ class LeaderboardRow(StrictModel):
     )
     flags: list[str] = Field(
         default_factory=list, description="failed guards, e.g. 'GUARD FAIL: acc -68.0 pt vs M0'"
+    )
+    n_seen: int = Field(default=0, description="held-out cases this row trained on (all seeds)")
+    seen_fr: float | None = None
+    unseen_mean_fr: float | None = Field(
+        default=None, description="mean spec FR on the held-out cases this row did not train on"
     )
 
 
@@ -138,6 +146,7 @@ def build_leaderboard(runs: list[RunResult]) -> Leaderboard:
                 seeds=run.seeds,
                 check=check_status(run),
                 checks=run.checks,
+                leakage=run.leakage.total if run.leakage is not None else None,
             )
         )
         flags = guard_flags(run)
@@ -191,6 +200,9 @@ def build_leaderboard(runs: list[RunResult]) -> Leaderboard:
                     skipped=model.skipped,
                     collapse=model.aggregate.collapse,
                     flags=[flags[model.id]] if model.id in flags else [],
+                    n_seen=agg.n_seen,
+                    seen_fr=agg.seen_fr,
+                    unseen_mean_fr=agg.unseen_mean_fr,
                 )
             )
     board.specs = list(columns.values())

@@ -346,3 +346,108 @@ def model_note(result: RunResult, model: ModelResult) -> str:
 def comparison_methods(result: RunResult) -> list[str]:
     """The distinct ``method`` texts of the run's comparisons (how CIs and p-values are made)."""
     return list(dict.fromkeys(str(c["method"]) for c in result.comparisons if c.get("method")))
+
+
+def any_seen(result: RunResult) -> bool:
+    """Whether some model trained on the text of some held-out case."""
+    return any(m.aggregate.n_seen for m in result.models)
+
+
+def seen_unseen_rows(result: RunResult) -> list[dict[str, Any]]:
+    """Per trained model: held-out cases it trained on (``n_seen``, summed over seeds, and
+    ``per_seed``), FR on them (``seen_fr``), mean spec FR on the rest (``unseen_fr``) and on all
+    cases (``mean_fr``). Empty when no model saw any held-out case."""
+    if not any_seen(result):
+        return []
+    rows = []
+    for model in shown_models(result):
+        agg = model.aggregate
+        n_seeds = sum(1 for s in model.seeds if s.test is not None) or 1
+        rows.append(
+            {
+                "model": model.id,
+                "n_seen": agg.n_seen,
+                "per_seed": agg.n_seen / n_seeds,
+                "seen_fr": agg.seen_fr,
+                "unseen_fr": agg.unseen_mean_fr,
+                "mean_fr": agg.mean_fr,
+            }
+        )
+    return rows
+
+
+SEEN_NOTE = (
+    "seen: held-out cases whose text (normalised: case, punctuation, URLs, @mentions) is in that "
+    "model's training data; FR seen pools those cases; unseen FR = mean spec FR on the other "
+    "held-out cases (the FR to compare)"
+)
+
+
+def leakage_overview(result: RunResult, worst: int = 3) -> list[str]:
+    """Plain lines on the leakage findings stored with the run: one per suite (and the total
+    over several suites), then the specs with most leaked cases. Empty for results written
+    before the harness stored leakage."""
+    from harness.leakage import summary_line, where_found, worst_specs
+
+    leakage = result.leakage
+    if leakage is None:
+        return []
+    checked = list(leakage.corpora)
+    lines = [summary_line(f"suite {name}", c, checked) for name, c in leakage.suites.items()]
+    if len(leakage.suites) > 1:
+        lines.append(summary_line("all suites", leakage.total, checked))
+    specs = worst_specs(leakage, None, worst)
+    if specs:
+        lines.append(
+            "most affected: "
+            + ", ".join(
+                f"{s.spec_id} ({s.leaked} of {s.n_heldout}: {where_found(s)})" for s in specs
+            )
+        )
+    return lines
+
+
+LEAKAGE_COLUMNS = (
+    ("held-out", "n_heldout"),
+    ("found", "leaked"),
+    ("in training data", "in_training_data"),
+    ("train", "in_train"),
+    ("pool", "in_pool"),
+    ("D_i", "in_d_i"),
+    ("test", "in_test"),
+    ("verbatim", "exact"),
+    ("only normalised", "normalised"),
+    ("near D_i", "near"),
+)
+"""Columns of the leakage table: header and :class:`harness.results.LeakageCounts` field."""
+
+
+def leakage_table(result: RunResult) -> list[dict[str, Any]]:
+    """One row per suite (and ``all suites`` over several): ``name``, ``specs`` (affected of
+    all), ``values`` (one per :data:`LEAKAGE_COLUMNS`) and ``sources`` (pool source counts,
+    when the pool has named sources). Empty without stored leakage."""
+    leakage = result.leakage
+    if leakage is None:
+        return []
+    items = list(leakage.suites.items())
+    if len(items) > 1:
+        items.append(("all suites", leakage.total))
+    return [
+        {
+            "name": name,
+            "specs": f"{counts.n_specs_leaking} of {counts.n_specs}",
+            "values": [getattr(counts, field) for _, field in LEAKAGE_COLUMNS],
+            "sources": ", ".join(
+                f"{source} {n}" for source, n in counts.in_pool_sources.items() if source != "pool"
+            ),
+        }
+        for name, counts in items
+    ]
+
+
+LEAKAGE_NOTE = (
+    "held-out cases whose text occurs verbatim or after normalisation (case, punctuation, "
+    "whitespace, URLs, @mentions) in the train split, a pool source, some spec's D_i or the test "
+    "split; near D_i: word n-gram near-duplicates of a D_i case; a case can count in several "
+    "columns"
+)

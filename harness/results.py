@@ -47,6 +47,20 @@ class SpecScore(StrictModel):
     ci_high: float
 
 
+class TrainingTexts(StrictModel):
+    """Where the runner took a model's training texts from (to find its seen held-out cases):
+    ``train`` (M0: the task's train split), ``train_split`` (declared by the intervention),
+    ``train_model`` (the split it passed to ``ctx.train_model``) or ``base_model`` (M0's
+    training data, for a model fine-tuned from M0), plus ``n_added`` declared added texts."""
+
+    base: Literal["train", "train_split", "train_model", "base_model"]
+    n_base: int
+    n_added: int = 0
+    declared: bool = Field(
+        default=True, description="false: nothing declared, M0's training data assumed"
+    )
+
+
 class SeedResult(StrictModel):
     """One model (M0 or an intervention) trained with one seed."""
 
@@ -60,6 +74,15 @@ class SeedResult(StrictModel):
     collapse: Collapse | None = Field(
         default=None, description="set when the model predicts one class or is near chance"
     )
+    heldout_unseen: dict[str, SpecScore] = Field(
+        default_factory=dict,
+        description="FR per spec on the held-out cases whose (normalised) text this model did "
+        "not train on; every spec, when any held-out case was seen, else empty",
+    )
+    n_seen: dict[str, int] = Field(
+        default_factory=dict, description="seen held-out cases per spec (specs with any)"
+    )
+    training_texts: TrainingTexts | None = None
 
 
 class GroupFR(StrictModel):
@@ -105,6 +128,16 @@ class Aggregate(StrictModel):
         default_factory=list, description="seeds whose model collapsed (see SeedResult.collapse)"
     )
     collapse: str | None = Field(default=None, description="one line when any seed collapsed")
+    n_seen: int = Field(default=0, description="seen held-out cases, summed over seeds")
+    seen_fr: float | None = Field(
+        default=None, description="failure rate over the seen held-out cases (pooled)"
+    )
+    unseen_mean_fr: float | None = Field(
+        default=None,
+        description="mean spec FR on unseen held-out cases (specs with any), mean over seeds; "
+        "equals mean_fr when no case was seen",
+    )
+    unseen_mean_fr_std: float | None = None
 
 
 class ModelResult(StrictModel):
@@ -167,6 +200,55 @@ class Timing(StrictModel):
     )
 
 
+class LeakageCounts(StrictModel):
+    """Held-out spec cases found where they should not be (see :mod:`harness.leakage`).
+
+    ``in_*`` count held-out cases whose text occurs in that data verbatim or after
+    normalisation (:func:`harness.normalise.normalise_text`); a case can count in several."""
+
+    n_heldout: int = 0
+    leaked: int = Field(default=0, description="cases in train, pool, some D_i or test")
+    in_training_data: int = Field(default=0, description="cases in train, pool or some D_i")
+    exact: int = Field(default=0, description="leaked cases with a verbatim copy")
+    normalised: int = Field(default=0, description="leaked cases equal only after normalisation")
+    near: int = Field(default=0, description="near-duplicates of a D_i case (not verbatim)")
+    in_train: int = 0
+    in_pool: int = Field(default=0, description="cases in some pool source")
+    in_pool_sources: dict[str, int] = Field(default_factory=dict, description="per pool source")
+    in_test: int = 0
+    in_d_i: int = Field(default=0, description="cases in the D_i of any spec, own included")
+    in_other_d_i: int = Field(default=0, description="cases in the D_i of another spec")
+
+
+class SpecLeakage(LeakageCounts):
+    """Leakage counts of one spec's held-out cases."""
+
+    spec_id: str
+    suite: str
+    example: str | None = Field(default=None, description="one leaked held-out text")
+
+
+class LeakageTotals(LeakageCounts):
+    """Leakage counts summed over the specs of a suite (or of the run)."""
+
+    n_specs: int = 0
+    n_specs_leaking: int = Field(default=0, description="specs with a leaked or near case")
+
+
+class LeakageReport(StrictModel):
+    """Every leakage finding of a run: per spec, per suite and in total."""
+
+    normaliser: str
+    near_ngram: int
+    near_threshold: float
+    corpora: dict[str, int] = Field(
+        default_factory=dict, description="texts checked against: train, pool[/source], test, D_i"
+    )
+    specs: list[SpecLeakage] = Field(default_factory=list)
+    suites: dict[str, LeakageTotals] = Field(default_factory=dict)
+    total: LeakageTotals = Field(default_factory=LeakageTotals)
+
+
 class RunResult(StrictModel):
     """Everything a run produced, except per-case predictions (``samples.jsonl``)."""
 
@@ -182,6 +264,9 @@ class RunResult(StrictModel):
     comparisons: list[dict[str, Any]] = Field(default_factory=list)
     checks: list[dict[str, Any]] = Field(default_factory=list)
     signals: list[dict[str, Any]] = Field(default_factory=list)
+    leakage: LeakageReport | None = Field(
+        default=None, description="held-out cases found in training data or the test split"
+    )
     timing: Timing
 
     def model(self, model_id: str) -> ModelResult:

@@ -6,13 +6,15 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+import click
 import numpy as np
 
 from harness import __version__
@@ -20,6 +22,7 @@ from harness.api import (
     DeriveModel,
     Intervention,
     InterventionContext,
+    InterventionOutcome,
     Model,
     Selector,
     Spec,
@@ -30,22 +33,25 @@ from harness.api import (
 from harness.collapse import collapse_summary, collapsed_seeds, detect_collapse
 from harness.config import RunConfig
 from harness.errors import UserError
-from harness.evaluation import Evaluation, evaluation_texts, score
+from harness.evaluation import Evaluation, evaluation_texts, score, unseen_scores
+from harness.leakage import HeldoutIndex
 from harness.plugins import Registries, load_registries
 from harness.progress import Progress, silent
 from harness.results import (
     Aggregate,
+    LeakageReport,
     ModelResult,
     RunResult,
     SeedResult,
     SpecInfo,
     TaskInfo,
     Timing,
+    TrainingTexts,
     atomic_write_jsonl,
     atomic_write_text,
     write_result,
 )
-from harness.spec_loading import flatten_specs, load_suites
+from harness.spec_loading import check_specs, flatten_specs, load_suites
 from harness.stats import rounded
 from harness.training import Trainer
 from harness.validation import validate
@@ -120,6 +126,8 @@ class Plan:
     model_args: Any
     interventions: list[tuple[str, Intervention]]
     device: str
+    leakage: LeakageReport | None = None
+    """Held-out cases found in train, pool, D_i or test (stored in ``results.json``)."""
 
 
 @dataclass
@@ -132,6 +140,9 @@ class ModelRun:
     trained_seconds: float = 0.0
     trained_unknown: int = 0
     loaded: int = 0
+    seen: dict[int, frozenset[str]] = field(default_factory=dict)
+    """Per seed: the normalised held-out texts this model trained on."""
+    warned_undeclared: bool = False
 
 
 def _unique_label(label: str, taken: set[str]) -> str:
@@ -158,7 +169,8 @@ def plan_run(config: RunConfig, registries: Registries | None = None) -> Plan:
     task = task_def.load(**task_args.model_dump()).limited(config.limit)
     check_task(task)
     suites = load_suites(config.specs, registries.spec_sources, seed=config.seeds[0])
-    specs = flatten_specs(suites, task.label_names, train_texts=task.train.texts)
+    checks = check_specs(suites, task)
+    specs = flatten_specs(suites, task.label_names, check=False)
     from harness.checks import check_suite_names
 
     check_suite_names(config.check, [spec.suite for spec in specs])
@@ -184,6 +196,7 @@ def plan_run(config: RunConfig, registries: Registries | None = None) -> Plan:
         model_args=model_args,
         interventions=interventions,
         device=resolve_device(config.device),
+        leakage=checks.leakage,
     )
 
 
@@ -227,6 +240,12 @@ def aggregate(seeds: list[SeedResult], specs: list[SpecInfo] | None = None) -> A
         else None
     )
     case_fr, case_fr_std = overall_case_fr(done)
+    unseen_means = [_unseen_mean(s) for s in done]
+    unseen_values = np.array([v for v in unseen_means if v is not None])
+    n_seen = sum(sum(s.n_seen.values()) for s in done)
+    seen_failures = sum(
+        s.heldout[i].failures - s.heldout_unseen[i].failures for s in done for i in s.n_seen
+    )
     return Aggregate(
         case_fr=case_fr,
         case_fr_std=case_fr_std,
@@ -242,7 +261,18 @@ def aggregate(seeds: list[SeedResult], specs: list[SpecInfo] | None = None) -> A
         worst_fr=rounded(max(heldout.values())) if heldout else None,
         mean_train_fr=rounded(train_mean),
         heldout_fr={i: rounded(v) or 0.0 for i, v in heldout.items()},
+        n_seen=n_seen,
+        seen_fr=rounded(seen_failures / n_seen) if n_seen else None,
+        unseen_mean_fr=rounded(float(unseen_values.mean())) if len(unseen_values) else None,
+        unseen_mean_fr_std=rounded(float(unseen_values.std())) if len(unseen_values) else None,
     )
+
+
+def _unseen_mean(seed: SeedResult) -> float | None:
+    """Mean FR over the specs with unseen held-out cases (all of them when none was seen)."""
+    scores = seed.heldout_unseen or seed.heldout
+    values = [scores[i].fr for i in sorted(scores) if scores[i].n]  # mean_fr's order
+    return float(np.mean(values)) if values else None
 
 
 class Runner:
@@ -261,6 +291,7 @@ class Runner:
             enabled=config.cache,
             progress=self.progress,
         )
+        self.heldout_index = HeldoutIndex(plan.specs)
 
     def new_model(self) -> Model:
         """A fresh, untrained model of the configured class and args."""
@@ -278,8 +309,16 @@ class Runner:
         predictions = self.trainer.predict(model, texts, f"predicting {label} (seed {seed})")
         return score(predictions, plan.task, plan.specs)
 
-    def _seed_result(self, seed: int, ev: Evaluation, model: Model, **extra: Any) -> SeedResult:
-        gold_labels = len(np.unique(self.plan.task.test.labels))
+    def _seed_result(
+        self, seed: int, ev: Evaluation, model: Model, seen: frozenset[str], **extra: Any
+    ) -> SeedResult:
+        plan = self.plan
+        gold_labels = len(np.unique(plan.task.test.labels))
+        masks = {
+            spec.id: np.array(self.heldout_index.seen_mask(spec.id, seen), dtype=bool)
+            for spec in plan.specs
+        }
+        heldout_unseen, n_seen = unseen_scores(ev, plan.task, plan.specs, masks)
         return SeedResult(
             seed=seed,
             test=ev.test,
@@ -287,6 +326,8 @@ class Runner:
             train_cases=ev.train_cases,
             model_hash=self.trainer.model_hash(model),
             collapse=detect_collapse(ev.test, gold_labels),
+            heldout_unseen=heldout_unseen,
+            n_seen=n_seen,
             **extra,
         )
 
@@ -357,6 +398,7 @@ class Runner:
             ),
             specs=infos,
             models=[row.result for row in rows.values()],
+            leakage=plan.leakage,
             timing=Timing(
                 started=started.isoformat(timespec="seconds"),
                 finished=finished.isoformat(timespec="seconds"),
@@ -376,9 +418,14 @@ class Runner:
         write_result(self.run_dir, result)
         return result
 
-    def _trainer_for(self, seed: int) -> Callable[[Model, Split, str], Model]:
+    def _trainer_for(
+        self, seed: int, trained: TrainedSplits | None = None
+    ) -> Callable[[Model, Split, str], Model]:
         def train_model(model: Model, split: Split, purpose: str) -> Model:
-            return self.trainer.train(model, split, seed, purpose)
+            result = self.trainer.train(model, split, seed, purpose)
+            if trained is not None:
+                trained.record(result, split)
+            return result
 
         return train_model
 
@@ -414,7 +461,11 @@ class Runner:
             m0 = self.trainer.train(self.new_model(), plan.task.train, seed, "M0")
             ev0 = self._evaluate(m0, "M0", seed)
             rows["M0"].evaluations[seed] = ev0
-            rows["M0"].result.seeds.append(self._seed_result(seed, ev0, m0))
+            seen0 = rows["M0"].seen[seed] = self.heldout_index.seen(plan.task.train.texts)
+            m0_texts = TrainingTexts(base="train", n_base=len(plan.task.train))
+            rows["M0"].result.seeds.append(
+                self._seed_result(seed, ev0, m0, seen0, training_texts=m0_texts)
+            )
         for offset, (label, intervention) in enumerate(plan.interventions, start=1):
             with self._unit(rows[label], f"{label} (seed {seed})", first + offset):
                 self._run_intervention(seed, label, intervention, m0, rows[label])
@@ -423,13 +474,14 @@ class Runner:
         self, seed: int, label: str, intervention: Intervention, m0: Model, row: ModelRun
     ) -> None:
         plan = self.plan
+        trained = TrainedSplits()
         ctx = InterventionContext(
             task=plan.task,
             specs=plan.specs,
             seed=seed,
             base_model=m0,
             new_model=self.new_model,
-            train_model=self._trainer_for(seed),
+            train_model=self._trainer_for(seed, trained),
             selectors=self.selector,
             budget=plan.config.budget,
             device=plan.device,
@@ -446,8 +498,21 @@ class Runner:
         else:
             ev = self._evaluate(outcome.model, label, seed)
             row.evaluations[seed] = ev
+            texts, info = training_texts(outcome, trained, plan.task.train)
+            if not info.declared and not row.warned_undeclared:
+                row.warned_undeclared = True
+                click.echo(
+                    f"warning: {label}: intervention {intervention.name!r} returned a model "
+                    "not trained through ctx.train_model and declared no training texts "
+                    "(InterventionOutcome.train_split / added_training_texts): seen / unseen "
+                    "held-out cases assume it trained on M0's data only",
+                    err=True,
+                )
+            seen = row.seen[seed] = self.heldout_index.seen(texts)
             row.result.seeds.append(
-                self._seed_result(seed, ev, outcome.model, changes=outcome.changes)
+                self._seed_result(
+                    seed, ev, outcome.model, seen, changes=outcome.changes, training_texts=info
+                )
             )
 
     def _samples(self, rows: dict[str, ModelRun]) -> list[dict[str, Any]]:
@@ -477,26 +542,32 @@ class Runner:
                         "predictions": preds(lambda ev: ev.test_predictions, i),
                     }
                 )
+            seen = {label: row.seen[seed] for label, row in rows.items() if seed in row.seen}
             for spec in plan.specs:
+                keys = self.heldout_index.keys[spec.id]
                 for set_name, cases, attr in (
                     ("heldout", spec.heldout_cases, "heldout_predictions"),
                     ("train_case", spec.train_cases, "train_case_predictions"),
                 ):
                     for i, case in enumerate(cases):
-                        out.append(
-                            {
-                                "seed": seed,
-                                "set": set_name,
-                                "id": case.id,
-                                "spec_id": spec.id,
-                                "template_id": case.template_id,
-                                "text": case.text,
-                                "label": spec.label,
-                                "predictions": preds(
-                                    lambda ev, _a=attr, _s=spec.id: getattr(ev, _a)[_s], i
-                                ),
-                            }
-                        )
+                        row_out = {
+                            "seed": seed,
+                            "set": set_name,
+                            "id": case.id,
+                            "spec_id": spec.id,
+                            "template_id": case.template_id,
+                            "text": case.text,
+                            "label": spec.label,
+                            "predictions": preds(
+                                lambda ev, _a=attr, _s=spec.id: getattr(ev, _a)[_s], i
+                            ),
+                        }
+                        if set_name == "heldout":
+                            key = keys[i]
+                            row_out["seen_by"] = [
+                                label for label, texts in seen.items() if key and key in texts
+                            ]
+                        out.append(row_out)
         return out
 
 
@@ -514,3 +585,49 @@ def spec_info(spec: Spec) -> SpecInfo:
         train_templates=len({c.template_id for c in spec.train_cases if c.template_id}),
         heldout_templates=len({c.template_id for c in spec.heldout_cases if c.template_id}),
     )
+
+
+class TrainedSplits:
+    """The splits an intervention passed to ``ctx.train_model``, by the model each call
+    returned (weak references: fold models may be freed; a freed model's id is never matched)."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[int, tuple[weakref.ref[Model], Split]] = {}
+
+    def record(self, model: Model, split: Split) -> None:
+        """Remember that ``model`` was trained on ``split``."""
+        self._by_id[id(model)] = (weakref.ref(model), split)
+
+    def split_of(self, model: Model) -> Split | None:
+        """The split ``model`` was trained on through ``ctx.train_model``, if it was."""
+        entry = self._by_id.get(id(model))
+        if entry is None or entry[0]() is not model:
+            return None
+        return entry[1]
+
+
+def training_texts(
+    outcome: InterventionOutcome, trained: TrainedSplits, m0_train: Split
+) -> tuple[list[str], TrainingTexts]:
+    """The texts an intervention's model trained on, resolved as
+    :class:`harness.api.InterventionOutcome` documents: its ``train_split``, else the split it
+    gave ``ctx.train_model`` for that model, else M0's training data; plus
+    ``added_training_texts``."""
+    assert outcome.model is not None
+    added = list(outcome.added_training_texts or ())
+    through_train_model = trained.split_of(outcome.model)
+    base: Literal["train_split", "train_model", "base_model"]
+    if outcome.train_split is not None:
+        base, split = "train_split", outcome.train_split
+    elif through_train_model is not None:
+        base, split = "train_model", through_train_model
+    else:
+        base, split = "base_model", m0_train
+    declared = base != "base_model" or outcome.added_training_texts is not None
+    info = TrainingTexts(
+        base=base,
+        n_base=len(split),
+        n_added=len(added),
+        declared=declared,
+    )
+    return [*split.texts, *added], info

@@ -1,11 +1,13 @@
 """Leakage and quality checks on loaded spec suites.
 
-Run on every load (``flatten_specs``) and by ``harness specs validate``. Errors: a template id in
-both D_i and D_i_heldout of a spec, duplicate spec ids, labels outside the task's (or suite's)
-label set, specs with no cases or no held-out cases. Warnings: held-out cases whose text also
-occurs in some D_i or in the task's ``train`` split (errors with ``strict``), held-out sets smaller
-than ``min_heldout``, empty case texts, and held-out cases that are near-duplicates (word n-gram
-Jaccard similarity >= ``near_threshold``) of a D_i case.
+Run on every load (``flatten_specs``, ``harness run``) and by ``harness specs validate``. Errors:
+a template id in both D_i and D_i_heldout of a spec, duplicate spec ids, labels outside the
+task's (or suite's) label set, specs with no cases or no held-out cases. Warnings (errors with
+``strict``): held-out cases whose text, verbatim or after normalisation
+(:func:`harness.normalise.normalise_text`), also occurs in some spec's D_i, in the task's
+``train`` split, in a pool source or in the ``test`` split (see :mod:`harness.leakage`).
+Warnings: held-out sets smaller than ``min_heldout``, empty case texts, and held-out cases that
+are near-duplicates (word n-gram Jaccard similarity >= ``near_threshold``) of a D_i case.
 """
 
 from __future__ import annotations
@@ -19,10 +21,21 @@ from typing import Literal
 
 import numpy as np
 
-from harness.api import Spec, SpecSuite
+from harness.api import Spec, SpecSuite, Task
 from harness.errors import UserError
+from harness.leakage import (
+    Corpus,
+    SpecDetail,
+    find_leakage,
+    summary_line,
+    task_corpora,
+    worst_specs,
+)
+from harness.results import LeakageReport
 
 WORD = re.compile(r"\w+")
+NORMALISATION = "case, punctuation, whitespace, URLs, @mentions"
+"""How :func:`harness.normalise.normalise_text` is named in one-line messages."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +48,8 @@ class Finding:
     file: str | None = None
     line: int | None = None
     fix: str | None = None
+    kind: str = "check"
+    """``leakage`` for held-out cases found elsewhere (and near-duplicates), else ``check``."""
 
     def to_error(self) -> UserError:
         """The finding as a :class:`UserError` (``file:line: spec-id: message; fix``)."""
@@ -54,7 +69,11 @@ class CheckOptions:
     label_names: Sequence[str] | None = None
     """The task's labels; ``None`` checks against each suite's own ``labels`` (if it has any)."""
     train_texts: Sequence[str] | None = None
-    """The task's ``train`` texts: a held-out case with the same text is reported."""
+    """The task's ``train`` texts: a held-out case with the same text is reported (ignored when
+    ``task`` is given)."""
+    task: Task | None = None
+    """The task: held-out cases are checked against its train split, every pool source and its
+    test split."""
     strict: bool = False
     """Identical texts across splits become errors instead of warnings."""
     min_heldout: int = 10
@@ -77,11 +96,17 @@ class SpecStats:
     train_templates: int
     heldout_templates: int
     heldout_in_train_cases: int = 0
-    """Held-out cases whose exact text is also a D_i case (of any loaded spec)."""
+    """Held-out cases whose text (verbatim or normalised) is also a D_i case (of any spec)."""
     heldout_in_task_train: int = 0
-    """Held-out cases whose exact text is in the task's ``train`` split."""
+    """Held-out cases whose text (verbatim or normalised) is in the task's ``train`` split."""
     near_duplicates: int = 0
     """Held-out cases (not exact copies) that are near-duplicates of a D_i case."""
+    heldout_in_task_pool: int = 0
+    """Held-out cases whose text (verbatim or normalised) is in some pool source."""
+    heldout_in_task_test: int = 0
+    """Held-out cases whose text (verbatim or normalised) is in the task's ``test`` split."""
+    heldout_normalised_only: int = 0
+    """Held-out cases found anywhere above only after normalisation."""
 
 
 @dataclass
@@ -90,6 +115,8 @@ class CheckReport:
 
     findings: list[Finding] = field(default_factory=list)
     stats: list[SpecStats] = field(default_factory=list)
+    leakage: LeakageReport | None = None
+    """Leakage counts per spec, per suite and in total (what ``results.json`` stores)."""
 
     @property
     def errors(self) -> list[Finding]:
@@ -170,9 +197,116 @@ def near_duplicates(
 
 
 def _finding(
-    level: Literal["error", "warning"], message: str, fix: str, suite: SpecSuite, spec: Spec
+    level: Literal["error", "warning"],
+    message: str,
+    fix: str,
+    suite: SpecSuite,
+    spec: Spec,
+    kind: str = "check",
 ) -> Finding:
-    return Finding(level, message, spec.id, suite.source or None, spec.source_line, fix)
+    return Finding(level, message, spec.id, suite.source or None, spec.source_line, fix, kind)
+
+
+def _check_corpora(options: CheckOptions) -> list[Corpus]:
+    if options.task is not None:
+        return task_corpora(options.task)
+    if options.train_texts is not None:
+        return [Corpus("train", "train", options.train_texts)]
+    return []
+
+
+def _more(exact: int, matched: int) -> str:
+    """``"; N more after normalisation"`` when normalisation found more than the verbatim
+    copies."""
+    return f"; {matched - exact} more after normalisation" if matched > exact else ""
+
+
+def leakage_findings(
+    detail: SpecDetail, level: Literal["error", "warning"], options: CheckOptions
+) -> list[tuple[Literal["error", "warning"], str, str]]:
+    """``(level, message, fix)`` of every leakage finding of one spec."""
+    found: list[tuple[Literal["error", "warning"], str, str]] = []
+    leak = detail.leakage
+    n = leak.n_heldout
+    d_i_more = leak.in_d_i - detail.d_i_exact
+    if detail.d_i_exact:
+        owners = detail.d_i_exact_owners
+        found.append(
+            (
+                level,
+                f"{detail.d_i_exact} of {n} held-out case(s) have the same text as a D_i case "
+                f"(of {', '.join(owners[:3])}{', ...' if len(owners) > 3 else ''}), e.g. "
+                f"{(detail.d_i_example or '')[:60]!r}" + _more(detail.d_i_exact, leak.in_d_i),
+                "make D_i and D_i_heldout disjoint",
+            )
+        )
+    elif d_i_more:
+        found.append(
+            (
+                level,
+                f"{d_i_more} of {n} held-out case(s) equal a D_i case after normalisation "
+                f"({NORMALISATION})",
+                "make D_i and D_i_heldout disjoint",
+            )
+        )
+    exact, matched = detail.exact.get("train", 0), detail.matched.get("train", 0)
+    if exact:
+        found.append(
+            (
+                level,
+                f"{exact} of {n} held-out case(s) appear verbatim in the task's train split"
+                + _more(exact, matched),
+                "change the templates or drop those cases",
+            )
+        )
+    elif matched:
+        found.append(
+            (
+                level,
+                f"{matched} of {n} held-out case(s) appear in the task's train split after "
+                f"normalisation ({NORMALISATION})",
+                "change the templates or drop those cases",
+            )
+        )
+    pool_labels = sorted(label for label in detail.matched if label.startswith("pool"))
+    if pool_labels:
+        verbatim = {label: detail.exact.get(label, 0) for label in pool_labels}
+        if pool_labels == ["pool"]:
+            exact = verbatim["pool"]
+            where = f"{exact} verbatim, {leak.in_pool - exact} after normalisation"
+        else:
+            where = "; ".join(
+                f"{label.removeprefix('pool/')} {detail.matched[label]}, {verbatim[label]} verbatim"
+                for label in pool_labels
+            )
+        found.append(
+            (
+                level,
+                f"{leak.in_pool} of {n} held-out case(s) appear in the task's pool ({where}): "
+                "a retrain may select them",
+                "drop those rows from the pool or those cases from the spec",
+            )
+        )
+    exact, matched = detail.exact.get("test", 0), detail.matched.get("test", 0)
+    if matched:
+        found.append(
+            (
+                level,
+                f"{matched} of {n} held-out case(s) appear in the test split ({exact} verbatim, "
+                f"{matched - exact} after normalisation)",
+                "drop them from the test split or the spec: one text should not count in both",
+            )
+        )
+    if leak.near:
+        found.append(
+            (
+                "warning",
+                f"{leak.near} of {n} held-out case(s) are near-duplicates of D_i "
+                f"cases (word {options.ngram}-gram Jaccard >= {options.near_threshold})",
+                "use held-out templates that differ more from the D_i templates",
+            )
+        )
+    return found
 
 
 def check_suites(suites: Iterable[SpecSuite], options: CheckOptions | None = None) -> CheckReport:
@@ -183,23 +317,15 @@ def check_suites(suites: Iterable[SpecSuite], options: CheckOptions | None = Non
     add = report.findings.append
     overlap_level: Literal["error", "warning"] = "error" if options.strict else "warning"
     seen: dict[str, str] = {}
-    train_owner: dict[str, str] = {}
-    for suite in suites:
-        for spec in suite.specs:
-            for case in spec.train_cases:
-                train_owner.setdefault(case.text, spec.id)
-    task_train = set(options.train_texts or ())
-    queries = sorted(
-        {c.text for suite in suites for spec in suite.specs for c in spec.heldout_cases}
-        - train_owner.keys()
+    analysis = find_leakage(
+        suites, _check_corpora(options), ngram=options.ngram, near_threshold=options.near_threshold
     )
-    flags = near_duplicates(
-        queries, list(train_owner), n=options.ngram, threshold=options.near_threshold
-    )
-    near_texts = {text for text, flag in zip(queries, flags, strict=True) if flag}
+    report.leakage = analysis.report
+    details = iter(analysis.details)
     for suite in suites:
         labels = list(options.label_names) if options.label_names is not None else suite.labels
         for spec in suite.specs:
+            detail = next(details)
             if spec.id in seen:
                 add(
                     _finding(
@@ -273,44 +399,9 @@ def check_suites(suites: Iterable[SpecSuite], options: CheckOptions | None = Non
                         spec,
                     )
                 )
-            in_train = [c for c in spec.heldout_cases if c.text in train_owner]
-            in_task = sum(1 for c in spec.heldout_cases if c.text in task_train)
-            n_near = sum(1 for c in spec.heldout_cases if c.text in near_texts)
-            if in_train:
-                owners = sorted({train_owner[c.text] for c in in_train})
-                add(
-                    _finding(
-                        overlap_level,
-                        f"{len(in_train)} of {n_heldout} held-out case(s) have the same text as a "
-                        f"D_i case (of {', '.join(owners[:3])}{', ...' if len(owners) > 3 else ''}"
-                        f"), e.g. {in_train[0].text[:60]!r}",
-                        "make D_i and D_i_heldout disjoint",
-                        suite,
-                        spec,
-                    )
-                )
-            if in_task:
-                add(
-                    _finding(
-                        overlap_level,
-                        f"{in_task} of {n_heldout} held-out case(s) appear verbatim in the task's "
-                        "train split",
-                        "change the templates or drop those cases",
-                        suite,
-                        spec,
-                    )
-                )
-            if n_near:
-                add(
-                    _finding(
-                        "warning",
-                        f"{n_near} of {n_heldout} held-out case(s) are near-duplicates of D_i "
-                        f"cases (word {options.ngram}-gram Jaccard >= {options.near_threshold})",
-                        "use held-out templates that differ more from the D_i templates",
-                        suite,
-                        spec,
-                    )
-                )
+            for level, message, fix in leakage_findings(detail, overlap_level, options):
+                add(_finding(level, message, fix, suite, spec, kind="leakage"))
+            leak = detail.leakage
             report.stats.append(
                 SpecStats(
                     spec_id=spec.id,
@@ -320,9 +411,12 @@ def check_suites(suites: Iterable[SpecSuite], options: CheckOptions | None = Non
                     heldout_cases=n_heldout,
                     train_templates=len(train_t),
                     heldout_templates=len(heldout_t),
-                    heldout_in_train_cases=len(in_train),
-                    heldout_in_task_train=in_task,
-                    near_duplicates=n_near,
+                    heldout_in_train_cases=leak.in_d_i,
+                    heldout_in_task_train=leak.in_train,
+                    near_duplicates=leak.near,
+                    heldout_in_task_pool=leak.in_pool,
+                    heldout_in_task_test=leak.in_test,
+                    heldout_normalised_only=leak.normalised,
                 )
             )
     return report
@@ -339,10 +433,58 @@ def print_findings(findings: Iterable[Finding], *, stderr: bool = True) -> None:
         console.print(f"[{colour}]{finding.level}:[/] {escape(finding.one_line())}")
 
 
-def enforce(report: CheckReport) -> None:
-    """Print the warnings to stderr and raise the first error as a :class:`UserError`."""
+MAX_OTHER_WARNINGS = 10
+"""At run time, at most this many non-leakage warnings are printed (``specs validate`` prints
+every one)."""
+
+
+def compact_warnings(report: CheckReport, worst: int = 3) -> list[str]:
+    """The warnings of a run as a few ``warning: ...`` lines: per suite with leakage findings,
+    one summary line and the leakage findings of its ``worst`` specs; then the other warnings, at
+    most
+    :data:`MAX_OTHER_WARNINGS`. Every detail stays in ``results.json`` and ``specs validate``."""
+    lines: list[str] = []
+    leakage = report.leakage
+    leak_warnings = [f for f in report.warnings if f.kind == "leakage"]
+    if leakage is not None and leak_warnings:
+        for suite, counts in leakage.suites.items():
+            if not counts.leaked and not counts.near:
+                continue
+            lines.append(f"warning: leakage in suite {summary_line(repr(suite), counts)}")
+            shown = worst_specs(leakage, suite, worst)
+            ids = {s.spec_id for s in shown}
+            lines += [f"  warning: {f.one_line()}" for f in leak_warnings if f.spec_id in ids]
+            rest = counts.n_specs_leaking - len(shown)
+            if rest > 0:
+                lines.append(
+                    f"  ... and {rest} more spec(s): every spec is in results.json (leakage); "
+                    "`harness specs validate ... --task ...` lists them"
+                )
+    others = [f for f in report.warnings if f.kind != "leakage"]
+    lines += [f"warning: {f.one_line()}" for f in others[:MAX_OTHER_WARNINGS]]
+    if len(others) > MAX_OTHER_WARNINGS:
+        lines.append(
+            f"... and {len(others) - MAX_OTHER_WARNINGS} more warning(s): run "
+            "`harness specs validate` for every one"
+        )
+    return lines
+
+
+def enforce(report: CheckReport, *, compact: bool = False) -> None:
+    """Print the warnings to stderr (``compact``: per-suite leakage summaries, see
+    :func:`compact_warnings`) and raise the first error as a :class:`UserError`."""
     if report.warnings:
-        print_findings(report.warnings)
+        if compact:
+            from rich.console import Console
+            from rich.markup import escape
+
+            console = Console(stderr=True, soft_wrap=True, highlight=False)
+            for line in compact_warnings(report):
+                head, sep, rest = line.partition("warning: ")
+                text = f"{head}[yellow]warning:[/] {escape(rest)}" if sep else escape(line)
+                console.print(text)
+        else:
+            print_findings(report.warnings)
     errors = report.errors
     if errors:
         first = errors[0].to_error()

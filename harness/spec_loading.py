@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from harness.api import Spec, SpecSource, SpecSuite
+from harness.api import Spec, SpecSource, SpecSuite, Task
 from harness.config import SpecRef
 from harness.errors import UserError
 from harness.registry import Registry
+
+if TYPE_CHECKING:
+    from harness.spec_checks import CheckReport
 
 SUFFIX_SOURCES = {
     ".yaml": "yaml",
@@ -106,15 +110,36 @@ def load_suites(
     return suites
 
 
-def flatten_specs(
-    suites: list[SpecSuite], label_names: list[str], train_texts: Sequence[str] | None = None
-) -> list[Spec]:
-    """All specs of ``suites``; duplicate ids and labels outside the task's labels are errors.
-    Runs the leakage/quality checks of :mod:`harness.spec_checks` against the task (its labels
-    and ``train_texts``): warnings go to stderr, the first error is raised."""
+def check_specs(suites: list[SpecSuite], task: Task) -> CheckReport:
+    """Run the checks of :mod:`harness.spec_checks` on ``suites`` against ``task`` (its labels,
+    train split, pool sources and test split): warnings go to stderr in compact form (a
+    leakage summary per suite), the first error is raised. Returns the report (its
+    ``leakage`` goes into ``results.json``)."""
     from harness.spec_checks import CheckOptions, check_suites, enforce
 
-    enforce(check_suites(suites, CheckOptions(label_names=label_names, train_texts=train_texts)))
+    report = check_suites(suites, CheckOptions(label_names=task.label_names, task=task))
+    enforce(report, compact=True)
+    return report
+
+
+def flatten_specs(
+    suites: list[SpecSuite],
+    label_names: list[str],
+    train_texts: Sequence[str] | None = None,
+    *,
+    check: bool = True,
+) -> list[Spec]:
+    """All specs of ``suites``; duplicate ids and labels outside the task's labels are errors.
+    With ``check`` (default), first runs the leakage/quality checks of
+    :mod:`harness.spec_checks` against the task's labels and ``train_texts``: warnings go to
+    stderr, the first error is raised (:func:`check_specs` checks against a whole task)."""
+    from harness.spec_checks import CheckOptions, check_suites, enforce
+
+    if check:
+        enforce(
+            check_suites(suites, CheckOptions(label_names=label_names, train_texts=train_texts)),
+            compact=True,
+        )
     seen: dict[str, str] = {}
     specs: list[Spec] = []
     for suite in suites:

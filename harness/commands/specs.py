@@ -124,7 +124,7 @@ def validate_command(
         suites,
         CheckOptions(
             label_names=label_names,
-            train_texts=loaded_task.train.texts if loaded_task is not None else None,
+            task=loaded_task,
             strict=strict,
             min_heldout=min_heldout,
         ),
@@ -135,12 +135,34 @@ def validate_command(
     errors = sum(1 for f in findings if f.level == "error")
     if errors:
         raise click.exceptions.Exit(2)
+    if report.leakage is not None and report.stats:
+        print_leakage_summary(report.leakage, against_task=loaded_task is not None)
     cases = sum(s.train_cases + s.heldout_cases for s in report.stats)
     warnings = len(findings)
     click.echo(
         f"ok: {len(suites)} suite(s), {len(report.stats)} spec(s), {cases} case(s), "
         f"{warnings} warning(s)"
     )
+
+
+def print_leakage_summary(leakage: Any, against_task: bool) -> None:
+    """One leakage line per suite (and a total over several suites) on stderr, next to the
+    findings."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    from harness.leakage import summary_line
+
+    console = Console(stderr=True, soft_wrap=True, highlight=False)
+    where = "" if against_task else " (against D_i only; --task adds train, pool and test)"
+    checked = list(leakage.corpora)
+    lines = [
+        summary_line(f"suite {name!r}", counts, checked) for name, counts in leakage.suites.items()
+    ]
+    if len(leakage.suites) > 1:
+        lines.append(summary_line("all suites", leakage.total, checked))
+    for line in lines:
+        console.print(f"[bold]leakage[/]{escape(where)}: {escape(line)}")
 
 
 def _spread(items: list[Any], n: int) -> list[Any]:
@@ -217,7 +239,7 @@ def stats_command(
         suites,
         CheckOptions(
             label_names=label_names,
-            train_texts=loaded_task.train.texts if loaded_task is not None else None,
+            task=loaded_task,
         ),
     )
     if as_json:
@@ -225,9 +247,14 @@ def stats_command(
         return
     table = Table(title=f"{suite}: cases and overlap", title_justify="left")
     table.caption = (
-        "D_i / held-out: cases; tmpl: templates; exact: held-out texts equal to a D_i text; "
+        "D_i / held-out: cases; tmpl: templates; in D_i: held-out texts also in some D_i; "
         "near: held-out near-duplicates of D_i"
-        + ("; train: held-out texts in the task's train split" if loaded_task else "")
+        + (
+            "; train / pool / test: held-out texts in that split of the task (verbatim or "
+            "normalised); norm: found only after normalisation"
+            if loaded_task
+            else ""
+        )
     )
     headers = [
         ("spec", "left"),
@@ -236,11 +263,11 @@ def stats_command(
         ("held-out", "right"),
         ("tmpl D_i", "right"),
         ("tmpl held-out", "right"),
-        ("exact", "right"),
+        ("in D_i", "right"),
         ("near", "right"),
     ]
     if loaded_task is not None:
-        headers.append(("train", "right"))
+        headers += [("train", "right"), ("pool", "right"), ("test", "right"), ("norm", "right")]
     for header, justify in headers:
         table.add_column(header, justify=justify, no_wrap=header == "spec")  # type: ignore[arg-type]
     keys = [
@@ -252,7 +279,12 @@ def stats_command(
         "near_duplicates",
     ]
     if loaded_task is not None:
-        keys.append("heldout_in_task_train")
+        keys += [
+            "heldout_in_task_train",
+            "heldout_in_task_pool",
+            "heldout_in_task_test",
+            "heldout_normalised_only",
+        ]
     for stat in report.stats:
         table.add_row(stat.spec_id, stat.label, *(str(getattr(stat, k)) for k in keys))
     totals = [str(sum(getattr(s, k) for s in report.stats)) for k in keys]

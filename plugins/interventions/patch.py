@@ -163,7 +163,7 @@ class Patch(Intervention):
             lambda: self._patch(ctx, texts, labels, case_ids),
             f"{self.label()} (seed {ctx.seed})",
         )
-        return InterventionOutcome(model=model, changes=changes)
+        return InterventionOutcome(model=model, changes=changes, added_training_texts=texts)
 
     def _patch(
         self,

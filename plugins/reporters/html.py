@@ -19,6 +19,9 @@ from harness.api import DI_SOURCE, Reporter
 from harness.collapse import COLLAPSE_NOTE
 from harness.leaderboard import build_leaderboard
 from harness.report_views import (
+    LEAKAGE_COLUMNS,
+    LEAKAGE_NOTE,
+    SEEN_NOTE,
     SUITE_NOTE,
     ReportOptions,
     broken_specs,
@@ -30,8 +33,11 @@ from harness.report_views import (
     group_specs,
     guard_flags,
     label_summary,
+    leakage_overview,
+    leakage_table,
     model_note,
     pooled_interval,
+    seen_unseen_rows,
     shown_models,
     suite_rows,
     vs_m0,
@@ -140,6 +146,25 @@ specs.{% endif %}</p>
 <ul>{% for c in run.collapsed %}<li><span class="broken">⚠ {{ c.model }} COLLAPSED</span>
 {{ c.text }}</li>{% endfor %}</ul>
 <p class="muted">{{ collapse_note }}</p>{% endif %}
+
+{% if run.seen %}<h3 id="seen-{{ loop.index }}">Seen / unseen held-out cases</h3>
+<table class="sortable"><thead><tr><th>model</th><th>seen cases / seed</th><th>FR seen</th>
+<th>unseen FR</th><th>mean FR (all)</th></tr></thead>
+<tbody>{% for r in run.seen %}<tr><td><b>{{ r.model }}</b></td>
+{% for c in r.cells %}<td class="n" data-v="{{ c.v }}">{{ c.t }}</td>{% endfor %}</tr>
+{% endfor %}</tbody></table>
+<p class="muted">{{ run.seen_note }}.</p>{% endif %}
+
+{% if run.leakage %}<h3 id="leakage-{{ loop.index }}">Leakage: held-out cases found elsewhere</h3>
+<div class="scroll"><table><thead><tr><th>suite</th><th>specs affected</th>
+{% for h in run.leakage_columns %}<th>{{ h }}</th>{% endfor %}</tr></thead>
+<tbody>{% for r in run.leakage %}<tr><td>{{ r.name }}</td><td class="n">{{ r.specs }}</td>
+{% for v in r["values"] %}<td class="n">{{ v }}</td>{% endfor %}</tr>{% endfor %}</tbody>
+</table></div>
+{% for r in run.leakage if r.sources %}<p class="muted">Per pool source ({{ r.name }}):
+{{ r.sources }}.</p>{% endfor %}
+{% for line in run.leakage_worst %}<p>{{ line }}.</p>{% endfor %}
+<p class="muted">{{ run.leakage_note }}.</p>{% endif %}
 
 <h3 id="specs-{{ loop.index }}">Per-spec failure rate (%)</h3>
 <p class="muted">Interventions show the change against M0 in points, coloured
@@ -552,6 +577,7 @@ class HtmlReporter(Reporter):
                 )
             examples.append({"spec": spec.id, "cases": rows})
         return {
+            **self.seen_and_leakage(run),
             "run_id": run.run_id,
             "task": run.task.name,
             "model": str(run.config.get("model", "?")),
@@ -614,6 +640,30 @@ class HtmlReporter(Reporter):
                 }
             )
         return out
+
+    def seen_and_leakage(self, run: RunResult) -> dict[str, Any]:
+        """Plain data for the seen / unseen table and the leakage section of one run."""
+        seen = [
+            {
+                "model": r["model"],
+                "cells": [
+                    {"v": f"{r['per_seed']:g}", "t": f"{r['per_seed']:g}"},
+                    _cell(r["seen_fr"]),
+                    _cell(r["unseen_fr"]),
+                    _cell(r["mean_fr"]),
+                ],
+            }
+            for r in seen_unseen_rows(run)
+        ]
+        worst = [line for line in leakage_overview(run) if line.startswith("most affected")]
+        return {
+            "seen": seen,
+            "seen_note": SEEN_NOTE[0].upper() + SEEN_NOTE[1:],
+            "leakage": leakage_table(run),
+            "leakage_columns": [name for name, _ in LEAKAGE_COLUMNS],
+            "leakage_worst": [line[0].upper() + line[1:] for line in worst],
+            "leakage_note": LEAKAGE_NOTE[0].upper() + LEAKAGE_NOTE[1:],
+        }
 
 
 @harness.hookimpl

@@ -15,6 +15,9 @@ from harness.api import DI_SOURCE, Reporter
 from harness.collapse import COLLAPSE_NOTE
 from harness.leaderboard import build_leaderboard
 from harness.report_views import (
+    LEAKAGE_COLUMNS,
+    LEAKAGE_NOTE,
+    SEEN_NOTE,
     SUITE_NOTE,
     WALL_TIME_NOTE,
     ReportOptions,
@@ -27,8 +30,11 @@ from harness.report_views import (
     group_specs,
     guard_flags,
     label_summary,
+    leakage_overview,
+    leakage_table,
     model_note,
     pooled_interval,
+    seen_unseen_rows,
     shown_models,
     suite_rows,
     vs_m0,
@@ -192,6 +198,8 @@ class MarkdownReporter(Reporter):
         if any_loaded(run):
             out += [WALL_TIME_NOTE + ".", ""]
         out += self.collapsed(run)
+        out += self.seen_unseen(run)
+        out += self.leakage(run)
         ci = self.options.ci
         out += [
             "### Per-spec failure rate (%)",
@@ -317,6 +325,47 @@ class MarkdownReporter(Reporter):
             + table(["model", "source", "added", *[md(label) for label in labels]], rows, 2)
             + [" ".join(note for note in notes if note), ""]
         )
+
+    def seen_unseen(self, run: RunResult) -> list[str]:
+        """Per model: held-out cases it trained on, FR on them and on the rest."""
+        rows = seen_unseen_rows(run)
+        if not rows:
+            return []
+        return (
+            ["### Seen / unseen held-out cases", ""]
+            + table(
+                ["model", "seen cases / seed", "FR seen", "unseen FR", "mean FR (all)"],
+                [
+                    [
+                        f"**{md(r['model'])}**",
+                        f"{r['per_seed']:g}",
+                        pct(r["seen_fr"]),
+                        pct(r["unseen_fr"]),
+                        pct(r["mean_fr"]),
+                    ]
+                    for r in rows
+                ],
+            )
+            + [md(SEEN_NOTE[0].upper() + SEEN_NOTE[1:]) + ".", ""]
+        )
+
+    def leakage(self, run: RunResult) -> list[str]:
+        """Leakage totals per suite, the most affected specs and the method."""
+        rows = leakage_table(run)
+        if not rows:
+            return []
+        out = ["### Leakage: held-out cases found elsewhere", ""]
+        out += table(
+            ["suite", "specs affected", *[name for name, _ in LEAKAGE_COLUMNS]],
+            [[md(r["name"]), r["specs"], *[str(v) for v in r["values"]]] for r in rows],
+        )
+        sources = [f"{md(r['name'])}: {md(r['sources'])}" for r in rows if r["sources"]]
+        if sources:
+            out += ["Per pool source: " + "; ".join(sources) + ".", ""]
+        worst = [line for line in leakage_overview(run) if line.startswith("most affected")]
+        out += [md(line[0].upper() + line[1:]) + "." for line in worst] + ([""] if worst else [])
+        out += [md(LEAKAGE_NOTE[0].upper() + LEAKAGE_NOTE[1:]) + ".", ""]
+        return out
 
     def comparisons(self, run: RunResult) -> list[str]:
         """Paired comparisons table."""
