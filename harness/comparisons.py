@@ -167,9 +167,9 @@ def _paired(table: CaseTable, a: str, b: str, seeds: list[int], spec: str) -> _P
 def _unseen_scores(seed: SeedResult) -> dict[str, Any] | None:
     """The seed's FR on the held-out cases the model did not train on, when it trained on some
     (``heldout_unseen``, filled by the leakage check); ``None`` otherwise."""
-    if not getattr(seed, "n_seen", None):
+    if not seed.n_seen:
         return None
-    return getattr(seed, "heldout_unseen", None) or None
+    return dict(seed.heldout_unseen) or None
 
 
 def _summary(

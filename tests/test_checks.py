@@ -15,6 +15,7 @@ from harness_plugins.reporters.html import HtmlReporter
 from harness_plugins.reporters.json_report import JsonReporter
 from harness_plugins.reporters.markdown import MarkdownReporter
 from rich.console import Console
+from test_leakage import planted, read_run, run_planted  # noqa: F401 (planted: a fixture)
 from test_reports import ACC, build_run, write_run
 
 from harness.analysis import analyse
@@ -226,25 +227,14 @@ def test_empty_or_missing_seen_by_changes_nothing() -> None:
 
 def test_unpaired_comparisons_fall_back_to_each_models_unseen_scores() -> None:
     """Without samples.jsonl, the per-seed ``heldout_unseen`` scores of the results (filled by
-    the leakage check, contract: ``heldout_unseen`` and ``n_seen`` on ``SeedResult``) replace
-    the held-out FR of a model that saw cases."""
-    from pydantic import Field
-
-    from harness.results import SeedResult, SpecScore
-
-    class SeedWithUnseen(SeedResult):  # the fields as the leakage check defines them
-        heldout_unseen: dict[str, SpecScore] = Field(default_factory=dict)
-        n_seen: dict[str, int] = Field(default_factory=dict)
-
+    the leakage check) replace the held-out FR of a model that saw cases."""
     result, _, _ = build_run()
     seeds = []
     for s in result.model("retrain-tfidf").seeds:
         unseen = dict(s.heldout)
         unseen["neutral-mention"] = unseen["neutral-mention"].model_copy(update={"fr": 0.0})
         seeds.append(
-            SeedWithUnseen(
-                **{**dict(s), "heldout_unseen": unseen, "n_seen": {"neutral-mention": 10}}
-            )
+            s.model_copy(update={"heldout_unseen": unseen, "n_seen": {"neutral-mention": 10}})
         )
     models = [
         m.model_copy(update={"seeds": seeds}) if m.id == "retrain-tfidf" else m
@@ -329,3 +319,29 @@ def test_unknown_check_suite_is_refused_before_training(tmp_path: Path) -> None:
     assert len(lines) == 1
     assert "check.suites: unknown suite 'nope'; name one of the loaded suites: demo" in lines[0]
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_a_run_with_planted_leakage_compares_on_unseen_cases(
+    planted: dict[str, str],  # noqa: F811 (the fixture imported above)
+    tmp_path: Path,
+) -> None:
+    """End to end with the leakage check's planted task: M0 saw one held-out insult (in train),
+    the random retrain that took the whole pool saw three more; its comparison with M0 leaves
+    those four out."""
+    result = run_planted(planted, tmp_path / "runs")
+    assert result.exit_code == 0, result.output
+    data, samples = read_run(tmp_path / "runs")
+    (comp,) = [c for c in data["comparisons"] if (c["a"], c["b"]) == ("retrain-random", "M0")]
+    assert comp["cases"] == "held-out cases unseen by both models"
+    assert comp["n_seen_excluded"] == 4
+    (insult,) = comp["specs"]["insult"]["per_seed"]
+    assert insult["n"] == 6
+    unseen = [
+        r
+        for r in samples
+        if r["set"] == "heldout" and r["spec_id"] == "insult" and not r["seen_by"]
+    ]
+    assert len(unseen) == 6
+    fails_a = sum(r["predictions"]["retrain-random"] != r["label"] for r in unseen)
+    assert comp["specs"]["insult"]["fr_a"] == pytest.approx(fails_a / 6, abs=1e-6)
+    assert comp["specs"]["praise"]["per_seed"][0]["n"] == 10  # nothing seen there
