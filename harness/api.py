@@ -28,19 +28,50 @@ class NoArgs(StrictModel):
     """Argument model for plugins that take no arguments."""
 
 
+PATH_RESOLVER = "harness.path_resolver"
+"""Key of the pydantic validation context under which :mod:`harness.local_paths` passes the
+function that resolves :class:`PathArg` values (absent: values stay as written)."""
+
+
 class PathArg:
     """Marker for ``Annotated[str, PathArg()]``: the field holds a local file or folder path.
 
-    Plugins declare their path arguments with :data:`LocalPath` (in ``Args`` models, nested models
-    and lists included); the core resolves a relative value written in a config file against
-    that file's folder, and a value given on the command line against the current folder."""
+    Plugins declare their path arguments with :data:`LocalPath` (in ``Args`` models, nested models,
+    lists, dicts and optional fields alike), or :data:`LocalPathOrName` for a value that may also
+    be a name (a Hugging Face hub id). The core resolves a relative value written in a config
+    file against that file's folder, and a value given on the command line against the current
+    folder, *while the arguments are validated*, so the plugin's own validators already see the
+    absolute path; ``config.json`` records it.
+
+    ``or_name=True``: a relative value that does not exist there and is not written as a path
+    (``./x``, ``../x``, ``~/x``) is kept as it is, as a name."""
+
+    def __init__(self, *, or_name: bool = False) -> None:
+        self.or_name = or_name
 
     def __repr__(self) -> str:
-        return "PathArg()"
+        return "PathArg(or_name=True)" if self.or_name else "PathArg()"
+
+    def __get_pydantic_core_schema__(self, source_type: Any, handler: Any) -> Any:
+        """Validate as ``source_type``, then resolve through the validation context."""
+        from pydantic_core import core_schema
+
+        return core_schema.with_info_after_validator_function(self._resolve, handler(source_type))
+
+    def _resolve(self, value: Any, info: Any) -> Any:
+        context = info.context
+        resolver = context.get(PATH_RESOLVER) if isinstance(context, dict) else None
+        if resolver is None or not isinstance(value, str):
+            return value
+        return resolver(value, self)
 
 
 LocalPath = Annotated[str, PathArg()]
 """A ``str`` argument that names a local file or folder (see :class:`PathArg`)."""
+
+LocalPathOrName = Annotated[str, PathArg(or_name=True)]
+"""A ``str`` argument that names a local file or folder, or else something that is not a path
+(e.g. a Hugging Face hub id); see :class:`PathArg`."""
 
 
 class LabelWeightsArg:
@@ -255,6 +286,15 @@ class SpecSource(ABC):
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
+    Options: ClassVar[type[BaseModel] | None] = None
+    """The pydantic model of this source's ``options`` (``None``: not declared). The core walks
+    it for :data:`LocalPath` fields and resolves them like every other path of a config (a
+    relative value is looked up next to the config file, then next to the spec file ``ref``)."""
+    accepts_names: ClassVar[bool] = False
+    """Whether ``ref`` may name something that is not a local path (e.g. a dataset on the
+    Hugging Face hub): a relative ``ref`` that does not exist next to the config and is not
+    written as a path (``./x``) is then passed on as it is. Otherwise a ``ref`` that is not a
+    shipped suite name is a path, resolved against the config file's folder."""
 
     def suites(self) -> dict[str, str]:
         """Return the named suites this source ships: ``{suite name: description}``."""

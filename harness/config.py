@@ -132,8 +132,18 @@ def load_config_file(path: Path) -> tuple[dict[str, Any], yaml.Node | None]:
     return data, node
 
 
-def resolve_config(path: Path | None = None, overrides: dict[str, Any] | None = None) -> RunConfig:
-    """Merge the config file (if any) with CLI ``overrides`` (which win) and validate."""
+def resolve_config(
+    path: Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    *,
+    resolve_paths: bool = True,
+) -> RunConfig:
+    """Merge the config file (if any) with CLI ``overrides`` (which win) and validate.
+
+    With ``resolve_paths`` (the default), relative local paths written in the file are made
+    absolute against the file's folder (see :mod:`harness.config_paths`; this loads the plugins
+    and validates the arguments read from the file). Those from ``overrides`` and the defaults
+    mean "from the current folder" and are made absolute by :func:`harness.runner.plan_run`."""
     data: dict[str, Any] = {}
     node = None
     if path is not None:
@@ -144,7 +154,7 @@ def resolve_config(path: Path | None = None, overrides: dict[str, Any] | None = 
             merged[key] = value
     from_cli = {key for key, value in (overrides or {}).items() if value is not None}
     try:
-        return validate(RunConfig, merged, file=path, node=node)
+        config = validate(RunConfig, merged, file=path, node=node)
     except UserError as err:
         top = (err.field or "").split(".")[0].split("[")[0]
         if top in from_cli:
@@ -153,6 +163,21 @@ def resolve_config(path: Path | None = None, overrides: dict[str, Any] | None = 
             err.field = "--" + (err.field or "").replace("_", "-")
             err.args = (err.one_line(),)
         raise
+    if not resolve_paths:
+        return config
+    from harness.config_paths import ConfigBases, resolve_config_paths
+    from harness.plugins import load_registries
+
+    if path is None:
+        return config
+    # Values read from the file are resolved now, against its folder; flags and defaults are
+    # resolved against the current folder when the run is planned (runner.plan_run).
+    bases = ConfigBases(
+        config_folder=path.absolute().parent,
+        from_file=frozenset(data) - frozenset(from_cli),
+        cwd=None,
+    )
+    return resolve_config_paths(config, load_registries(), bases).config
 
 
 def parse_key_values(text: str, flag: str) -> dict[str, Any]:

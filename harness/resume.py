@@ -88,3 +88,24 @@ def resume_config(
         update["cache_dir"] = cache_dir
     remove_partial_files(run_dir)
     return config.model_copy(update=update)
+
+
+def warn_if_data_changed(run_dir: Path, run_id: str, config: RunConfig) -> None:
+    """Warn (one line on stderr) when ``run_dir`` is named after a run id of this task and
+    model that differs from ``run_id``: the files the run reads changed since it started (the
+    run id hashes their content), so the finished results describe the current files."""
+    import re
+
+    import click
+
+    from harness.runner import run_id_prefix
+
+    name = run_dir.name
+    pattern = re.escape(run_id_prefix(config)) + r"[0-9a-f]{10}"
+    if name != run_id and re.fullmatch(pattern, name):
+        click.echo(
+            f"warning: {run_dir}: the files this run reads changed since it started (they now "
+            f"give run id {run_id}, or an older spec-harness started it); the results written here "
+            "describe the current files",
+            err=True,
+        )

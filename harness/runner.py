@@ -7,7 +7,7 @@ import hashlib
 import json
 import time
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -35,6 +35,7 @@ from harness.config import RunConfig
 from harness.errors import UserError
 from harness.evaluation import Evaluation, evaluation_texts, score, unseen_scores
 from harness.leakage import HeldoutIndex
+from harness.local_paths import FoundPath
 from harness.plugins import Registries, load_registries
 from harness.progress import Progress, silent
 from harness.results import (
@@ -72,17 +73,30 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def config_hash(config: RunConfig) -> str:
-    """A short content hash of everything in the config that determines the numbers."""
+def config_hash(config: RunConfig, local_paths: Sequence[FoundPath] = ()) -> str:
+    """A short content hash of everything in the config that determines the numbers.
+
+    Each of ``local_paths`` counts by the content it names (a file's SHA-256, a folder's files'),
+    not by where it lies: the same config and data give the same hash from any folder and after
+    moving them together, and edited data gives a new hash."""
+    from harness.local_paths import content_tokens, replace_at
+
     data = config.model_dump(mode="json", exclude={"output_dir", "cache", "cache_dir"})
+    for location, token in content_tokens(local_paths).items():
+        replace_at(data, location, token)
     blob = json.dumps(data, sort_keys=True).encode()
     return hashlib.sha256(blob).hexdigest()[:10]
 
 
-def run_id_for(config: RunConfig) -> str:
-    """The run folder name: deterministic, so re-running a config resumes into the same folder."""
+def run_id_prefix(config: RunConfig) -> str:
+    """``<task>-<model>-``: the run id before its hash."""
     safe = lambda s: "".join(c if c.isalnum() or c in "-_" else "-" for c in s)  # noqa: E731
-    return f"{safe(config.task)}-{safe(config.model)}-{config_hash(config)}"
+    return f"{safe(config.task)}-{safe(config.model)}-"
+
+
+def run_id_for(config: RunConfig, local_paths: Sequence[FoundPath] = ()) -> str:
+    """The run folder name: deterministic, so re-running a config resumes into the same folder."""
+    return run_id_prefix(config) + config_hash(config, local_paths)
 
 
 def resolve_device(device: str) -> str:
@@ -128,6 +142,9 @@ class Plan:
     device: str
     leakage: LeakageReport | None = None
     """Held-out cases found in train, pool, D_i or test (stored in ``results.json``)."""
+    local_paths: list[FoundPath] = field(default_factory=list)
+    """Every local path the config names, with its location (hashed by content in the run
+    id)."""
 
 
 @dataclass
@@ -156,17 +173,23 @@ def _unique_label(label: str, taken: set[str]) -> str:
 
 def plan_run(config: RunConfig, registries: Registries | None = None) -> Plan:
     """Resolve plugins, load the task and specs, and validate every argument."""
+    from harness.config_paths import resolve_config_paths
+    from harness.local_paths import resolve_path
     from harness.paths import check_writable_folder
     from harness.training import default_cache_dir
 
-    check_writable_folder(Path(config.output_dir), "output_dir")
+    cwd = [Path.cwd()]
+    check_writable_folder(Path(resolve_path(config.output_dir, cwd)), "output_dir")
     if config.cache:
-        cache = Path(config.cache_dir) if config.cache_dir else default_cache_dir()
-        check_writable_folder(cache, "cache_dir")
+        cache = Path(resolve_path(config.cache_dir, cwd)) if config.cache_dir else None
+        check_writable_folder(cache or default_cache_dir(), "cache_dir")
     registries = registries or load_registries()
+    # Relative paths left in the config (flags, defaults, configs built in Python) are from the
+    # current folder; those of a config file were resolved against its folder when it was read.
+    resolved = resolve_config_paths(config, registries)
+    config = resolved.config
     task_def: TaskDefinition = registries.tasks.get(config.task, field="task")
-    task_args = validate(task_def.args, config.task_args, prefix="task_args.")
-    task = task_def.load(**task_args.model_dump()).limited(config.limit)
+    task = task_def.load(**resolved.task_args.model_dump()).limited(config.limit)
     check_task(task)
     suites = load_suites(config.specs, registries.spec_sources, seed=config.seeds[0])
     checks = check_specs(suites, task)
@@ -175,14 +198,13 @@ def plan_run(config: RunConfig, registries: Registries | None = None) -> Plan:
 
     check_suite_names(config.check, [spec.suite for spec in specs])
     model_class: type[Model] = registries.models.get(config.model, field="model")
-    model_args = validate(model_class.Args, config.model_args, prefix="model_args.")
+    model_args = resolved.model_args
     model_class.check_label_args(model_args, task.label_names)
     interventions: list[tuple[str, Intervention]] = []
     taken = {"M0"}
     for i, item in enumerate(config.interventions):
         cls = registries.interventions.get(item.name, field=f"interventions[{i}].name")
-        params = validate(cls.Args, item.params, prefix=f"interventions[{i}].params.")
-        instance = cls(params)
+        instance = cls(resolved.intervention_params[i])
         interventions.append((_unique_label(item.label or instance.label(), taken), instance))
     from harness.input_checks import check_interventions
 
@@ -197,6 +219,7 @@ def plan_run(config: RunConfig, registries: Registries | None = None) -> Plan:
         interventions=interventions,
         device=resolve_device(config.device),
         leakage=checks.leakage,
+        local_paths=resolved.local_paths,
     )
 
 
@@ -284,7 +307,7 @@ class Runner:
         self.plan = plan
         self.progress = progress or silent()
         config = plan.config
-        self.run_id = run_id_for(config)
+        self.run_id = run_id_for(config, plan.local_paths)
         self.run_dir = run_dir or Path(config.output_dir) / self.run_id
         self.trainer = Trainer(
             cache_dir=Path(config.cache_dir) if config.cache_dir else None,

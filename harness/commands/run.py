@@ -97,6 +97,10 @@ def run_command(
     if print_config:
         import yaml
 
+        from harness.config_paths import resolve_config_paths
+        from harness.plugins import load_registries
+
+        config = resolve_config_paths(config, load_registries()).config
         click.echo(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False), nl=False)
         return
     execute(config, quiet=quiet, run_dir=resume_dir)
@@ -113,6 +117,10 @@ def execute(config: Any, quiet: bool = False, run_dir: Path | None = None) -> No
     plan = plan_run(config)
     progress = Progress(Console(stderr=True), enabled=not quiet)
     runner = Runner(plan, progress, run_dir=run_dir)
+    if run_dir is not None:
+        from harness.resume import warn_if_data_changed
+
+        warn_if_data_changed(run_dir, runner.run_id, plan.config)
     result = runner.run()
     console = Console()
     ctx = click.get_current_context(silent=True)

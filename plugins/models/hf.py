@@ -30,7 +30,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 import harness
-from harness.api import ClassWeight, StrictModel, TorchModel
+from harness.api import ClassWeight, LocalPathOrName, StrictModel, TorchModel
 from harness.errors import UserError
 
 if TYPE_CHECKING:
@@ -147,7 +147,10 @@ def check_pretrained(value: str, revision: str | None = None) -> str:
 class HfArgs(StrictModel):
     """Arguments of the ``hf`` model (``--model-args``)."""
 
-    pretrained: str = Field(description="hub id or local folder (save_pretrained layout)")
+    pretrained: LocalPathOrName = Field(
+        description="hub id or local folder (save_pretrained layout); a relative folder is "
+        "resolved like every path (next to the config file, or from the current folder)"
+    )
     revision: str | None = Field(default=None, description="hub revision (branch, tag, commit)")
     epochs: float = Field(default=3, gt=0, le=100, description="training epochs (may be < 1)")
     lr: float = Field(default=5e-5, gt=0, lt=1, description="peak learning rate")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from harness_plugins.spec_sources.tabular import load_table_files, parse_options
+from harness_plugins.spec_sources.tabular import TableOptions, load_table_files, parse_options
 
 import harness
 from harness.api import SpecSource, SpecSuite
@@ -23,6 +23,7 @@ class CsvSource(SpecSource):
 
     name = "csv"
     description = "CSV/TSV/JSONL rows with a column mapping (spec, text, label, split, template)"
+    Options = TableOptions
 
     def load(self, ref: str, options: dict[str, Any], *, seed: int = 0) -> list[SpecSuite]:
         """Load the table at path ``ref``."""

@@ -13,7 +13,7 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from harness_plugins.spec_sources.tabular import load_table_files, parse_options
+from harness_plugins.spec_sources.tabular import TableOptions, load_table_files, parse_options
 
 import harness
 from harness.api import SpecSource, SpecSuite
@@ -68,6 +68,7 @@ class HateCheckSource(SpecSource):
 
     name = "hatecheck"
     description = "HateCheck-style CSV (functionality, test_case, label_gold, templ_id, ...)"
+    Options = TableOptions
 
     def load(self, ref: str, options: dict[str, Any], *, seed: int = 0) -> list[SpecSuite]:
         """Load the HateCheck CSV at path ``ref`` (``options`` override the column defaults)."""

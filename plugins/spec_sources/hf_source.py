@@ -87,6 +87,8 @@ class HfSource(SpecSource):
 
     name = "hf"
     description = "Hugging Face dataset (name or save_to_disk folder) with a column mapping"
+    Options = HfOptions
+    accepts_names = True
 
     def load(self, ref: str, options: dict[str, Any], *, seed: int = 0) -> list[SpecSuite]:
         """Load the dataset ``ref`` and map its rows to specs."""

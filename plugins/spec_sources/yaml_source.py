@@ -27,6 +27,7 @@ class YamlSuiteDirectory(SpecSource):
 
     name = "yaml"
     description = "YAML + jinja2 suite files (a file, a folder, or a shipped suite name)"
+    Options = YamlOptions
 
     def __init__(self, root: Any = None, name: str | None = None) -> None:
         self.root = root

@@ -292,7 +292,9 @@ class DataFile:
             data = self.path.read_bytes()
         except FileNotFoundError:
             raise self.error(
-                "file not found", "check the path (relative to the current folder)"
+                "file not found",
+                "check the path (relative paths in a config file are from its folder, on the "
+                "command line from the current folder)",
             ) from None
         except IsADirectoryError:
             raise self.error(
