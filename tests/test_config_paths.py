@@ -145,7 +145,10 @@ def test_the_run_id_hashes_the_data_not_its_location(
         plan_a.config, plan_a.local_paths
     ), "edited data gets a new run id"
     demo = RunConfig()
-    assert run_id_for(plan_run(demo).config) == run_id_for(demo) == "demo-bow-0d809fb16e"
+    demo_plan = plan_run(demo)
+    assert demo_plan.local_paths == []
+    from_file = resolve_config(Path(__file__).parents[1] / "examples" / "demo.yaml")
+    assert run_id_for(demo_plan.config) == run_id_for(demo) == run_id_for(from_file)
 
 
 def test_command_line_flags_resolve_against_the_current_folder(
