@@ -32,11 +32,14 @@ class InterventionConfig(StrictModel):
 
 def demo_interventions() -> list[InterventionConfig]:
     """The demo's interventions, each next to its baseline: guided vs random retraining at the
-    same budget, constrained vs unconstrained patching, spec-based vs confident-learning
-    relabelling (see examples/demo.yaml)."""
+    same budget (guided from both pool sources and from the general source alone), training on
+    the specs' own D_i cases (the upper bound), constrained vs unconstrained patching,
+    spec-based vs confident-learning relabelling (see examples/demo.yaml)."""
     return [
         InterventionConfig(name="retrain", params={"selection": "random"}),
         InterventionConfig(name="retrain", params={"selection": "tfidf"}),
+        InterventionConfig(name="retrain", params={"selection": "tfidf", "sources": ["general"]}),
+        InterventionConfig(name="augment", params={}),
         InterventionConfig(name="patch", params={"delta": "auto"}),
         InterventionConfig(name="patch", params={"delta": None}),
         InterventionConfig(name="relabel", params={"method": "rrf"}),

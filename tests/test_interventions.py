@@ -650,6 +650,8 @@ def test_demo_yaml_is_the_default_config() -> None:
     assert labels == [
         "retrain-random",
         "retrain-tfidf",
+        "retrain-tfidf-general",
+        "augment",
         "patch",
         "patch-unconstrained",
         "relabel-rrf",
@@ -667,8 +669,9 @@ def test_demo_interventions_run_end_to_end(tmp_path: Path) -> None:
         budget=40,
         output_dir=str(tmp_path),
     )
-    config.interventions[4].params["k"] = 10
-    config.interventions[5].params["k"] = 10
+    for item in config.interventions:
+        if item.name == "relabel":
+            item.params["k"] = 10
     runner = Runner(plan_run(config))
     result = runner.run()
     rows = {m.id: m for m in result.models}
@@ -676,6 +679,8 @@ def test_demo_interventions_run_end_to_end(tmp_path: Path) -> None:
         "M0",
         "retrain-random",
         "retrain-tfidf",
+        "retrain-tfidf-general",
+        "augment",
         "patch",
         "patch-unconstrained",
         "relabel-rrf",
@@ -690,3 +695,7 @@ def test_demo_interventions_run_end_to_end(tmp_path: Path) -> None:
     assert seed["relabel-rrf"]["precision_at_k"] is not None  # the demo lists its noisy ids
     stored = read_result(runner.run_dir)
     assert stored.models[2].seeds[0].changes["coverage"].keys() == {s.id for s in result.specs}
+    general = seed["retrain-tfidf-general"]
+    assert general["n_selected"] == 40 and general["source_counts"]["policy"] == 0
+    assert seed["augment"]["n_added"] == sum(s.n_train_cases for s in result.specs)
+    assert stored.task.pool_sources == {"general": 300, "policy": 300}

@@ -4,8 +4,11 @@ It is written to show the phenomenon the harness exists for. Group mentions occu
 examples (a spurious shortcut); negated insults, counter-speech, neutral group mentions and
 misspelled insults are rare; ``train`` carries some label noise. A model trained on ``train`` scores
 well on ``test`` yet fails the specs in ``specs/demo.yaml``, whose templates differ from the
-sentence patterns used here. The ``pool`` has the same distribution as ``train`` (without noise),
-so the rare kinds exist there for a spec-guided selection to find.
+sentence patterns used here. The ``pool`` has two named sources: ``general`` has the same
+distribution as ``train`` (without noise), so the rare kinds exist there at about 1% each for a
+spec-guided selection to find; ``policy`` is a small set of examples annotated against a
+moderation policy, written with its own templates and vocabulary
+(:mod:`harness_plugins.tasks.demo_policy`), the second kind of candidate data real users hold.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import random
 from typing import Any
 
 import numpy as np
+from harness_plugins.tasks.demo_policy import generate_policy
 from pydantic import Field
 
 import harness
@@ -227,15 +231,31 @@ class DemoArgs(StrictModel):
 
     n_train: int = Field(default=3000, ge=10)
     n_test: int = Field(default=1000, ge=10)
-    n_pool: int = Field(default=4000, ge=0)
+    n_pool: int = Field(default=4000, ge=0, description="rows of the general pool source")
+    n_policy: int | None = Field(
+        default=None,
+        ge=0,
+        le=5000,
+        description="rows of the policy-annotated pool source (default: 300, or 0 when n_pool=0)",
+    )
     noise: float = Field(default=0.05, ge=0, lt=0.5, description="share of train labels flipped")
     seed: int = Field(default=13, description="seed of the generated data (not of training)")
 
 
+DEFAULT_POLICY_ROWS = 300
+
+
 def load_demo(
-    n_train: int = 3000, n_test: int = 1000, n_pool: int = 4000, noise: float = 0.05, seed: int = 13
+    n_train: int = 3000,
+    n_test: int = 1000,
+    n_pool: int = 4000,
+    noise: float = 0.05,
+    seed: int = 13,
+    n_policy: int | None = None,
 ) -> Task:
     """Generate the demo task (deterministic for a given ``seed``)."""
+    if n_policy is None:
+        n_policy = DEFAULT_POLICY_ROWS if n_pool else 0
     rng = random.Random(seed)
     splits: dict[str, Split] = {}
     noisy: list[str] = []
@@ -248,14 +268,27 @@ def load_demo(
             y[flip] = 1 - y[flip]
             noisy = sorted(ids[i] for i in flip)
         splits[name] = Split(ids=ids, texts=texts, labels=y)
+    general = splits["pool"]
+    general.sources = ["general"] * len(general)
+    policy_texts, policy_labels, guidelines = generate_policy(n_policy, seed=seed * 7919 + 1)
+    policy = Split(
+        ids=[f"policy-{i}" for i in range(len(policy_texts))],
+        texts=policy_texts,
+        labels=np.array([LABELS.index(y) for y in policy_labels], dtype=np.int64),
+        sources=["policy"] * len(policy_texts),
+    )
     return Task(
         name="demo",
         label_names=list(LABELS),
         train=splits["train"],
         test=splits["test"],
-        pool=splits["pool"],
-        description="generated toxic / non-toxic moderation task with a group-mention shortcut",
-        metadata={"noisy_train_ids": noisy},
+        pool=general.concat(policy),
+        description="generated toxic / non-toxic moderation task with a group-mention shortcut; "
+        "pool sources: general (like train) and policy (policy-annotated examples)",
+        metadata={
+            "noisy_train_ids": noisy,
+            "policy_guidelines": dict(zip(policy.ids, guidelines, strict=True)),
+        },
     )
 
 
@@ -267,7 +300,7 @@ def register_tasks(register: Any) -> None:
             name="demo",
             load=load_demo,
             args=DemoArgs,
-            description="built-in toxic/non-toxic task (3k train, 1k test, 4k pool) with a "
-            "group-mention shortcut and 5% label noise",
+            description="built-in toxic/non-toxic task (3k train, 1k test; pool sources: "
+            "4k general, 300 policy-annotated) with a group-mention shortcut and 5% label noise",
         )
     )
