@@ -256,3 +256,40 @@ def test_planning_reads_only_the_declared_intervention_attributes(
     assert "the pool has 2 examples, fewer than the budget 7: draws adds at most 2" in (
         capsys.readouterr().err
     )
+
+
+def test_demo_pool_has_a_general_and_a_policy_source() -> None:
+    import re
+
+    from harness_plugins.tasks.demo import load_demo
+    from harness_plugins.tasks.demo_policy import GUIDELINES
+
+    from harness.config import SpecRef
+    from harness.plugins import load_registries
+    from harness.spec_loading import flatten_specs, load_suites
+
+    task = load_demo(n_train=300, n_test=100, n_pool=200)
+    assert task.pool.source_counts() == {"general": 200, "policy": 300}
+    policy = [i for i, s in enumerate(task.pool.source_names()) if s == "policy"]
+    labels = task.pool.labels[policy]
+    assert 0.35 < labels.mean() < 0.65  # both labels, roughly balanced
+    assert len({task.pool.texts[i] for i in policy}) == 300
+    guidelines = set(task.metadata["policy_guidelines"].values())
+    assert guidelines == set(GUIDELINES)
+    # own wording: no policy text equals a spec case or a train/test text, even normalised
+    specs = flatten_specs(
+        load_suites([SpecRef(ref="demo")], load_registries().spec_sources), task.label_names
+    )
+
+    def norm(text: str) -> str:
+        return " ".join(re.sub(r"[^a-z0-9 ]", " ", text.lower()).split())
+
+    others = {norm(c.text) for s in specs for c in s.train_cases + s.heldout_cases}
+    others |= {norm(t) for t in task.train.texts + task.test.texts}
+    assert not {norm(task.pool.texts[i]) for i in policy} & others
+    # n_pool=0 still means no pool; n_policy sets the policy source alone
+    assert len(load_demo(n_train=50, n_test=20, n_pool=0).pool) == 0
+    only = load_demo(n_train=50, n_test=20, n_pool=0, n_policy=40).pool
+    assert only.source_counts() == {"policy": 40} and only.ids[0] == "policy-0"
+    again = load_demo(n_train=300, n_test=100, n_pool=200)
+    assert again.pool.texts == task.pool.texts and again.train.texts == task.train.texts
