@@ -293,3 +293,35 @@ def test_demo_pool_has_a_general_and_a_policy_source() -> None:
     assert only.source_counts() == {"policy": 40} and only.ids[0] == "policy-0"
     again = load_demo(n_train=300, n_test=100, n_pool=200)
     assert again.pool.texts == task.pool.texts and again.train.texts == task.train.texts
+
+
+def test_pool_source_paths_in_a_config_are_read_from_its_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import yaml
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    make_files(tmp_path / "data")
+    sources = pool_sources({"general": "../data/general.csv", "policy": "../data/policy.csv"})
+    config = {
+        "task": "files",
+        "task_args": {"train": "../data/train.csv", "test": "../data/test.csv", "pool": sources},
+        "model": "bow",
+        "model_args": {"buckets": 512, "dim": 8, "hidden": 8, "epochs": 1},
+        "budget": 10,
+        "device": "cpu",
+        "interventions": [{"name": "retrain", "params": {"sources": ["policy"]}}],
+        "output_dir": "out",
+    }
+    (tmp_path / "cfg" / "run.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    result = CliRunner().invoke(cli, ["run", "-q", "--config", "../cfg/run.yaml"])
+    assert result.exit_code == 0, result.output
+    (run_dir,) = list((tmp_path / "cfg" / "out").iterdir())
+    saved = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
+    paths = [source["path"] for source in saved["task_args"]["pool"]]
+    assert paths == [str(tmp_path / "data" / "general.csv"), str(tmp_path / "data" / "policy.csv")]
+    data = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
+    assert data["models"][1]["seeds"][0]["changes"]["source_counts"] == {"general": 0, "policy": 10}
