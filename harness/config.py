@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any, Literal
 
@@ -89,6 +90,12 @@ class RunConfig(StrictModel):
     cache: bool = True
     cache_dir: str | None = None
     limit: int | None = Field(default=None, ge=1)
+    train_limit: int | None = Field(
+        default=None,
+        ge=2,
+        description="train on a sample of this many train rows (stratified by label, drawn "
+        "with the run's first seed); test and pool stay whole",
+    )
     check: CheckConfig = Field(default_factory=CheckConfig)
 
     @field_validator("specs", mode="before")
@@ -135,18 +142,29 @@ def load_config_file(path: Path) -> tuple[dict[str, Any], yaml.Node | None]:
     return data, node
 
 
+FLAGS = {"cache": "--no-cache", "train_limit": "--limit-train"}
+"""Config keys whose ``harness run`` flag is not ``--`` + the key with dashes."""
+
+
+def flag_name(key: str) -> str:
+    """The ``harness run`` flag that sets config ``key``."""
+    return FLAGS.get(key, "--" + key.replace("_", "-"))
+
+
 def resolve_config(
     path: Path | None = None,
     overrides: dict[str, Any] | None = None,
     *,
     resolve_paths: bool = True,
+    path_keys: Collection[str] | None = None,
 ) -> RunConfig:
     """Merge the config file (if any) with CLI ``overrides`` (which win) and validate.
 
     With ``resolve_paths`` (the default), relative local paths written in the file are made
     absolute against the file's folder (see :mod:`harness.config_paths`; this loads the plugins
     and validates the arguments read from the file). Those from ``overrides`` and the defaults
-    mean "from the current folder" and are made absolute by :func:`harness.runner.plan_run`."""
+    mean "from the current folder" and are made absolute by :func:`harness.runner.plan_run`.
+    ``path_keys``: resolve (and validate) only these top-level keys."""
     data: dict[str, Any] = {}
     node = None
     if path is not None:
@@ -163,7 +181,8 @@ def resolve_config(
         if top in from_cli:
             err.file = None
             err.line = None
-            err.field = "--" + (err.field or "").replace("_", "-")
+            rest = (err.field or "")[len(top) :]
+            err.field = flag_name(top) + rest.replace("_", "-")
             err.args = (err.one_line(),)
         raise
     if not resolve_paths:
@@ -180,7 +199,7 @@ def resolve_config(
         from_file=frozenset(data) - frozenset(from_cli),
         cwd=None,
     )
-    return resolve_config_paths(config, load_registries(), bases).config
+    return resolve_config_paths(config, load_registries(), bases, keys=path_keys).config
 
 
 def parse_key_values(text: str, flag: str) -> dict[str, Any]:

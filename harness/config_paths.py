@@ -15,7 +15,7 @@ not depend on the folder a run was started from.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,17 @@ class ConfigBases:
         return self.cwd
 
 
+@dataclass(frozen=True)
+class _OnlyKeys(ConfigBases):
+    """:class:`ConfigBases` that leaves every key but ``keys`` as written."""
+
+    keys: frozenset[str] = frozenset()
+
+    def folder(self, key: str) -> Path | None:
+        """The folder for ``key`` if it is one of ``keys``, else ``None``."""
+        return super().folder(key) if key in self.keys else None
+
+
 @dataclass
 class ResolvedConfig:
     """A config with absolute local paths, its validated plugin arguments and every local path
@@ -57,13 +68,19 @@ class ResolvedConfig:
 
 
 def resolve_config_paths(
-    config: RunConfig, registries: Registries, bases: ConfigBases | None = None
+    config: RunConfig,
+    registries: Registries,
+    bases: ConfigBases | None = None,
+    keys: Collection[str] | None = None,
 ) -> ResolvedConfig:
     """Resolve every local path of ``config`` (see the module docstring), validating the plugin
     arguments on the way. Already absolute paths stay as they are, so resolving twice changes
-    nothing. Keys whose :meth:`ConfigBases.folder` is ``None`` are left as they are (and their
-    plugin arguments are not validated: ``task_args`` and friends are then ``None``)."""
+    nothing. Keys whose :meth:`ConfigBases.folder` is ``None``, or not in ``keys`` when given,
+    are left as they are (and their plugin arguments are not validated: ``task_args`` and
+    friends are then ``None``)."""
     bases = bases or ConfigBases()
+    if keys is not None:
+        bases = _OnlyKeys(bases.config_folder, bases.from_file, bases.cwd, frozenset(keys))
     found: list[FoundPath] = []
     update: dict[str, Any] = {}
     for key in ("output_dir", "cache_dir"):

@@ -386,6 +386,18 @@ def leaderboard_table(board: Leaderboard) -> Table:
     return table
 
 
+def train_sample_line(result: RunResult) -> str | None:
+    """One line on the ``train_limit`` sample, if the run trained on one."""
+    sample = result.task.train_sample
+    if sample is None:
+        return None
+    counts = ", ".join(f"{escape(label)} {n}" for label, n in sample.label_counts.items())
+    return (
+        f"train: {sample.kept} of {sample.available} rows ({escape(sample.method)}, seed "
+        f"{sample.seed}: {counts})"
+    )
+
+
 def print_result(
     result: RunResult,
     console: Console | None = None,
@@ -402,6 +414,9 @@ def print_result(
     if result.specs:
         console.print(suite_table(result))
     console.print(summary_table(result))
+    sampled = train_sample_line(result)
+    if sampled:
+        console.print(sampled, highlight=False)
     collapsed = collapse_lines(result)
     if collapsed:
         console.print("[bold]Collapsed models[/]")

@@ -167,6 +167,16 @@ class SpecInfo(StrictModel):
     heldout_templates: int = 0
 
 
+class TrainSample(StrictModel):
+    """How ``train_limit`` cut the train split (see :mod:`harness.train_sample`)."""
+
+    method: str = Field(description="how rows were drawn, e.g. 'stratified by label'")
+    seed: int = Field(description="the seed the rows were drawn with")
+    available: int = Field(description="train rows before the cap")
+    kept: int = Field(description="train rows kept")
+    label_counts: dict[str, int] = Field(default_factory=dict, description="rows kept per label")
+
+
 class TaskInfo(StrictModel):
     """Description of the task as used in the run."""
 
@@ -177,6 +187,9 @@ class TaskInfo(StrictModel):
     n_pool: int
     pool_sources: dict[str, int] = Field(
         default_factory=dict, description="rows per named pool source (empty: one unnamed pool)"
+    )
+    train_sample: TrainSample | None = Field(
+        default=None, description="set when train_limit sampled the train split"
     )
 
 

@@ -36,9 +36,10 @@ def resume_config(
     """The recorded config of ``run_dir`` with the cache switched on (``cache_dir`` may move
     the cache); other flags are refused, since they would change the run."""
     if config_path is not None or other_flags:
+        from harness.config import flag_name
+
         flags = (["--config"] if config_path is not None else []) + [
-            "--no-cache" if name == "cache" else "--" + name.replace("_", "-")
-            for name in other_flags or []
+            flag_name(name) for name in other_flags or []
         ]
         raise UserError(
             f"{', '.join(flags)} cannot be combined with --resume",

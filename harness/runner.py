@@ -48,6 +48,7 @@ from harness.results import (
     TaskInfo,
     Timing,
     TrainingTexts,
+    TrainSample,
     atomic_write_jsonl,
     atomic_write_text,
     write_result,
@@ -73,6 +74,11 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+HASHED_WHEN_SET = ("train_limit",)
+"""Config keys added after run ids were first published: hashed only when set, so that the run
+id of every config that does not use them stays the same."""
+
+
 def config_hash(config: RunConfig, local_paths: Sequence[FoundPath] = ()) -> str:
     """A short content hash of everything in the config that determines the numbers.
 
@@ -81,7 +87,8 @@ def config_hash(config: RunConfig, local_paths: Sequence[FoundPath] = ()) -> str
     moving them together, and edited data gives a new hash."""
     from harness.local_paths import content_tokens, replace_at
 
-    data = config.model_dump(mode="json", exclude={"output_dir", "cache", "cache_dir"})
+    unset = {name for name in HASHED_WHEN_SET if getattr(config, name) is None}
+    data = config.model_dump(mode="json", exclude={"output_dir", "cache", "cache_dir", *unset})
     for location, token in content_tokens(local_paths).items():
         replace_at(data, location, token)
     blob = json.dumps(data, sort_keys=True).encode()
@@ -142,6 +149,8 @@ class Plan:
     device: str
     leakage: LeakageReport | None = None
     """Held-out cases found in train, pool, D_i or test (stored in ``results.json``)."""
+    train_sample: TrainSample | None = None
+    """How ``train_limit`` sampled the train split (``None``: not sampled)."""
     local_paths: list[FoundPath] = field(default_factory=list)
     """Every local path the config names, with its location (hashed by content in the run
     id)."""
@@ -188,9 +197,7 @@ def plan_run(config: RunConfig, registries: Registries | None = None) -> Plan:
     # current folder; those of a config file were resolved against its folder when it was read.
     resolved = resolve_config_paths(config, registries)
     config = resolved.config
-    task_def: TaskDefinition = registries.tasks.get(config.task, field="task")
-    task = task_def.load(**resolved.task_args.model_dump()).limited(config.limit)
-    check_task(task)
+    task, train_sample = load_task(config, registries, resolved.task_args)
     suites = load_suites(config.specs, registries.spec_sources, seed=config.seeds[0])
     checks = check_specs(suites, task)
     specs = flatten_specs(suites, task.label_names, check=False)
@@ -220,7 +227,22 @@ def plan_run(config: RunConfig, registries: Registries | None = None) -> Plan:
         device=resolve_device(config.device),
         leakage=checks.leakage,
         local_paths=resolved.local_paths,
+        train_sample=train_sample,
     )
+
+
+def load_task(
+    config: RunConfig, registries: Registries, task_args: Any
+) -> tuple[Task, TrainSample | None]:
+    """The task as a run uses it: loaded with the validated ``task_args``, cut by ``limit``,
+    its train split sampled down to ``train_limit``, and checked."""
+    from harness.train_sample import sample_train
+
+    task_def: TaskDefinition = registries.tasks.get(config.task, field="task")
+    task = task_def.load(**task_args.model_dump()).limited(config.limit)
+    task, train_sample = sample_train(task, config.train_limit, seed=config.seeds[0])
+    check_task(task)
+    return task, train_sample
 
 
 def check_task(task: Task) -> None:
@@ -418,6 +440,7 @@ class Runner:
                 pool_sources=(
                     plan.task.pool.source_counts() if plan.task.pool.sources is not None else {}
                 ),
+                train_sample=plan.train_sample,
             ),
             specs=infos,
             models=[row.result for row in rows.values()],

@@ -31,6 +31,13 @@ from harness.config import parse_key_values
 @click.option("--cache-dir", help="Cache folder (default: ~/.cache/spec-harness).")
 @click.option("--limit", type=int, help="Use only the first N examples of each split.")
 @click.option(
+    "--limit-train",
+    "limit_train",
+    type=int,
+    help="Train on N train rows sampled with the run's first seed (stratified by label); "
+    "test and pool stay whole.",
+)
+@click.option(
     "--resume",
     "resume_dir",
     type=click.Path(path_type=Path),
@@ -61,6 +68,7 @@ def run_command(
     no_cache: bool,
     cache_dir: str | None,
     limit: int | None,
+    limit_train: int | None,
     resume_dir: Path | None,
     print_config: bool,
     quiet: bool,
@@ -86,6 +94,7 @@ def run_command(
         "cache": False if no_cache else None,
         "cache_dir": cache_dir,
         "limit": limit,
+        "train_limit": limit_train,
     }
     if resume_dir is not None:
         from harness.resume import resume_config

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+import shlex
+from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import click
@@ -86,8 +88,66 @@ def specs_group() -> None:
     """Validate, preview and count specification suites."""
 
 
+@dataclass
+class RunSuites:
+    """The suites of a run config, loaded as the run loads them, with its task."""
+
+    task: Any
+    suites: list[Any]
+    errors: list[UserError]
+    config: Any
+
+
+def _run_suites(config_path: Path) -> RunSuites:
+    """Load the task and the spec suites of a run config exactly as ``harness run`` does: paths
+    resolved next to the config, the task with its arguments, ``limit`` and ``train_limit``, and
+    every spec entry with its source, options and the run's first seed. A suite that fails to
+    load is kept as an error (the others are still checked)."""
+    from harness.config import resolve_config
+    from harness.config_paths import resolve_config_paths
+    from harness.plugins import load_registries
+    from harness.runner import load_task
+    from harness.spec_loading import load_suites
+
+    keys = ("task_args", "specs")
+    config = resolve_config(config_path, {}, path_keys=keys)
+    registries = load_registries()
+    resolved = resolve_config_paths(config, registries, keys=keys)
+    config = resolved.config
+    task, _ = load_task(config, registries, resolved.task_args)
+    suites: list[Any] = []
+    errors: list[UserError] = []
+    for ref in config.specs:
+        try:
+            suites.extend(load_suites([ref], registries.spec_sources, seed=config.seeds[0]))
+        except UserError as err:
+            errors.append(err)
+    return RunSuites(task=task, suites=suites, errors=errors, config=config)
+
+
+def _run_level_errors(run: RunSuites, label_names: list[str]) -> list[UserError]:
+    """What the run checks once its suites load: specs flattened against the task's labels
+    (duplicate ids, labels) and the suites the expected-outcome check names."""
+    from harness.checks import check_suite_names
+    from harness.spec_loading import flatten_specs
+
+    try:
+        specs = flatten_specs(run.suites, label_names, check=False)
+        check_suite_names(run.config.check, [spec.suite for spec in specs])
+    except UserError as err:
+        return [err]
+    return []
+
+
 @specs_group.command("validate")
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("paths", nargs=-1)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Check the suites of this run config as the run loads them: every spec entry with its "
+    "source and options, against the config's task (labels, train, pool, test) and seed.",
+)
 @click.option("--strict", is_flag=True, help="Identical texts across splits are errors.")
 @click.option("--task", help="Check labels (and held-out texts) against this task.")
 @click.option("--task-args", help="Task arguments as k=v,k=v.")
@@ -97,6 +157,7 @@ def specs_group() -> None:
 @_with_load_options
 def validate_command(
     paths: tuple[str, ...],
+    config_path: Path | None,
     strict: bool,
     task: str | None,
     task_args: str | None,
@@ -107,19 +168,45 @@ def validate_command(
 ) -> None:
     """Check spec files (or shipped suite names): syntax, templates, ids, labels, leakage.
 
-    Every problem is printed as `file:line: spec-id: message`; exits 2 if there are errors.
+    With --config RUN.yaml, check the suites of a run config exactly as `harness run` loads
+    them (PATHS, if given, are checked with them, with --source/--option). Every problem is
+    printed as `file:line: spec-id: message`; exits 2 if there are errors.
     """
     from harness.spec_checks import CheckOptions, Finding, check_suites, print_findings
 
+    if not paths and config_path is None:
+        raise UserError(
+            "nothing to check",
+            field="PATHS",
+            fix="give spec files or suite names, or --config RUN.yaml",
+        )
+    if config_path is not None and (task or task_args):
+        raise UserError(
+            "--task and --task-args cannot be combined with --config",
+            field="--config",
+            fix="the run config names the task; drop --task/--task-args",
+        )
     options = _parse_options(option_items)
-    loaded_task, label_names = _task_context(task, task_args)
     suites: list[Any] = []
     findings: list[Finding] = []
+
+    def as_finding(err: UserError) -> Finding:
+        return Finding("error", err.problem, err.field, err.file, err.line, err.fix)
+
+    run: RunSuites | None = None
+    label_names: list[str] | None
+    if config_path is not None:
+        run = _run_suites(config_path)
+        loaded_task, label_names = run.task, list(run.task.label_names)
+        suites.extend(run.suites)
+        findings.extend(as_finding(err) for err in run.errors)
+    else:
+        loaded_task, label_names = _task_context(task, task_args)
     for path in paths:
         try:
             suites.extend(_load_one(path, source, options, seed))
         except UserError as err:
-            findings.append(Finding("error", err.problem, err.field, err.file, err.line, err.fix))
+            findings.append(as_finding(err))
     report = check_suites(
         suites,
         CheckOptions(
@@ -130,6 +217,8 @@ def validate_command(
         ),
     )
     findings.extend(report.findings)
+    if run is not None and not any(f.level == "error" for f in findings):
+        findings.extend(as_finding(err) for err in _run_level_errors(run, run.task.label_names))
     findings.sort(key=lambda f: f.level != "error")
     print_findings(findings)
     errors = sum(1 for f in findings if f.level == "error")
@@ -293,11 +382,37 @@ def stats_command(
     console = Console()
     console.print(table)
     if report.findings:
+        command = validate_command_line(suite, source, option_items, seed, task, task_args)
         console.print(
             f"{len(report.errors)} error(s), {len(report.warnings)} warning(s): "
-            f"run `harness specs validate {suite}` for details",
+            f"run `{command}` for details",
             highlight=False,
+            markup=False,
         )
+
+
+def validate_command_line(
+    suite: str,
+    source: str | None,
+    option_items: tuple[str, ...],
+    seed: int,
+    task: str | None,
+    task_args: str | None,
+) -> str:
+    """The ``harness specs validate`` command that loads and checks ``suite`` as ``stats`` did:
+    the same source, options, seed and task, quoted for a POSIX shell."""
+    parts = ["harness", "specs", "validate", suite]
+    if source:
+        parts += ["--source", source]
+    for item in option_items:
+        parts += ["--option", item]
+    if seed:
+        parts += ["--seed", str(seed)]
+    if task:
+        parts += ["--task", task]
+    if task_args:
+        parts += ["--task-args", task_args]
+    return shlex.join(parts)
 
 
 def register(group: click.Group) -> None:

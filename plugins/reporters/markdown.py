@@ -145,6 +145,16 @@ class MarkdownReporter(Reporter):
             f"seeds {md(', '.join(map(str, run.seeds)))}, {len(run.specs)} specs, "
             f"spec-harness {md(run.harness_version)}",
             "",
+        ]
+        sample = run.task.train_sample
+        if sample is not None:
+            counts = ", ".join(f"{md(k)} {v}" for k, v in sample.label_counts.items())
+            out += [
+                f"Trained on {sample.kept} of {sample.available} train rows "
+                f"({md(sample.method)}, seed {sample.seed}: {counts}).",
+                "",
+            ]
+        out += [
             "### Expected-outcome check",
             "",
         ]
