@@ -233,3 +233,35 @@ def test_specs_validate_cli_with_a_heldout_block(tmp_path: Path) -> None:
     assert bad.exit_code == 2
     assert "options.text_column: column 'text' not found" in bad.output
     assert "columns: guideline, sentence, labels" in bad.output
+
+
+def test_hf_heldout_split_with_its_own_text_column(tmp_path: Path) -> None:
+    datasets = pytest.importorskip("datasets")
+    train = datasets.Dataset.from_dict(
+        {"guideline": ["g1"] * 3, "text": [f"train {i}" for i in range(3)], "labels": [1] * 3}
+    )
+    test = datasets.Dataset.from_dict(
+        {"guideline": ["g1"] * 2, "sentence": [f"test {i}" for i in range(2)], "labels": [1] * 2}
+    )
+    folder = tmp_path / "hm"
+    datasets.DatasetDict({"train": train, "test": test}).save_to_disk(str(folder))
+    options = {
+        "spec_column": "guideline",
+        "label_column": "labels",
+        "label_map": {1: "toxic"},
+        "heldout_split": "test",
+    }
+
+    def hf(**extra: Any) -> SpecSuite:
+        refs = [SpecRef(ref=str(folder), source="hf", options={**options, **extra})]
+        (suite,) = load_suites(refs, load_registries().spec_sources)
+        return suite
+
+    (spec,) = hf(heldout={"text_column": "sentence"}).specs
+    assert [c.text for c in spec.heldout_cases] == ["test 0", "test 1"]
+    with pytest.raises(UserError, match="options.text_column: column 'text' not found"):
+        hf()
+    with pytest.raises(UserError, match="a held-out file is for csv suites"):
+        hf(heldout_file="test.csv")
+    with pytest.raises(UserError, match="no heldout_split is set"):
+        hf(heldout={"text_column": "sentence"}, heldout_split=None)
