@@ -150,6 +150,12 @@ def register_commands(cli: click.Group) -> None:
 def prepare_jinja2_environment(env: jinja2.Environment) -> None:
     """Adjust the sandboxed jinja2 environment that renders spec templates (e.g. add filters).
 
+    Every filter, yours included, is wrapped after this hook: its arguments and its result are
+    measured, and a value above the sandbox bound (100,000 characters by default) is refused
+    with a one-line error naming the filter. Keep filters pure and roughly linear in their input
+    (the bound is checked when the filter returns, so it cannot stop a filter that allocates far
+    more internally).
+
     Example::
 
         @harness.hookimpl

@@ -3,10 +3,16 @@ deterministic sample of the cartesian product, template ids kept on every case.
 
 Templates are parsed once and checked statically before anything renders: they may use slots,
 filters, tests, literals, operators and ``{% if %}``/``{% set %}``; attribute access, calls, loops,
-macros, imports and large numbers are refused with a one-line error. What passes renders in a
-:class:`jinja2.sandbox.SandboxedEnvironment` with ``StrictUndefined`` and no globals. Templates
+macros, imports and large numbers are refused with a one-line error. What passes renders in the
+bounded sandbox of :mod:`harness.sandbox` with ``StrictUndefined`` and no globals. Templates
 that only output slots through argument-free filters (the common case) take a fast path that
 joins precomputed pieces instead of calling jinja2 per case; its output is identical.
+
+Before anything renders, the cases of every spec are counted (a product of slot sizes per
+template): a split of a spec above :data:`harness.limits.SPEC_CASES` (100,000 by default) is
+refused with the count and the fix (``max_cases``), as is a suite file above
+:data:`harness.limits.SUITE_CASES`; a rendered case longer than
+:data:`harness.limits.CASE_CHARS` is an error naming its template.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import difflib
 import hashlib
 import random
 import re
+import sys
 from collections.abc import Callable, Sequence
 from operator import getitem
 from pathlib import Path
@@ -22,12 +29,14 @@ from typing import Any
 
 import jinja2
 from jinja2 import nodes
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2.sandbox import SecurityError
 from jinja2.utils import _PassArg
 from pydantic import TypeAdapter
 
 from harness.api import Spec, SpecCase, SpecSuite
 from harness.errors import UserError
+from harness.limits import CASE_CHARS, SPEC_CASES, SUITE_CASES
+from harness.sandbox import SpecSandbox, ValueTooLarge, bound_filters, render_bounded
 from harness.spec_format import SpecDef, SuiteFile, TemplateDef
 from harness.validation import validate
 from harness.yamlio import line_of, load_yaml
@@ -68,9 +77,6 @@ IRREGULAR_PLURALS = {
 
 MAX_NUMBER = 10_000
 """The largest number literal a template may contain."""
-
-MAX_TEXT = 100_000
-"""The longest string a template may build with ``*``."""
 
 ALLOWED_NODES: tuple[type[nodes.Node], ...] = (
     nodes.Template,
@@ -161,27 +167,7 @@ def capitalize_first(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-class SpecSandbox(SandboxedEnvironment):
-    """The sandbox templates render in: no globals, ``**`` refused, ``*`` size-limited."""
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def call_binop(self, context: Any, operator_name: str, left: Any, right: Any) -> Any:
-        """Refuse ``**`` and string/list repetition beyond :data:`MAX_TEXT`."""
-        if operator_name == "**":
-            raise SecurityError("the ** operator is not allowed in templates")
-        if operator_name == "*":
-            for seq, times in ((left, right), (right, left)):
-                if (
-                    isinstance(seq, str | list | tuple)
-                    and isinstance(times, int)
-                    and len(seq) * times > MAX_TEXT
-                ):
-                    raise SecurityError(f"a repetition longer than {MAX_TEXT:,} is not allowed")
-        return super().call_binop(context, operator_name, left, right)
-
-
-def build_environment() -> SandboxedEnvironment:
+def build_environment() -> SpecSandbox:
     """The sandboxed jinja2 environment with the built-in filters and plugin additions."""
     env = SpecSandbox(undefined=jinja2.StrictUndefined, autoescape=False)
     env.globals.clear()
@@ -196,6 +182,7 @@ def build_environment() -> SandboxedEnvironment:
     from harness.plugins import call_hook
 
     call_hook("prepare_jinja2_environment", env=env)
+    bound_filters(env)
     return env
 
 
@@ -314,6 +301,31 @@ def fast_pieces(ast: nodes.Template, env: jinja2.Environment) -> list[Piece] | N
     return pieces
 
 
+def shown_slots(values: dict[str, str], width: int = 40) -> str:
+    """Slot values for an error message, each cut to ``width`` characters."""
+    return repr({k: v if len(v) <= width else v[: width - 1] + "…" for k, v in values.items()})
+
+
+def combinations(sizes: Sequence[int]) -> int:
+    """The number of slot combinations of a template: the product of its slots' sizes."""
+    total = 1
+    for size in sizes:
+        total *= size
+    return total
+
+
+def sample_numbers(rng: random.Random, total: int, k: int) -> list[int]:
+    """``k`` distinct numbers below ``total``, sorted, drawn by ``rng`` without enumerating the
+    range (``random.sample`` of a ``range``, or repeated draws when ``total`` is beyond what a
+    ``range`` can hold)."""
+    if total <= sys.maxsize:
+        return sorted(rng.sample(range(total), k))
+    chosen: set[int] = set()
+    while len(chosen) < k:
+        chosen.add(rng.randrange(total))
+    return sorted(chosen)
+
+
 class SuiteCompiler:
     """Compiles :class:`SuiteFile` objects; one instance per load (it holds the environment)."""
 
@@ -321,6 +333,9 @@ class SuiteCompiler:
         self.file = str(file)
         self.node = node
         self.env = build_environment()
+        self.max_case_chars = CASE_CHARS.value()
+        self.max_spec_cases = SPEC_CASES.value()
+        self.max_suite_cases = SUITE_CASES.value()
         self._parsed: dict[str, tuple[nodes.Template, list[str], list[Piece] | None]] = {}
 
     def _error(
@@ -336,26 +351,30 @@ class SuiteCompiler:
         line = line_of(self.node, loc) if self.node is not None else None
         return UserError(message, file=self.file, line=line, field=spec_id, fix=fix)
 
-    def render(
-        self,
-        spec: SpecDef,
-        index: int,
-        slots: dict[str, list[str]],
-        template_id: str,
-        text: str,
-        split: str,
-        cap: int | None,
-        seed: int,
-        position: int | None = None,
-    ) -> list[SpecCase]:
-        """Render one template over a deterministic sample of its slots' cartesian product."""
+    def _failer(
+        self, spec: SpecDef, index: int, template_id: str, split: str, position: int | None
+    ) -> Callable[[str, str], UserError]:
+        """An error factory for one template of ``spec`` (names the file, line and template)."""
         key = "templates" if split == "train" else "heldout_templates"
         where: tuple[str | int, ...] = (key,) if position is None else (key, position)
 
         def fail(problem: str, fix: str) -> UserError:
             return self._error(f"template {template_id}: {problem}", index, spec.id, fix, *where)
 
+        return fail
+
+    def prepare(
+        self, text: str, slots: dict[str, list[str]], fail: Callable[[str, str], UserError]
+    ) -> tuple[nodes.Template, list[str], list[Piece] | None]:
+        """Parse and check a template (once per text): its AST, its slot names and its fast-path
+        pieces; every slot it uses must be defined."""
         if text not in self._parsed:
+            limit = self.env.value_limit
+            if len(text) > limit:
+                raise fail(
+                    f"the template is {len(text):,} characters long, more than {limit:,}",
+                    "shorten it",
+                )
             try:
                 ast = self.env.parse(text)
             except jinja2.TemplateSyntaxError as exc:
@@ -371,6 +390,23 @@ class SuiteCompiler:
                 f"undefined slot {missing[0]!r}",
                 f"define it under slots (known: {', '.join(sorted(slots)) or 'none'})",
             )
+        return ast, names, pieces
+
+    def render(
+        self,
+        spec: SpecDef,
+        index: int,
+        slots: dict[str, list[str]],
+        template_id: str,
+        text: str,
+        split: str,
+        cap: int | None,
+        seed: int,
+        position: int | None = None,
+    ) -> list[SpecCase]:
+        """Render one template over a deterministic sample of its slots' cartesian product."""
+        fail = self._failer(spec, index, template_id, split, position)
+        ast, names, pieces = self.prepare(text, slots, fail)
         compiled: jinja2.Template | None = None
         if pieces is None:
             try:
@@ -381,14 +417,12 @@ class SuiteCompiler:
                 self.env, code, self.env.make_globals(None), None
             )
         sizes = [len(slots[n]) for n in names]
-        total = 1
-        for size in sizes:
-            total *= size
+        total = combinations(sizes)
         if total == 0:
             raise fail("a slot it uses is empty", "give every slot at least one value")
         rng = random.Random(_seed_for(seed, spec.id, template_id))
         chosen: Sequence[int] = (
-            range(total) if cap is None or cap >= total else sorted(rng.sample(range(total), cap))
+            range(total) if cap is None or cap >= total else sample_numbers(rng, total, cap)
         )
         lists = [slots[n] for n in names]
         positions = range(len(names) - 1, -1, -1)
@@ -400,7 +434,17 @@ class SuiteCompiler:
                 rest, digits[pos] = divmod(rest, sizes[pos])
             rows.append((number, digits))
         split_name = "train" if split == "train" else "heldout"
-        texts = self._texts(rows, names, lists, pieces, compiled, fail)
+        texts = self._texts(rows, names, lists, pieces, compiled, fail, self.env.value_limit)
+        longest = max(map(len, texts), default=0)
+        limit = self.max_case_chars
+        if longest > limit:
+            at = next(i for i, t in enumerate(texts) if len(t) == longest)
+            values = {names[i]: lists[i][d] for i, d in enumerate(rows[at][1])}
+            raise fail(
+                f"renders a case of {longest:,} characters (slots {shown_slots(values)}), more "
+                f"than the limit of {CASE_CHARS.shown()} per case",
+                f"shorten the template or its slot values, or {CASE_CHARS.fix()}",
+            )
         return CASES.validate_python(
             [
                 {
@@ -415,6 +459,68 @@ class SuiteCompiler:
             ]
         )
 
+    def count_split(
+        self,
+        spec: SpecDef,
+        index: int,
+        slots: dict[str, list[str]],
+        pairs: list[tuple[str, str]],
+        split: str,
+        cap: int | None,
+    ) -> tuple[int, tuple[str, list[int]] | None]:
+        """How many cases one split of ``spec`` will have (nothing is rendered), and the template
+        with the most slot combinations (its id and slot sizes)."""
+        per_template = max(1, -(-cap // len(pairs))) if cap is not None and pairs else None
+        total = 0
+        largest: tuple[str, list[int]] | None = None
+        most = -1
+        for position, (template_id, text) in enumerate(pairs):
+            fail = self._failer(spec, index, template_id, split, position)
+            _, names, _ = self.prepare(text, slots, fail)
+            sizes = [len(slots[n]) for n in names]
+            combos = combinations(sizes)
+            if combos > most:
+                most, largest = combos, (template_id, sizes)
+            total += combos if per_template is None else min(combos, per_template)
+        total += len(spec.cases.train if split == "train" else spec.cases.heldout)
+        return (total if cap is None else min(total, cap)), largest
+
+    def check_size(self, suite: SuiteFile, index: int, spec: SpecDef) -> int:
+        """Count both splits of ``spec`` before rendering; refuse a split above
+        :data:`~harness.limits.SPEC_CASES`. Returns the spec's total number of cases."""
+        slots = {**suite.slots, **spec.slots}
+        cap = spec.max_cases or suite.max_cases
+        limit = self.max_spec_cases
+        total = 0
+        for split, templates in (("train", spec.templates), ("heldout", spec.heldout_templates)):
+            pairs = _template_pairs(spec, split, templates)
+            count, largest = self.count_split(spec, index, slots, pairs, split, cap)
+            total += count
+            if count <= limit:
+                continue
+            name = "D_i" if split == "train" else "D_i_heldout"
+            if cap is not None:
+                detail = f"max_cases is {cap:,}"
+                fix = f"lower max_cases to at most {limit:,}, or {SPEC_CASES.fix()}"
+            else:
+                detail = "no max_cases"
+                if largest is not None:
+                    ways = " x ".join(f"{n:,}" for n in largest[1]) or "1"
+                    detail += f"; template {largest[0]} alone combines its slots {ways} ways"
+                fix = (
+                    f"set max_cases (e.g. max_cases: 1000) on the spec or the suite to render a "
+                    f"seeded sample of that many, or {SPEC_CASES.fix()}"
+                )
+            raise self._error(
+                f"{name} would have {count:,} cases ({detail}), more than the limit of "
+                f"{SPEC_CASES.shown()} per split of a spec",
+                index,
+                spec.id,
+                fix,
+                "max_cases" if cap is not None and spec.max_cases else "templates",
+            )
+        return total
+
     @staticmethod
     def _texts(
         rows: list[tuple[int, list[int]]],
@@ -423,8 +529,10 @@ class SuiteCompiler:
         pieces: list[Piece] | None,
         compiled: jinja2.Template | None,
         fail: Callable[[str, str], UserError],
+        limit: int,
     ) -> list[str]:
-        """Render every row (a case number and its slot digits), whitespace-normalised."""
+        """Render every row (a case number and its slot digits), whitespace-normalised; no
+        output and no intermediate value may exceed the sandbox's bound."""
         values: dict[str, str] = {}
         try:
             if pieces is None:
@@ -432,15 +540,17 @@ class SuiteCompiler:
                 out = []
                 for _, digits in rows:
                     values = {names[i]: lists[i][d] for i, d in enumerate(digits)}
-                    out.append(" ".join(compiled.render(**values).split()))
+                    out.append(" ".join(render_bounded(compiled, values).split()))
                 return out
             # Fast path: each piece is a literal or a slot through filters, computed once per
             # slot value that the sample uses.
             fmt_parts: list[str] = []
             getters: list[tuple[int, list[str]]] = []
+            literal = 0
             for piece in pieces:
                 if isinstance(piece, str):
                     fmt_parts.append(piece.replace("%", "%%"))
+                    literal += len(piece)
                     continue
                 name, apply = piece
                 pos = names.index(name)
@@ -451,12 +561,24 @@ class SuiteCompiler:
                 getters.append((pos, table))
                 fmt_parts.append("%s")
             fmt = "".join(fmt_parts)
+            if literal + sum(max(map(len, table)) for _, table in getters) > limit:
+                for _, digits in rows:  # only when some combination could be too long
+                    size = literal + sum(len(table[digits[pos]]) for pos, table in getters)
+                    if size > limit:
+                        values = {names[i]: lists[i][d] for i, d in enumerate(digits)}
+                        raise ValueTooLarge("the template's output", size, limit)
             if not getters:
                 return [" ".join(fmt.replace("%%", "%").split())] * len(rows)
             return [
                 " ".join((fmt % tuple([table[digits[pos]] for pos, table in getters])).split())
                 for _, digits in rows
             ]
+        except ValueTooLarge as exc:
+            raise fail(
+                f"{exc} (slots {shown_slots(values)})" if values else str(exc),
+                f"templates may build values of at most {limit:,} characters; shorten the "
+                "template or its slot values",
+            ) from None
         except SecurityError as exc:
             raise fail(
                 f"unsafe operation refused: {exc}",
@@ -466,14 +588,17 @@ class SuiteCompiler:
             raise fail(str(exc), "fix the template") from None
         except Exception as exc:  # a filter (possibly a plugin's) raised
             raise fail(
-                f"rendering failed with slots {values}: {type(exc).__name__}: {exc}",
+                f"rendering failed with slots {shown_slots(values)}: {type(exc).__name__}: "
+                f"{str(exc)[:200]}",
                 "fix the template or the filter",
             ) from None
 
     def compile(self, suite: SuiteFile) -> SpecSuite:
-        """Expand every spec of ``suite``."""
-        specs: list[Spec] = []
+        """Expand every spec of ``suite``: ids, labels and case counts of every spec are checked
+        before anything renders."""
         seen: set[str] = set()
+        total = 0
+        limit = self.max_suite_cases
         for index, spec in enumerate(suite.specs):
             if spec.id in seen:
                 raise self._error(
@@ -492,7 +617,17 @@ class SuiteCompiler:
                     f"use one of: {', '.join(suite.labels)}",
                     "label",
                 )
-            specs.append(self.compile_spec(suite, index, spec))
+            total += self.check_size(suite, index, spec)
+            if total > limit:
+                raise self._error(
+                    f"the suite would have more than {SUITE_CASES.shown()} cases (the limit for "
+                    f"one suite file) by spec #{index + 1}",
+                    index,
+                    spec.id,
+                    "set or lower max_cases (per spec or for the whole suite), split the suite "
+                    f"into several files, or {SUITE_CASES.fix()}",
+                )
+        specs = [self.compile_spec(suite, index, spec) for index, spec in enumerate(suite.specs)]
         return SpecSuite(
             name=suite.suite,
             description=suite.description,

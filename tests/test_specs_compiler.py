@@ -187,7 +187,7 @@ ESCAPES = [
     ("{% macro m() %}x{% endmacro %}", "macros"),
     ("{{ 2 ** 100 }}", "** operator"),
     ("{{ 'a' * 99999999 }}", "too large"),
-    ("{{ who * 10000 * 10000 }}", "repetition longer"),
+    ("{{ who * 10000 * 10000 }}", "repetition ('*') would build a value"),
     ("{% include 'x.txt' %}", "{% include %}"),
     ("{{ who | attr('__class__') }}", "unknown filter 'attr'"),
     ("{{ [who] | map(attribute='__class__') | list }}", "unknown filter 'map'"),

@@ -17,6 +17,7 @@ from harness_plugins.spec_sources.tabular import TableOptions, load_table_files,
 
 import harness
 from harness.api import SpecSource, SpecSuite
+from harness.input_files import is_regular_file
 
 FUNCTIONALITIES: dict[str, str] = {
     "derog_neg_emote_h": "Expression of strong negative emotions (explicit) about a group",
@@ -93,12 +94,12 @@ class HateCheckSource(SpecSource):
 
 def _header(path: Path, opts: Any) -> list[str] | None:
     """The column names of a CSV/TSV file's header row (``None`` for JSONL or unreadable)."""
-    if not path.is_file() or path.suffix.lower() in (".jsonl", ".ndjson"):
+    if not is_regular_file(path) or path.suffix.lower() in (".jsonl", ".ndjson"):
         return None
     try:
         with path.open(encoding=opts.encoding, errors="replace", newline="") as handle:
             first = next(csv.reader(handle, delimiter=_delimiter(path, opts)), [])
-    except OSError:
+    except (OSError, LookupError, csv.Error):
         return None
     return [name.strip() for name in first]
 

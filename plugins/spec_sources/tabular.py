@@ -22,8 +22,10 @@ from pydantic import Field, field_validator
 
 from harness.api import LocalPath, Spec, SpecCase, SpecSuite, StrictModel
 from harness.errors import UserError
+from harness.input_files import read_text
+from harness.limits import DATA_MB
 from harness.validation import validate
-from harness.yamlio import load_yaml, read_text
+from harness.yamlio import load_yaml
 
 PER_FILE_OPTIONS = (
     "format",
@@ -192,7 +194,7 @@ def read_rows(path: Path, opts: TableOptions, overrides: set[str] | None = None)
     """Read a CSV, TSV or JSONL file into rows (line numbers are 1-based physical lines).
     ``overrides``: for a held-out file, the options its ``heldout`` block set (named in errors
     about missing columns)."""
-    text = read_text(path, opts.encoding)
+    text = read_text(path, opts.encoding, DATA_MB)
     fmt: str = opts.format
     if fmt == "auto":
         suffix = path.suffix.lower()

@@ -52,6 +52,8 @@ from pydantic import Field, field_validator
 import harness
 from harness.api import LocalPath, Split, StrictModel, Task, TaskDefinition
 from harness.errors import UserError
+from harness.input_files import read_bytes
+from harness.limits import DATA_MB
 
 log = logging.getLogger(__name__)
 
@@ -287,23 +289,16 @@ class DataFile:
         return UserError(problem, file=self.path, line=line, field=field or self.field, fix=fix)
 
     def read_text(self) -> str:
-        """The decoded text of the file."""
-        try:
-            data = self.path.read_bytes()
-        except FileNotFoundError:
+        """The decoded text of the file (a regular file within ``HARNESS_MAX_DATA_MB``)."""
+        if not self.path.exists() and not self.path.is_symlink():
             raise self.error(
                 "file not found",
                 "check the path (relative paths in a config file are from its folder, on the "
                 "command line from the current folder)",
-            ) from None
-        except IsADirectoryError:
-            raise self.error(
-                "is a folder, expected a data file", "name a CSV/TSV/JSONL file"
-            ) from None
-        except PermissionError:
-            raise self.error("permission denied", "make the file readable (chmod +r)") from None
-        except OSError as exc:
-            raise self.error(f"cannot read: {exc.strerror}", "check the path") from None
+            )
+        if self.path.is_dir():
+            raise self.error("is a folder, expected a data file", "name a CSV/TSV/JSONL file")
+        data = read_bytes(self.path, DATA_MB, field=self.field)
         if not data.strip():
             raise self.error("the file is empty", "give a file with a header row and data rows")
         encoding = self.options.encoding
