@@ -411,7 +411,11 @@ class Model(ABC):
 
     @abstractmethod
     def save(self, directory: Path) -> None:
-        """Write the trained model to ``directory`` (JSON/safetensors/numpy, never pickle)."""
+        """Write the trained model to ``directory`` (JSON/safetensors/numpy, never pickle).
+
+        A failure to write (disk full, file-size limit) must raise ``OSError`` (convert a
+        library's own error, e.g. safetensors' ``SafetensorError``): the cache then reports
+        ``cannot write ...`` in one line and removes the partial entry."""
 
     @abstractmethod
     def load(self, directory: Path) -> None:

@@ -3,6 +3,7 @@ them, so ``harness --help`` and ``harness list`` stay fast."""
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from collections.abc import Callable
@@ -11,7 +12,10 @@ from typing import Any
 import click
 
 from harness import __version__
-from harness.errors import UserError
+from harness.errors import OutputError, UserError
+
+WRITE_ONLY_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS})
+"""``errno`` values that only a write can raise: reported in one line wherever they surface."""
 
 
 class HarnessGroup(click.Group):
@@ -30,6 +34,14 @@ class HarnessGroup(click.Group):
                 raise
             click.echo(f"error: {usage_error_line(err, ctx)}", err=True)
             ctx.exit(2)
+        except OSError as err:
+            # a write failure that no writer turned into an OutputError (e.g. inside a plugin)
+            debug = os.environ.get("HARNESS_DEBUG") or (ctx.obj or {}).get("debug")
+            if debug or err.errno not in WRITE_ONLY_ERRNOS:
+                raise
+            failure = OutputError(err.filename or "a file", err)
+            click.echo(f"error: {failure.one_line()}", err=True)
+            ctx.exit(failure.exit_code)
 
 
 def usage_error_line(err: click.UsageError, ctx: click.Context) -> str:
@@ -45,7 +57,10 @@ def usage_error_line(err: click.UsageError, ctx: click.Context) -> str:
         names = [o for o in param.opts if o.startswith("--")] or list(param.opts)
         field = max(names, key=len) if names else param.human_readable_name
         problem = f"{field}: {err.message}"
-    return " ".join(f"{problem.rstrip('.')}; see `{where} --help`".split())
+    from harness.display import printable, shortened
+
+    line = " ".join(f"{problem.rstrip('.')}; see `{where} --help`".split())
+    return printable(shortened(line, 4_000))
 
 
 @click.group(cls=HarnessGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -127,6 +127,16 @@ class RunConfig(StrictModel):
             return list(range(value))
         return value
 
+    @field_validator("seeds")
+    @classmethod
+    def _seeds_not_empty(cls, value: list[int]) -> list[int]:
+        if not value:
+            raise ValueError("seeds is empty: give a count >= 1 (seeds: 3) or a list of seeds")
+        repeated = sorted({seed for seed in value if value.count(seed) > 1})
+        if repeated:
+            raise ValueError(f"seed {repeated[0]} is listed twice; every seed is run once")
+        return value
+
 
 def load_config_file(path: Path) -> tuple[dict[str, Any], yaml.Node | None]:
     """Read a YAML config file into a plain dict (validated later, after CLI overrides)."""

@@ -1,16 +1,18 @@
 """Rich console report printed after a run and by ``harness report`` (no ``--format``).
 
-Every text that comes from specs, data or configs is escaped for rich markup.
+Every text that comes from specs, data or configs goes through ``escape``
+(:func:`harness.display.console_text`): capped, terminal control characters escaped, rich
+markup escaped.
 """
 
 from __future__ import annotations
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from harness.api import DI_SOURCE
 from harness.collapse import COLLAPSE_NOTE
+from harness.display import console_text as escape
 from harness.leaderboard import Leaderboard
 from harness.report_views import (
     SEEN_NOTE,

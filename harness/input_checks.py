@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import click
 
 from harness.api import Intervention, Spec, Task
+from harness.display import printable
 from harness.errors import UserError
 
 
@@ -79,11 +80,11 @@ def check_pool(
                 "drop the intervention",
             )
         if n_pool < budget:
-            click.echo(
-                f"warning: task {task.name!r}: the pool has {n_pool} examples{where}, fewer "
-                f"than the budget {budget}: {label} adds at most {n_pool}",
-                err=True,
+            message = (
+                f"task {task.name!r}: the pool has {n_pool} examples{where}, fewer than the "
+                f"budget {budget}: {label} adds at most {n_pool}"
             )
+            click.echo(f"warning: {printable(message)}", err=True)
 
 
 def check_interventions(

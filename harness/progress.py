@@ -29,6 +29,8 @@ from rich.progress import (
 from rich.progress import Progress as RichProgress
 from rich.text import Text
 
+from harness.display import printable
+
 Style = Literal["bars", "lines", "off"]
 MODE_ENV = "HARNESS_PROGRESS"
 INTERVAL_ENV = "HARNESS_PROGRESS_INTERVAL"
@@ -162,7 +164,9 @@ class Progress:
             plain = Text.from_markup(message).plain
         except MarkupError:
             plain = message
-        self.console.print(f"{stamp} {plain}", markup=False, highlight=False, soft_wrap=True)
+        self.console.print(
+            f"{stamp} {printable(plain)}", markup=False, highlight=False, soft_wrap=True
+        )
 
     @contextmanager
     def live(self) -> Iterator[Progress]:
@@ -194,7 +198,7 @@ class Progress:
         if self._rich is None:
             yield ProgressTask(None, None)
             return
-        task_id = self._rich.add_task(description, total=total)
+        task_id = self._rich.add_task(printable(description), total=total)
         try:
             yield ProgressTask(self._rich, task_id)  # type: ignore[arg-type]
         finally:
@@ -222,7 +226,7 @@ class Progress:
         if self.style == "lines":
             self._line(message)
         elif self.enabled:
-            self.console.print(message)
+            self.console.print(printable(message))
 
 
 def silent() -> Progress:

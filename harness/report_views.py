@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from harness.display import shortened
 from harness.errors import UserError
 from harness.results import ModelResult, RunResult, SpecInfo
 
@@ -51,6 +52,13 @@ def wall_time(result: RunResult, model_id: str, missing: str = "-") -> str:
 def any_loaded(result: RunResult) -> bool:
     """Whether some model row of the run came from the cache."""
     return any(result.timing.loaded_models.values())
+
+
+def shown_text(value: Any) -> Any:
+    """A text as a report shows it: at most :data:`harness.display.SHOWN_TEXT_CHARS`
+    characters, cut with an ellipsis and the count left out (the full text stays in
+    ``samples.jsonl`` and ``results.json``); other values unchanged."""
+    return shortened(value) if isinstance(value, str) else value
 
 
 def shown_models(result: RunResult) -> list[ModelResult]:
@@ -252,23 +260,29 @@ def count_text(value: float) -> str:
 
 
 def iter_samples(path: Path) -> Iterator[dict[str, Any]]:
-    """Rows of a ``samples.jsonl`` (a bad line is a one-line error naming the line)."""
-    try:
-        handle = path.open(encoding="utf-8")
-    except OSError as exc:
-        raise UserError(f"cannot read: {exc}", file=path) from None
-    with handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
+    """Rows of a ``samples.jsonl`` (a regular file within ``HARNESS_MAX_DATA_MB``; a bad line is
+    a one-line error naming the line)."""
+    from harness.input_files import open_bounded
+    from harness.limits import DATA_MB
+
+    with open_bounded(path, DATA_MB) as handle:
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
                 continue
             try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
+                row = json.loads(raw)
+            except (json.JSONDecodeError, UnicodeDecodeError):
                 raise UserError(
                     "not a JSON object", file=path, line=number, fix="re-run to regenerate it"
                 ) from None
+            except RecursionError:
+                raise UserError(
+                    "nested too deeply", file=path, line=number, fix="re-run to regenerate it"
+                ) from None
             if not isinstance(row, dict):
-                raise UserError("not a JSON object", file=path, line=number)
+                raise UserError(
+                    "not a JSON object", file=path, line=number, fix="re-run to regenerate it"
+                )
             yield row
 
 
@@ -279,7 +293,9 @@ def failing_examples(
     prediction: those failed by the most models first (M0 breaks ties), one per template before
     a second from the same template. ``samples``: a ``samples.jsonl`` path (nothing when it does
     not exist) or its rows."""
-    if samples is None or (isinstance(samples, Path) and not samples.is_file()):
+    if samples is None or (
+        isinstance(samples, Path) and not samples.exists() and not samples.is_symlink()
+    ):
         return {}
     rows = iter_samples(samples) if isinstance(samples, Path) else samples
     seed = result.seeds[0] if result.seeds else None
@@ -307,11 +323,13 @@ def failing_examples(
                 chosen.append(row)
         out[spec_id] = [
             {
-                "id": row.get("id"),
-                "text": row.get("text", ""),
-                "template_id": row.get("template_id"),
-                "label": row.get("label"),
-                "predictions": row.get("predictions") or {},
+                "id": shown_text(row.get("id")),
+                "text": shown_text(row.get("text", "")),
+                "template_id": shown_text(row.get("template_id")),
+                "label": shown_text(row.get("label")),
+                "predictions": {
+                    shown_text(k): shown_text(v) for k, v in (row.get("predictions") or {}).items()
+                },
             }
             for row in chosen
         ]

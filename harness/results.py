@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from collections.abc import Iterable
@@ -12,7 +13,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError
 
 from harness.api import StrictModel
-from harness.errors import UserError
+from harness.errors import OutputError, UserError
 
 SCHEMA_VERSION = 1
 """Bumped on every incompatible change of :class:`RunResult`."""
@@ -298,9 +299,15 @@ def _umask() -> int:
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename.
+
+    A failed write (disk full, file-size limit, permissions) removes the temporary file and raises
+    :class:`~harness.errors.OutputError` (``cannot write FILE: reason``)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise OutputError(path, exc) from None
     try:
         # backslashreplace: a lone surrogate that slipped through is written as the JSON escape
         # it came from (\udXXX) instead of crashing the run at its very end.
@@ -310,6 +317,9 @@ def atomic_write_text(path: Path, text: str) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise OutputError(path, exc) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -334,22 +344,65 @@ def write_result(run_dir: Path, result: RunResult) -> Path:
     return path
 
 
-def read_result(path: Path) -> RunResult:
-    """Read a ``results.json`` (or a run folder holding one), refusing other schema versions."""
-    if path.is_dir():
-        path = path / "results.json"
+def _non_finite(data: Any, where: str = "") -> tuple[str, str] | None:
+    """The first non-finite number (NaN, Infinity, or a literal too large for a float) in a
+    parsed JSON document: ``(dotted path, value)``, or ``None``."""
+    stack: list[tuple[str, Any]] = [(where, data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            return path or "(top level)", str(value)
+        if isinstance(value, dict):
+            stack.extend((f"{path}.{k}" if path else str(k), v) for k, v in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend(
+                (f"{path}.{i}" if path else str(i), v) for i, v in reversed(list(enumerate(value)))
+            )
+    return None
+
+
+def load_json_document(path: Path) -> Any:
+    """Read a JSON run artefact (``results.json``): bounded (``HARNESS_MAX_FILE_MB``), valid
+    JSON, and no non-finite number anywhere (``NaN``/``Infinity`` are not JSON, and the harness
+    never writes them: missing values are ``null``), each problem one line naming the file (and
+    the field)."""
+    from harness.input_files import read_bytes
+
     try:
-        raw = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError("no results.json here", file=path, fix="give a run folder") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"cannot read: {exc}", file=path, fix="give a run folder") from None
+        raw = read_bytes(path).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(
+            f"cannot read: not valid UTF-8 (byte {exc.start})",
+            file=path,
+            fix="re-run to regenerate it",
+        ) from None
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise UserError(
             f"not valid JSON (line {exc.lineno})", file=path, fix="re-run to regenerate it"
         ) from None
+    except RecursionError:
+        raise UserError("nested too deeply", file=path, fix="re-run to regenerate it") from None
+    found = _non_finite(data)
+    if found is not None:
+        raise UserError(
+            f"not a finite number ({found[1]}): NaN and Infinity are not valid in a results file "
+            "(the harness writes a missing value as null)",
+            file=path,
+            field=found[0],
+            fix="the file was edited or damaged: re-run to regenerate it",
+        )
+    return data
+
+
+def read_result(path: Path) -> RunResult:
+    """Read a ``results.json`` (or a run folder holding one), refusing other schema versions."""
+    if path.is_dir():
+        path = path / "results.json"
+    if not path.exists() and not path.is_symlink():
+        raise UserError("no results.json here", file=path, fix="give a run folder")
+    data = load_json_document(path)
     if not isinstance(data, dict) or "schema_version" not in data:
         raise UserError(
             "not a spec-harness results file",

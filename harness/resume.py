@@ -13,7 +13,8 @@ import json
 from pathlib import Path
 
 from harness.config import RunConfig
-from harness.errors import UserError
+from harness.errors import OutputError, UserError
+from harness.input_files import read_text
 from harness.validation import validate
 
 
@@ -22,7 +23,10 @@ def remove_partial_files(run_dir: Path) -> list[Path]:
     removed = []
     for path in sorted(run_dir.glob(".*.tmp")):
         if path.is_file():
-            path.unlink(missing_ok=True)
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as exc:
+                raise OutputError(path, exc) from None
             removed.append(path)
     return removed
 
@@ -57,19 +61,14 @@ def resume_config(
             fix="give the run folder (runs/<run-id>)",
         )
     path = run_dir / "config.json"
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not path.exists() and not path.is_symlink():
         raise UserError(
             "not a run folder (no config.json)",
             file=run_dir,
             field="--resume",
             fix="give a folder written by `harness run` (runs/<run-id>)",
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(
-            f"cannot read: {exc}", file=path, field="--resume", fix="check it"
-        ) from None
+        )
+    raw = read_text(path, field="--resume")
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:

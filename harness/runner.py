@@ -32,7 +32,7 @@ from harness.api import (
 )
 from harness.collapse import collapse_summary, collapsed_seeds, detect_collapse
 from harness.config import RunConfig
-from harness.errors import UserError
+from harness.errors import OutputError, UserError
 from harness.evaluation import Evaluation, evaluation_texts, score, unseen_scores
 from harness.leakage import HeldoutIndex
 from harness.local_paths import FoundPath
@@ -189,6 +189,9 @@ def plan_run(config: RunConfig, registries: Registries | None = None) -> Plan:
 
     cwd = [Path.cwd()]
     check_writable_folder(Path(resolve_path(config.output_dir, cwd)), "output_dir")
+    check_writable_folder(
+        Path(resolve_path(config.output_dir, cwd)) / run_id_for(config), "output_dir"
+    )
     if config.cache:
         cache = Path(resolve_path(config.cache_dir, cwd)) if config.cache_dir else None
         check_writable_folder(cache or default_cache_dir(), "cache_dir")
@@ -401,7 +404,10 @@ class Runner:
     def _run(self) -> RunResult:
         plan = self.plan
         started = datetime.now(timezone.utc)
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(self.run_dir, exc) from None
         atomic_write_text(
             self.run_dir / "config.json",
             json.dumps(plan.config.model_dump(mode="json"), indent=2, sort_keys=True) + "\n",

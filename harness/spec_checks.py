@@ -425,12 +425,13 @@ def check_suites(suites: Iterable[SpecSuite], options: CheckOptions | None = Non
 def print_findings(findings: Iterable[Finding], *, stderr: bool = True) -> None:
     """Print findings, one line each (``warning: ...`` in yellow, ``error: ...`` in red)."""
     from rich.console import Console
-    from rich.markup import escape
+
+    from harness.display import console_text
 
     console = Console(stderr=stderr, soft_wrap=True, highlight=False)
     for finding in findings:
         colour = "red" if finding.level == "error" else "yellow"
-        console.print(f"[{colour}]{finding.level}:[/] {escape(finding.one_line())}")
+        console.print(f"[{colour}]{finding.level}:[/] {console_text(finding.one_line(), 8_000)}")
 
 
 MAX_OTHER_WARNINGS = 10

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from harness.api import Model, Spec, Split
+from harness.errors import OutputError
 from harness.progress import Progress, silent
 from harness.results import atomic_write_text
 
@@ -241,8 +242,11 @@ class Trainer:
         extra_files: dict[str, str] | None = None,
         seconds: float | None = None,
     ) -> None:
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", dir=entry.parent))
+        try:
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", dir=entry.parent))
+        except OSError as exc:
+            raise OutputError(entry, exc) from None
         try:
             model.save(tmp)
             for name, text in (extra_files or {}).items():
@@ -270,6 +274,9 @@ class Trainer:
                 if not (entry / "done.json").exists():
                     raise
                 shutil.rmtree(tmp, ignore_errors=True)  # lost a race to an identical entry
+        except OSError as exc:  # disk full, file-size limit: Model.save raises OSError
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise OutputError(entry, exc) from None
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -299,12 +306,18 @@ class Trainer:
         predictions = model.predict(list(texts), self.progress)
         self.predicted += 1
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".npy", dir=path.parent)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".npy", dir=path.parent)
+            except OSError as exc:
+                raise OutputError(path, exc) from None
             try:
                 with os.fdopen(fd, "wb") as handle:
                     np.save(handle, predictions, allow_pickle=False)
                 os.replace(tmp, path)
+            except OSError as exc:
+                Path(tmp).unlink(missing_ok=True)
+                raise OutputError(path, exc) from None
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise

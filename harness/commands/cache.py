@@ -103,6 +103,8 @@ def cache_ls(cache_dir: str | None, as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from harness.display import console_text
+
     root = _cache_dir(cache_dir)
     entries, orphan_count, orphan_bytes = cache_entries(root)
     total = sum(e.size + e.prediction_bytes for e in entries) + orphan_bytes
@@ -117,9 +119,9 @@ def cache_ls(cache_dir: str | None, as_json: bool) -> None:
         return
     console = Console()
     if not entries and not orphan_count:
-        console.print(f"cache {root} is empty")
+        console.print(f"cache {console_text(root)} is empty")
         return
-    table = Table(title=f"cache {root}")
+    table = Table(title=f"cache {console_text(root)}")
     for column in ("key", "model", "purpose", "seed", "size", "preds", "created"):
         table.add_column(
             column,
@@ -128,9 +130,9 @@ def cache_ls(cache_dir: str | None, as_json: bool) -> None:
         )
     for e in entries:
         table.add_row(
-            e.key[:10],
-            e.model,
-            e.purpose,
+            console_text(e.key[:10]),
+            console_text(e.model),
+            console_text(e.purpose),
             "" if e.seed is None else str(e.seed),
             human_size(e.size),
             f"{e.predictions}: {human_size(e.prediction_bytes)}",

@@ -29,7 +29,8 @@ def load_runs(run_dirs: tuple[Path, ...]) -> list[tuple[Path, Any]]:
         result = read_result(run_dir)
         if not result.checks:
             samples = _samples_path(run_dir)
-            result = analyse(result, iter_samples(samples) if samples.is_file() else None)
+            present = samples.exists() or samples.is_symlink()
+            result = analyse(result, iter_samples(samples) if present else None)
         runs.append((run_dir, result))
     return runs
 
@@ -160,6 +161,7 @@ def report_command(
     are compared case by case as one run, so the expected-outcome check can be made across them.
     Results written by another results schema version are refused with a one-line message.
     """
+    from harness.display import printable, shortened
     from harness.leaderboard import check_status
     from harness.report_views import ReportOptions, failing_examples
 
@@ -204,15 +206,16 @@ def report_command(
             click.echo(text, nl=False)
         else:
             write_output(output, text)
-            click.echo(f"wrote {output}", err=True)
+            click.echo(f"wrote {printable(output)}", err=True)
     if check:
         failed = False
         for result in results:
             status = check_status(result) or "SKIP"
-            click.echo(f"expected-outcome check {status}: {result.run_id}", err=True)
+            click.echo(f"expected-outcome check {status}: {printable(result.run_id)}", err=True)
             for item in result.checks:
                 if item.get("status") != "PASS":
-                    click.echo(f"  {item.get('status')} {item.get('detail')}", err=True)
+                    line = f"  {item.get('status')} {item.get('detail')}"
+                    click.echo(printable(shortened(line, 4_000)), err=True)
             failed = failed or status != "PASS"
         if failed:
             click.get_current_context().exit(1)

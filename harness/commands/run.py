@@ -120,6 +120,7 @@ def execute(config: Any, quiet: bool = False, run_dir: Path | None = None) -> No
     from rich.console import Console
 
     from harness.console import print_result
+    from harness.display import console_text
     from harness.progress import Progress
     from harness.runner import Runner, plan_run
 
@@ -134,8 +135,8 @@ def execute(config: Any, quiet: bool = False, run_dir: Path | None = None) -> No
     console = Console()
     ctx = click.get_current_context(silent=True)
     print_result(result, console, ci=bool(ctx and ctx.meta.get("harness.ci")))
-    console.print(f"wrote {runner.run_dir / 'results.json'}")
-    console.print(f"[dim]{runner.trainer.summary()}[/dim]")
+    console.print(f"wrote {console_text(runner.run_dir / 'results.json', 4_000)}")
+    console.print(f"[dim]{console_text(runner.trainer.summary(), 4_000)}[/dim]")
 
 
 def register(group: click.Group) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from harness.display import console_text
 from harness.errors import UserError
 
 SPLITS = ("train", "heldout")
@@ -281,7 +282,7 @@ def preview_command(
     from rich.table import Table
 
     suites = _load_one(suite, source, _parse_options(option_items), seed)
-    table = Table(title=f"{suite}: sample cases", title_justify="left")
+    table = Table(title=f"{console_text(suite)}: sample cases", title_justify="left")
     for column in ("spec", "label", "split", "template", "text"):
         table.add_column(column, overflow="fold")
     shown = 0
@@ -292,7 +293,11 @@ def preview_command(
             for name in [split] if split else list(SPLITS):
                 cases = spec.train_cases if name == "train" else spec.heldout_cases
                 for case in _spread(cases, count):
-                    table.add_row(spec.id, spec.label, name, case.template_id or "-", case.text)
+                    table.add_row(
+                        *map(console_text, (spec.id, spec.label, name)),
+                        console_text(case.template_id or "-"),
+                        console_text(case.text),
+                    )
                     shown += 1
     if spec_ids and not shown:
         raise UserError(
@@ -334,7 +339,7 @@ def stats_command(
     if as_json:
         click.echo(json.dumps([asdict(s) for s in report.stats], indent=2))
         return
-    table = Table(title=f"{suite}: cases and overlap", title_justify="left")
+    table = Table(title=f"{console_text(suite)}: cases and overlap", title_justify="left")
     table.caption = (
         "D_i / held-out: cases; tmpl: templates; in D_i: held-out texts also in some D_i; "
         "near: held-out near-duplicates of D_i"
@@ -375,7 +380,11 @@ def stats_command(
             "heldout_normalised_only",
         ]
     for stat in report.stats:
-        table.add_row(stat.spec_id, stat.label, *(str(getattr(stat, k)) for k in keys))
+        table.add_row(
+            console_text(stat.spec_id),
+            console_text(stat.label),
+            *(str(getattr(stat, k)) for k in keys),
+        )
     totals = [str(sum(getattr(s, k) for s in report.stats)) for k in keys]
     table.add_section()
     table.add_row(f"total ({len(report.stats)} specs)", "", *totals)
@@ -385,7 +394,7 @@ def stats_command(
         command = validate_command_line(suite, source, option_items, seed, task, task_args)
         console.print(
             f"{len(report.errors)} error(s), {len(report.warnings)} warning(s): "
-            f"run `{command}` for details",
+            f"run `{console_text(command, 4_000)}` for details",
             highlight=False,
             markup=False,
         )

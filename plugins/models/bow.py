@@ -22,6 +22,7 @@ from pydantic import Field
 
 import harness
 from harness.api import ClassWeight, StrictModel, TorchModel
+from harness.errors import os_error_from
 
 if TYPE_CHECKING:
     import torch
@@ -215,11 +216,16 @@ class BowModel(TorchModel):
     # -- persistence --------------------------------------------------------------------------
     def save(self, directory: Path) -> None:
         """Write ``config.json`` and ``model.safetensors``."""
+        from safetensors import SafetensorError
         from safetensors.torch import save_file
 
         directory.mkdir(parents=True, exist_ok=True)
         state = {k: v.detach().cpu().contiguous() for k, v in self.module.state_dict().items()}
-        save_file(state, str(directory / "model.safetensors"))
+        target = directory / "model.safetensors"
+        try:
+            save_file(state, str(target))
+        except SafetensorError as exc:  # disk full, file-size limit: an OSError for the cache
+            raise os_error_from(exc) from exc
         config = {
             "model": self.name,
             "num_labels": self.num_labels,

@@ -31,7 +31,8 @@ from pydantic import Field, model_validator
 
 import harness
 from harness.api import ClassWeight, LocalPathOrName, StrictModel, TorchModel
-from harness.errors import UserError
+from harness.errors import UserError, os_error_from
+from harness.input_files import read_bytes
 
 if TYPE_CHECKING:
     import torch
@@ -182,7 +183,7 @@ def folder_fingerprint(path: Path) -> str:
         if item.is_file():
             stat = item.stat()
             digest.update(f"{item.name}:{stat.st_size}:{stat.st_mtime_ns};".encode())
-    digest.update((path / "config.json").read_bytes())
+    digest.update(read_bytes(path / "config.json"))
     return digest.hexdigest()[:32]
 
 
@@ -524,8 +525,13 @@ class HfModel(TorchModel):
     # -- persistence ------------------------------------------------------------------------------
     def save(self, directory: Path) -> None:
         """``save_pretrained`` (safetensors) of model and tokenizer, plus ``harness.json``."""
+        from safetensors import SafetensorError
+
         directory.mkdir(parents=True, exist_ok=True)
-        self.module.save_pretrained(str(directory))
+        try:
+            self.module.save_pretrained(str(directory))
+        except SafetensorError as exc:  # disk full, file-size limit: an OSError for the cache
+            raise os_error_from(exc) from exc
         self.tokenizer.save_pretrained(str(directory))
         info = {
             "model": self.name,

@@ -39,6 +39,7 @@ from harness.report_views import (
     pooled_interval,
     seen_unseen_rows,
     shown_models,
+    shown_text,
     suite_rows,
     vs_m0,
     wall_time,
@@ -358,7 +359,9 @@ class HtmlReporter(Reporter):
         """Render the page for ``runs``."""
         import jinja2
 
-        env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+        env = jinja2.Environment(
+            autoescape=True, undefined=jinja2.StrictUndefined, finalize=shown_text
+        )
         board = build_leaderboard(runs)
         specs = board.specs[:MAX_SPEC_COLUMNS]
         board_rows = [

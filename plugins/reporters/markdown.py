@@ -36,6 +36,7 @@ from harness.report_views import (
     pooled_interval,
     seen_unseen_rows,
     shown_models,
+    shown_text,
     suite_rows,
     vs_m0,
     wall_time,
@@ -56,8 +57,9 @@ _SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 
 
 def md(value: Any) -> str:
-    """Escape any text for a Markdown table cell or paragraph."""
-    text = " ".join(str(value).split())
+    """Escape any text for a Markdown table cell or paragraph (capped by
+    :func:`harness.report_views.shown_text`)."""
+    text = " ".join(shown_text(str(value)).split())
     text = html.escape(text, quote=False)
     return _SPECIAL.sub(r"\\\1", text)
 
