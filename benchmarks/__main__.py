@@ -45,6 +45,8 @@ EXPECTED: dict[str, str] = {
     "selection": "tfidf / bm25 / dsir selection over 10k-200k pools: time, peak RSS, growth",
     "patch": "patch clamp overhead per optimiser step vs an unclamped step",
     "resources": "peak RSS of a 200k-pool selection run",
+    "hostile": "hostile inputs (10^12 slot product, filter amplification, /dev/zero, 200k specs) "
+    "under a 3 GiB / 60 s cap: peak RSS, wall time, outcome",
 }
 """Benchmarks the suite should have; a missing one is reported as ``not available``."""
 

@@ -318,6 +318,128 @@ def run_measured(
     )
 
 
+@dataclass
+class CappedResult:
+    """What one memory- and time-capped subprocess did (see :func:`run_capped`)."""
+
+    returncode: int
+    """Exit status, or minus the signal number that ended the process."""
+    wall_s: float
+    peak_rss_bytes: int
+    timed_out: bool
+    stdout: str
+    stderr: str
+
+    @property
+    def peak_rss_mb(self) -> float:
+        """Peak resident set size in MiB."""
+        return self.peak_rss_bytes / 2**20
+
+    @property
+    def out_of_memory(self) -> bool:
+        """Whether the process died of the address-space cap (``MemoryError`` or a signal)."""
+        return not self.timed_out and (
+            "MemoryError" in self.stderr
+            or "std::bad_alloc" in self.stderr
+            or "Cannot allocate memory" in self.stderr
+            or self.returncode < 0
+        )
+
+    def last_line(self) -> str:
+        """The last non-empty line of stderr (the one-line error, or a traceback's last line)."""
+        lines = [line for line in self.stderr.splitlines() if line.strip()]
+        return lines[-1] if lines else ""
+
+
+_CAPPED_LAUNCHER = """
+import json, os, resource, signal, sys, time
+out, limit, timeout, argv = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4:]
+start = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        if limit > 0:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        os.execvpe(argv[0], argv, os.environ)
+    finally:
+        os._exit(127)
+timed_out = False
+while True:
+    done, status, usage = os.wait4(pid, os.WNOHANG)
+    if done:
+        break
+    if time.perf_counter() - start > timeout:
+        os.kill(pid, signal.SIGKILL)
+        timed_out = True
+        _, status, usage = os.wait4(pid, 0)
+        break
+    time.sleep(0.02)
+wall = time.perf_counter() - start
+code = os.waitstatus_to_exitcode(status)
+with open(out, "w") as f:
+    json.dump({"code": code, "wall": wall, "maxrss": usage.ru_maxrss, "timed_out": timed_out}, f)
+"""
+"""Forks the measured command from a small interpreter, caps its address space
+(``RLIMIT_AS``) before ``exec``, kills it after ``timeout`` seconds and reports its own
+``wait4`` rusage (peak RSS) either way."""
+
+
+def run_capped(
+    args: Sequence[str],
+    *,
+    address_space_bytes: int,
+    timeout: float,
+    env: dict[str, str] | None = None,
+    cwd: str | Path | None = None,
+) -> CappedResult:
+    """Run ``args`` with its address space capped at ``address_space_bytes`` and killed after
+    ``timeout`` seconds; return its exit status, wall time, peak RSS and output. A hostile
+    input that makes the command grow without bound then ends in ``MemoryError`` (or a signal)
+    at the cap instead of exhausting the machine."""
+    full_env = dict(os.environ)
+    if env:
+        full_env.update(env)
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.TemporaryDirectory(prefix="bench-capped-") as tmp,
+    ):
+        report = Path(tmp) / "rusage.json"
+        launcher = [sys.executable, "-I", "-S", "-c", _CAPPED_LAUNCHER, str(report)]
+        proc = subprocess.Popen(
+            [*launcher, str(address_space_bytes), str(timeout), *args],
+            stdout=out,
+            stderr=err,
+            env=full_env,
+            cwd=cwd,
+            start_new_session=True,
+        )
+        try:
+            proc.wait(timeout=timeout + 30)
+        except subprocess.TimeoutExpired:
+            import signal
+
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        out.seek(0)
+        err.seek(0)
+        stdout = out.read().decode("utf-8", "replace")
+        stderr = err.read().decode("utf-8", "replace")
+        try:
+            data = json.loads(report.read_text())
+        except (OSError, ValueError):
+            data = {"code": -9, "wall": timeout, "maxrss": 0, "timed_out": True}
+    scale = 1 if sys.platform == "darwin" else 1024
+    return CappedResult(
+        int(data["code"]),
+        float(data["wall"]),
+        int(data["maxrss"]) * scale,
+        bool(data["timed_out"]),
+        stdout,
+        stderr,
+    )
+
+
 def python_command(*args: str) -> list[str]:
     """``[python, *args]`` with the interpreter running the benchmarks."""
     return [sys.executable, *args]

@@ -308,6 +308,14 @@ def _set_accuracy(data: dict) -> None:
     data["models"][0]["seeds"][0]["test"]["accuracy"] = "high"
 
 
+def _set_nan_accuracy(data: dict) -> None:
+    data["models"][0]["seeds"][0]["test"]["accuracy"] = float("nan")
+
+
+def _set_infinite_fr(data: dict) -> None:
+    data["models"][0]["aggregate"]["mean_fr"] = float("inf")
+
+
 # ---------------------------------------------------------------------------------------------
 # The corpus
 # ---------------------------------------------------------------------------------------------
@@ -369,6 +377,8 @@ CASES: list[Case] = [
     ),
     Case("config-path-is-folder", lambda tmp: ["run", "--config", str(tmp)], ["--config"]),
     Case("config-seeds-zero", config("seeds: 0\n"), ["run.yaml:1", "seeds"]),
+    Case("config-seeds-empty", config("seeds: []\n"), ["run.yaml:1", "seeds", "empty"]),
+    Case("config-seeds-repeated", config("seeds: [0, 1, 0]\n"), ["seeds", "seed 0", "twice"]),
     # --- CLI flags -------------------------------------------------------------------------
     Case(
         "flag-model-args-no-equals",
@@ -402,6 +412,11 @@ CASES: list[Case] = [
         ["unknown intervention 'retrian'"],
     ),
     Case("flag-unknown-suite", flags("--specs", "dmeo"), ["unknown spec suite 'dmeo'", "demo"]),
+    Case(
+        "flag-control-sequences-in-path",
+        flags("--specs", "no/such\x1b[2J\x1b]0;pwned\x07.yaml"),
+        ["no/such\\x1b[2J\\x1b]0;pwned\\x07.yaml", "no such spec file"],
+    ),
     Case(
         "flag-missing-spec-path",
         lambda tmp: ["run", "--specs", str(tmp / "no" / "s.yaml")],
@@ -757,6 +772,28 @@ CASES: list[Case] = [
         ["results.json", "schema_version", "version 99 is not supported"],
     ),
     Case(
+        "report-nan-metric",
+        report(_edit_results(_set_nan_accuracy)),
+        ["results.json", "models.0.seeds.0.test.accuracy", "not a finite number (nan)", "re-run"],
+    ),
+    Case(
+        "report-infinite-metric",
+        report(_edit_results(_set_infinite_fr)),
+        ["results.json", "models.0.aggregate.mean_fr", "(inf)"],
+    ),
+    Case(
+        "report-overflowing-number",
+        report(
+            lambda d: _write(
+                d / "results.json",
+                (d / "results.json")
+                .read_bytes()
+                .replace(b'"accuracy": 0.', b'"accuracy": 1e999, "x": 0.', 1),
+            )
+        ),
+        ["results.json", "accuracy", "inf"],
+    ),
+    Case(
         "report-schema-mismatch",
         report(_edit_results(_set_accuracy)),
         ["results.json", "models.0.seeds.0.test.accuracy"],
@@ -890,6 +927,7 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(
     stderr = result.stderr
     assert result.exit_code == 2, f"exit {result.exit_code}: {result.output}\n{result.exception!r}"
     assert "Traceback" not in result.output
+    assert "\x1b" not in result.output, "a terminal control sequence was printed raw"
     assert result.stdout == ""
     assert stderr.endswith("\n"), stderr
     *before_error, line = stderr.splitlines()
