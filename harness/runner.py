@@ -32,6 +32,7 @@ from harness.api import (
 )
 from harness.collapse import collapse_summary, collapsed_seeds, detect_collapse
 from harness.config import RunConfig
+from harness.display import printable
 from harness.errors import OutputError, UserError
 from harness.evaluation import Evaluation, evaluation_texts, score, unseen_scores
 from harness.leakage import HeldoutIndex
@@ -554,8 +555,8 @@ class Runner:
             if not info.declared and not row.warned_undeclared:
                 row.warned_undeclared = True
                 click.echo(
-                    f"warning: {label}: intervention {intervention.name!r} returned a model "
-                    "not trained through ctx.train_model and declared no training texts "
+                    f"warning: {printable(label)}: intervention {intervention.name!r} returned a "
+                    "model not trained through ctx.train_model and declared no training texts "
                     "(InterventionOutcome.train_split / added_training_texts): seen / unseen "
                     "held-out cases assume it trained on M0's data only",
                     err=True,

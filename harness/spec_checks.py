@@ -477,12 +477,17 @@ def enforce(report: CheckReport, *, compact: bool = False) -> None:
     if report.warnings:
         if compact:
             from rich.console import Console
-            from rich.markup import escape
+
+            from harness.display import console_text
 
             console = Console(stderr=True, soft_wrap=True, highlight=False)
             for line in compact_warnings(report):
                 head, sep, rest = line.partition("warning: ")
-                text = f"{head}[yellow]warning:[/] {escape(rest)}" if sep else escape(line)
+                text = (
+                    f"{console_text(head, 8_000)}[yellow]warning:[/] {console_text(rest, 8_000)}"
+                    if sep
+                    else console_text(line, 8_000)
+                )
                 console.print(text)
         else:
             print_findings(report.warnings)

@@ -239,7 +239,6 @@ def print_leakage_summary(leakage: Any, against_task: bool) -> None:
     """One leakage line per suite (and a total over several suites) on stderr, next to the
     findings."""
     from rich.console import Console
-    from rich.markup import escape
 
     from harness.leakage import summary_line
 
@@ -252,7 +251,7 @@ def print_leakage_summary(leakage: Any, against_task: bool) -> None:
     if len(leakage.suites) > 1:
         lines.append(summary_line("all suites", leakage.total, checked))
     for line in lines:
-        console.print(f"[bold]leakage[/]{escape(where)}: {escape(line)}")
+        console.print(f"[bold]leakage[/]{console_text(where)}: {console_text(line, 8_000)}")
 
 
 def _spread(items: list[Any], n: int) -> list[Any]:
