@@ -190,9 +190,6 @@ def plan_run(config: RunConfig, registries: Registries | None = None) -> Plan:
 
     cwd = [Path.cwd()]
     check_writable_folder(Path(resolve_path(config.output_dir, cwd)), "output_dir")
-    check_writable_folder(
-        Path(resolve_path(config.output_dir, cwd)) / run_id_for(config), "output_dir"
-    )
     if config.cache:
         cache = Path(resolve_path(config.cache_dir, cwd)) if config.cache_dir else None
         check_writable_folder(cache or default_cache_dir(), "cache_dir")
@@ -201,6 +198,8 @@ def plan_run(config: RunConfig, registries: Registries | None = None) -> Plan:
     # current folder; those of a config file were resolved against its folder when it was read.
     resolved = resolve_config_paths(config, registries)
     config = resolved.config
+    run_dir = Path(resolve_path(config.output_dir, cwd)) / run_id_for(config, resolved.local_paths)
+    check_writable_folder(run_dir, "output_dir")  # an existing run folder must be writable too
     task, train_sample = load_task(config, registries, resolved.task_args)
     suites = load_suites(config.specs, registries.spec_sources, seed=config.seeds[0])
     checks = check_specs(suites, task)
