@@ -76,7 +76,7 @@ SPEC_CASES = Limit(
 )
 SUITE_CASES = Limit(
     "HARNESS_MAX_SUITE_CASES",
-    2_000_000,
+    1_000_000,
     "cases",
     "cases of one suite file (every spec, both splits)",
 )
