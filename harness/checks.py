@@ -9,7 +9,9 @@
   below M1 and below M0, significant at ``check.alpha`` (the comparison's bootstrap p-value,
   Holm across these FR checks), overall and per suite (``check.suites``, ``check.overall``).
   When a model trained on held-out cases, the FR checks use only the cases unseen by both models
-  and say so; every FR check says what its p-value resamples.
+  and say so; every FR check says what its p-value resamples. A guided retrain with no random
+  retrain drawing from the same pool sources at its budget gets a WARN entry naming the missing
+  baseline (``unjudged:<model>``) instead of being left out silently.
 
 Every entry has ``id``, ``kind``, ``status`` and a one-line ``detail`` that reports print.
 """
@@ -18,7 +20,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.comparisons import BASE, UNSEEN_BY_BOTH, UNSEEN_EACH, retrain_pairs
+from harness.comparisons import (
+    BASE,
+    UNSEEN_BY_BOTH,
+    UNSEEN_EACH,
+    budget_of,
+    retrain_pairs,
+    unpaired_guided,
+)
 from harness.config import CheckConfig
 from harness.errors import UserError
 from harness.results import RunResult
@@ -204,6 +213,36 @@ def expected_outcome(
     return fr_checks
 
 
+def unjudged_warnings(result: RunResult) -> list[dict[str, Any]]:
+    """A WARN entry for every guided retrain the FR checks leave out because no random retrain
+    draws from the same pool sources at the same budget (when some other guided retrain is
+    judged; with none, the SKIP entry says so), naming the baseline that would judge it."""
+    if not retrain_pairs(result):
+        return []
+    entries = []
+    for model in unpaired_guided(result):
+        sources = model.params.get("sources")
+        budget = budget_of(model, result)
+        where = f"pool sources {', '.join(sources)}" if sources else "every pool source"
+        baseline = "selection: random" + (f", sources: [{', '.join(sources)}]" if sources else "")
+        if model.params.get("budget") is not None:
+            baseline += f", budget: {budget}"
+        entries.append(
+            {
+                "id": f"unjudged:{model.id}",
+                "kind": "expected-outcome",
+                "status": "WARN",
+                "model": model.id,
+                "detail": (
+                    f"{model.id} is not judged by the expected-outcome check: no random retrain "
+                    f"at budget {budget} draws from the same candidates ({where}); add a retrain "
+                    f"with {{{baseline}}} to compare it"
+                ),
+            }
+        )
+    return entries
+
+
 def _fr_detail(item: dict[str, Any], p_adj: float | None, alpha: float) -> str:
     delta = item["delta"]
     ci = (
@@ -237,10 +276,12 @@ def _fr_detail(item: dict[str, Any], p_adj: float | None, alpha: float) -> str:
 
 
 def run_checks(result: RunResult, comparisons: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every check of a run, in report order: the seed warning, guards, the expected outcome."""
+    """Every check of a run, in report order: the seed warning, guards, guided retrains left
+    unjudged, the expected outcome."""
     settings = check_settings(result)
     return (
         seed_warning(result)
         + guard_checks(result, settings)
+        + unjudged_warnings(result)
         + expected_outcome(result, comparisons, settings)
     )

@@ -80,6 +80,20 @@ def retrain_pairs(result: RunResult) -> list[tuple[str, str]]:
     return pairs
 
 
+def unpaired_guided(result: RunResult) -> list[ModelResult]:
+    """Guided retrain rows that :func:`retrain_pairs` pairs with no random retrain (none at
+    the same budget drawing from the same pool sources)."""
+    paired = {guided for guided, _ in retrain_pairs(result)}
+    return [
+        m
+        for m in result.models
+        if m.intervention == "retrain"
+        and trained(m)
+        and selection_of(m) not in (None, "random")
+        and m.id not in paired
+    ]
+
+
 def default_pairs(result: RunResult) -> list[tuple[str, str, str]]:
     """``(a, b, kind)``: guided vs random retrains, then every intervention vs M0."""
     pairs = [(g, r, "guided-vs-random") for g, r in retrain_pairs(result)]

@@ -166,6 +166,50 @@ def test_one_seed_warns_and_every_check_says_what_its_p_value_resamples() -> Non
     )
 
 
+def test_a_guided_retrain_without_a_matching_random_one_is_named_not_dropped() -> None:
+    # a second guided retrain drawing only from the 'general' source, and one with its own
+    # budget: the random retrain draws from every source at the run's budget, so neither can
+    # be judged against it; each gets a WARN naming the baseline to add, and the run's status
+    # is unchanged
+    result, samples, _ = build_run()
+    tfidf = result.model("retrain-tfidf")
+    general = tfidf.model_copy(
+        update={"id": "retrain-tfidf-general", "params": {**tfidf.params, "sources": ["general"]}}
+    )
+    own_budget = tfidf.model_copy(
+        update={"id": "retrain-bm25-300", "params": {"selection": "bm25", "budget": 300}}
+    )
+    for row in samples:
+        for new in ("retrain-tfidf-general", "retrain-bm25-300"):
+            row["predictions"][new] = row["predictions"]["retrain-tfidf"]
+    plain = analyse(result, [dict(r) for r in samples])
+    result = result.model_copy(update={"models": [*result.models, general, own_budget]})
+    analysed = analyse(result, samples)
+    checks = checks_by_id(analysed)
+    warned = checks["unjudged:retrain-tfidf-general"]
+    assert warned["status"] == "WARN" and warned["kind"] == "expected-outcome"
+    assert warned["detail"] == (
+        "retrain-tfidf-general is not judged by the expected-outcome check: no random retrain "
+        f"at budget {result.config['budget']} draws from the same candidates (pool sources "
+        "general); add a retrain with {selection: random, sources: [general]} to compare it"
+    )
+    assert checks["unjudged:retrain-bm25-300"]["detail"].endswith(
+        "no random retrain at budget 300 draws from the same candidates (every pool source); "
+        "add a retrain with {selection: random, budget: 300} to compare it"
+    )
+    assert "unjudged:retrain-tfidf" not in checks
+    assert not any(c.startswith("fr-below:retrain-tfidf-general") for c in checks)
+    assert check_status(analysed) == check_status(plain)
+    assert "- ⚠️ WARN retrain-tfidf-general is not judged" in MarkdownReporter().render([analysed])
+    # with no pair at all the SKIP entry says it, without a WARN per guided retrain
+    alone = result.model_copy(
+        update={"models": [m for m in result.models if m.id != "retrain-random"]}
+    )
+    alone_checks = checks_by_id(analyse(alone, samples))
+    assert alone_checks["expected-outcome"]["status"] == "SKIP"
+    assert not [c for c in alone_checks if c.startswith("unjudged:")]
+
+
 # --------------------------------------------------------------------------------------------
 # seen / unseen held-out cases
 # --------------------------------------------------------------------------------------------
