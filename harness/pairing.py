@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.results import ModelResult, RunResult, Timing
+from harness.results import LeakageReport, ModelResult, RunResult, Timing
 
 BASE = "M0"
 
@@ -162,14 +162,57 @@ def _rows(path: Path, mapping: dict[str, str], keep_base: bool) -> Iterator[dict
         yield {**row, "predictions": predictions, "seen_by": seen}
 
 
+def _pool_notes(
+    first: RunResult,
+    other: RunResult,
+    pool_sources: dict[str, int],
+    leakage: LeakageReport | None,
+) -> list[str]:
+    """Add ``other``'s pool sources to ``pool_sources`` (the merged task's) and return notes
+    for the reader: a source both runs name with other sizes, and leakage findings that differ
+    (a run with another pool may find held-out cases in it; the report shows the first run's).
+    When ``other`` found the same as the first run, its corpora are added to ``leakage``'s
+    (it found nothing in its own sources)."""
+    from harness.leakage import summary_line
+
+    notes = []
+    for name, n in other.task.pool_sources.items():
+        if name not in pool_sources:
+            pool_sources[name] = n
+        elif pool_sources[name] != n:
+            notes.append(
+                f"pool source {name!r} has {pool_sources[name]} rows in run {first.run_id} and "
+                f"{n} in run {other.run_id}"
+            )
+    theirs = other.leakage
+    if theirs is None:
+        return notes
+    findings = {"specs", "suites", "total"}
+    if leakage is not None and leakage.model_dump(include=findings) == theirs.model_dump(
+        include=findings
+    ):
+        for corpus, n in theirs.corpora.items():
+            leakage.corpora.setdefault(corpus, n)
+        return notes
+    notes.append(
+        f"the leakage checks of run {other.run_id} found other counts (its pool differs); "
+        f"the leakage section shows run {first.run_id}'s; run {other.run_id}: "
+        + summary_line("all suites", theirs.total, list(theirs.corpora))
+    )
+    return notes
+
+
 def pair_runs(runs: list[RunFiles]) -> PairedRuns:
     """Merge runs that share M0 (check with :func:`pairing_mismatch` first) into one result.
 
-    The first run gives M0, the config (check settings included) and the package versions;
-    every other row keeps its numbers, its id unless another run already uses it (then
+    The first run gives M0, the config (check settings included), the leakage findings (with
+    notes when another run's differ) and the package versions; the task lists every run's pool
+    sources; every other row keeps its numbers, its id unless another run already uses it (then
     ``id@run-id``), and the run it came from (``config.paired_runs``).
     """
     first = runs[0].result
+    pool_sources = dict(first.task.pool_sources)
+    leakage = first.leakage.model_copy(deep=True) if first.leakage is not None else None
     models: list[ModelResult] = []
     taken: set[str] = set()
     origin: dict[str, str] = {}
@@ -199,6 +242,8 @@ def pair_runs(runs: list[RunFiles]) -> PairedRuns:
             )
         if index and result.config.get("check") != first.config.get("check"):
             notes.append(f"check settings differ between runs; those of {first.run_id} are used")
+        if index:
+            notes += _pool_notes(first, result, pool_sources, leakage)
     ids = [r.result.run_id for r in runs]
     config = {**first.config, "paired_runs": ids, "row_runs": origin}
     merged = first.model_copy(
@@ -214,6 +259,8 @@ def pair_runs(runs: list[RunFiles]) -> PairedRuns:
                 seconds=seconds,
             ),
             "config": config,
+            "task": first.task.model_copy(update={"pool_sources": pool_sources}),
+            "leakage": leakage,
         }
     )
     sources = [

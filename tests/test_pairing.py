@@ -17,7 +17,7 @@ from test_reports import FR, build_run, write_run
 from harness.analysis import analyse
 from harness.cli import cli
 from harness.pairing import RunFiles, analyse_paired, pair_runs, pairing_mismatch
-from harness.results import RunResult
+from harness.results import LeakageReport, LeakageTotals, RunResult, SpecLeakage
 
 
 def with_hashes(result: RunResult, run_id: str, prefix: str = "m0") -> RunResult:
@@ -130,9 +130,13 @@ def test_runs_that_do_not_share_m0_cannot_be_paired(
     assert lines[0].startswith(
         "error: --pair: runs demo-bow-random and demo-bow-guided cannot be paired: " + reason
     )
-    # without --pair they make the plain leaderboard
+    # without --pair they make the plain leaderboard, and one line on stderr says why
     res = runner.invoke(cli, ["report", str(a_dir), str(b_dir), "--format", "json"])
-    assert res.exit_code == 0 and len(json.loads(res.output)["runs"]) == 2
+    assert res.exit_code == 0 and len(json.loads(res.stdout)["runs"]) == 2
+    assert res.stderr == (
+        f"not paired (demo-bow-random and demo-bow-guided: {reason}): a plain leaderboard, "
+        "each run compared and checked on its own\n"
+    )
 
 
 def test_specs_that_differ_are_named(tmp_path: Path) -> None:
@@ -203,3 +207,66 @@ def test_a_different_pool_pairs_but_a_different_test_split_does_not(tmp_path: Pa
     assert "config task_args differs (None vs {'pool': ['general.csv', 'policy.csv']}) and" in (
         res.output
     )
+
+
+def leakage(corpora: list[str], in_pool: int) -> LeakageReport:
+    """A leakage report over ``corpora`` with ``in_pool`` held-out cases found in source
+    ``policy2`` (0: nothing found)."""
+    found = {"leaked": in_pool, "in_training_data": in_pool, "exact": in_pool}
+    found |= {"in_pool": in_pool, "in_pool_sources": {"policy2": in_pool} if in_pool else {}}
+    spec = SpecLeakage(spec_id="insult", suite="demo", n_heldout=30, **found)
+    return LeakageReport(
+        normaliser="v1",
+        near_ngram=3,
+        near_threshold=0.8,
+        corpora={name: 100 for name in corpora},
+        specs=[spec],
+        suites={"demo": LeakageTotals(n_heldout=30, n_specs=1, **found)},
+        total=LeakageTotals(n_heldout=30, n_specs=1, **found),
+    )
+
+
+def test_paired_report_lists_every_pool_source_and_says_when_leakage_differs() -> None:
+    a, a_samples, _ = build_run(fr={"M0": FR["M0"], "retrain-random": FR["retrain-random"]})
+    b, b_samples, _ = build_run(fr={"M0": FR["M0"], "retrain-tfidf": FR["retrain-tfidf"]})
+    a = with_hashes(a, "run-a")
+    b = with_hashes(b, "run-b")
+    a = a.model_copy(
+        update={
+            "task": a.task.model_copy(update={"pool_sources": {"general": 50, "policy": 10}}),
+            "leakage": leakage(["train", "pool/general", "pool/policy"], 0),
+        }
+    )
+    b_task = b.task.model_copy(update={"pool_sources": {"general": 50, "policy": 12, "policy2": 5}})
+
+    # the later run found nothing in its new source: one leakage section over every corpus
+    clean = b.model_copy(
+        update={"task": b_task, "leakage": leakage(["train", "pool/general", "pool/policy2"], 0)}
+    )
+    paired = pair_runs([RunFiles(a, None), RunFiles(clean, None)])
+    assert paired.result.task.pool_sources == {"general": 50, "policy": 10, "policy2": 5}
+    assert paired.result.leakage is not None
+    assert list(paired.result.leakage.corpora) == [
+        "train",
+        "pool/general",
+        "pool/policy",
+        "pool/policy2",
+    ]
+    assert list(a.leakage.corpora) == ["train", "pool/general", "pool/policy"]  # not changed
+    assert [n for n in paired.notes if "pool source" in n] == [
+        "pool source 'policy' has 10 rows in run run-a and 12 in run run-b"
+    ]
+    assert not [n for n in paired.notes if "leakage" in n]
+
+    # it found a held-out case in it: the report says so instead of showing run A's counts only
+    leaky = clean.model_copy(update={"leakage": leakage(["train", "pool/policy2"], 2)})
+    paired = pair_runs([RunFiles(a, None), RunFiles(leaky, None)])
+    (note,) = [n for n in paired.notes if "leakage" in n]
+    assert note.startswith(
+        "the leakage checks of run run-b found other counts (its pool differs); the leakage "
+        "section shows run run-a's; run run-b: all suites: 2 of 30 held-out case(s) found "
+        "elsewhere"
+    )
+    assert "pool 2 (policy2 2)" in note
+    merged, _ = analyse_paired([RunFiles(a, None), RunFiles(leaky, None)])
+    assert any(c["status"] == "WARN" and c["detail"] == note for c in merged.checks)

@@ -39,6 +39,7 @@ def pair_if_possible(runs: list[tuple[Path, Any]], pair: bool | None) -> tuple[A
     """Pair the runs' rows when they share M0 (``pair`` ``None``: when possible; ``True``: or
     fail with the reason; ``False``: never). Returns ``(merged result, PairedRuns)`` or
     ``None``."""
+    from harness.display import printable
     from harness.errors import UserError
     from harness.pairing import RunFiles, analyse_paired, pairing_mismatch, test_fingerprint
 
@@ -70,6 +71,13 @@ def pair_if_possible(runs: list[tuple[Path, Any]], pair: bool | None) -> tuple[A
                     fix="pair runs of the same task, specs, model and seeds whose M0 is the same "
                     "model, or leave out --pair for a plain leaderboard",
                 )
+            click.echo(
+                printable(
+                    f"not paired ({first.run_id} and {other.run_id}: {reason}): a plain "
+                    "leaderboard, each run compared and checked on its own"
+                ),
+                err=True,
+            )
             return None
     files = []
     for run_dir, result in runs:
