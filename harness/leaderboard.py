@@ -12,7 +12,7 @@ from pydantic import Field
 
 from harness.api import StrictModel
 from harness.errors import UserError
-from harness.report_views import guard_flags
+from harness.report_views import drawn_counts, guard_flags
 from harness.results import SCHEMA_VERSION, LeakageTotals, RunResult, SuiteFR
 
 LEADERBOARD_VERSION = 1
@@ -94,6 +94,11 @@ class LeaderboardRow(StrictModel):
     unseen_mean_fr: float | None = Field(
         default=None, description="mean spec FR on the held-out cases this row did not train on"
     )
+    added: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description="examples added to training per source and label, means over seeds "
+        "(pool sources, or D_i for augment)",
+    )
 
 
 class Leaderboard(StrictModel):
@@ -150,6 +155,10 @@ def build_leaderboard(runs: list[RunResult]) -> Leaderboard:
             )
         )
         flags = guard_flags(run)
+        added: dict[str, dict[str, dict[str, float]]] = {}
+        for drawn in drawn_counts(run):
+            if drawn.source != "all":
+                added.setdefault(drawn.model, {})[drawn.source] = drawn.labels
         keys: dict[str, str] = {}
         for spec in run.specs:
             key = spec.id
@@ -203,6 +212,7 @@ def build_leaderboard(runs: list[RunResult]) -> Leaderboard:
                     n_seen=agg.n_seen,
                     seen_fr=agg.seen_fr,
                     unseen_mean_fr=agg.unseen_mean_fr,
+                    added=added.get(model.id, {}),
                 )
             )
     board.specs = list(columns.values())

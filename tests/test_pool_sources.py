@@ -222,6 +222,19 @@ def test_two_source_run_records_per_source_counts(tmp_path: Path) -> None:
     assert "Pool sources: general 60, policy 24." in markdown.stdout
     html = CliRunner().invoke(cli, ["report", str(run_dir), "--format", "html"])
     assert html.exit_code == 0 and "Added to train, per source and label" in html.stdout
+    board = CliRunner().invoke(cli, ["report", str(run_dir), "--format", "json"])
+    assert board.exit_code == 0, board.output
+    added = {row["row"]: row["added"] for row in json.loads(board.stdout)["rows"]}
+    assert added["M0"] == {}
+    for model_id in list(rows)[1:]:
+        counts = rows[model_id]["seeds"][0]["changes"]["source_label_counts"]
+        assert added[model_id] == {
+            source: {label: float(n) for label, n in per_label.items()}
+            for source, per_label in counts.items()
+        }
+    # the guided retrain restricted to 'general' has no random retrain from 'general' only
+    unjudged = [c for c in data["checks"] if c["id"].startswith("unjudged:")]
+    assert [c["model"] for c in unjudged] == ["retrain-tfidf-general"]
 
 
 def test_planning_reads_only_the_declared_intervention_attributes(
