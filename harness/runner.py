@@ -471,9 +471,13 @@ class Runner:
         return result
 
     def _trainer_for(
-        self, seed: int, trained: TrainedSplits | None = None
+        self, seed: int, trained: TrainedSplits | None = None, names: dict[str, str] | None = None
     ) -> Callable[[Model, Split, str], Model]:
+        """``ctx.train_model`` for one seed; ``names`` maps an intervention's own label to the
+        row's (a config ``label:``), so progress lines name the row."""
+
         def train_model(model: Model, split: Split, purpose: str) -> Model:
+            purpose = (names or {}).get(purpose, purpose)
             result = self.trainer.train(model, split, seed, purpose)
             if trained is not None:
                 trained.record(result, split)
@@ -533,7 +537,7 @@ class Runner:
             seed=seed,
             base_model=m0,
             new_model=self.new_model,
-            train_model=self._trainer_for(seed, trained),
+            train_model=self._trainer_for(seed, trained, {intervention.label(): label}),
             selectors=self.selector,
             budget=plan.config.budget,
             device=plan.device,
@@ -541,7 +545,8 @@ class Runner:
             derive_model=self._deriver_for(m0),
             memo_value=self.trainer.memo,
         )
-        self.progress.log(f"[dim]{label} (seed {seed})[/dim]")
+        if not self.progress.lines:  # as lines, the unit's "started" line already says it
+            self.progress.log(f"[dim]{label} (seed {seed})[/dim]")
         outcome = intervention.apply(ctx)
         if outcome.model is None:
             row.result.seeds.append(
