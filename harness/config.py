@@ -6,6 +6,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any, Literal
 
+import click
 import yaml
 from pydantic import Field, field_validator
 
@@ -184,6 +185,7 @@ def resolve_config(
         if value is not None:
             merged[key] = value
     from_cli = {key for key, value in (overrides or {}).items() if value is not None}
+    dropped = replaced_keys(data, overrides or {})
     try:
         config = validate(RunConfig, merged, file=path, node=node)
     except UserError as err:
@@ -193,8 +195,12 @@ def resolve_config(
             err.line = None
             rest = (err.field or "")[len(top) :]
             err.field = flag_name(top) + rest.replace("_", "-")
+            if top in dropped:
+                err.fix = (err.fix + "; " if err.fix else "") + replaced_note(top, dropped[top])
             err.args = (err.one_line(),)
         raise
+    for key, keys in dropped.items():
+        click.echo(f"warning: {replaced_note(key, keys)}", err=True)
     if not resolve_paths:
         return config
     from harness.config_paths import ConfigBases, resolve_config_paths
@@ -210,6 +216,34 @@ def resolve_config(
         cwd=None,
     )
     return resolve_config_paths(config, load_registries(), bases, keys=path_keys).config
+
+
+REPLACED_BY_FLAGS = {"task_args": "task", "model_args": "model"}
+"""Argument mappings a flag replaces as a whole, and the key whose plugin they belong to."""
+
+
+def replaced_keys(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, list[str]]:
+    """Keys of the config file's ``task_args`` / ``model_args`` that a ``--task-args`` /
+    ``--model-args`` flag leaves out (the flag replaces the mapping), when the flag's
+    arguments are for the same task / model as the file's."""
+    dropped: dict[str, list[str]] = {}
+    for key, owner in REPLACED_BY_FLAGS.items():
+        given, written = overrides.get(key), data.get(key)
+        other_plugin = overrides.get(owner) not in (None, data.get(owner))
+        if given is None or not isinstance(written, dict) or other_plugin:
+            continue
+        missing = [str(k) for k in written if k not in given]
+        if missing:
+            dropped[key] = missing
+    return dropped
+
+
+def replaced_note(key: str, missing: list[str]) -> str:
+    """Why keys of the config's ``key`` are gone, and how to keep them."""
+    return (
+        f"{flag_name(key)} replaces the config's {key}, so it leaves out "
+        f"{', '.join(missing)}; repeat them in the flag to keep them"
+    )
 
 
 def parse_key_values(text: str, flag: str) -> dict[str, Any]:

@@ -243,3 +243,39 @@ def test_specs_stats_suggests_a_validate_command_that_keeps_its_flags(tmp_path: 
     assert suggested.exit_code == 0, suggested.output
     assert "ok: 1 suite(s), 2 spec(s), 48 case(s), 2 warning(s)" in suggested.stdout
     assert "g1: 12 of 12 held-out case(s) have the same text as a D_i case" in suggested.stderr
+
+
+def test_argument_flags_say_which_config_keys_they_leave_out(tmp_path: Path) -> None:
+    """--model-args / --task-args replace the config's mapping: the keys they leave out are
+    named (a warning, or next to the error they cause), unless the flag changes the plugin."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    files_args(folder)
+    config = tmp_path / "run.yaml"
+    config.write_text(
+        "task: files\n"
+        "task_args: {train: data/train.csv, test: data/test.csv,"
+        " label_map: {0: non-toxic, 1: toxic}}\n"
+        "model: bow\n"
+        "model_args: {epochs: 2, class_weight: balanced}\n",
+        encoding="utf-8",
+    )
+    base = ["run", "--config", str(config), "--print-config"]
+    dropped = invoke([*base, "--model-args", "epochs=1"])
+    assert dropped.exit_code == 0, dropped.output
+    assert dropped.stderr == (
+        "warning: --model-args replaces the config's model_args, so it leaves out class_weight; "
+        "repeat them in the flag to keep them\n"
+    )
+    assert "class_weight" not in dropped.stdout  # what the run uses, as the warning says
+    kept = invoke([*base, "--model-args", "epochs=1,class_weight=balanced"])
+    assert kept.exit_code == 0 and kept.stderr == ""
+    other_model = invoke([*base, "--model", "sklearn", "--model-args", "C=2"])
+    assert other_model.exit_code == 0 and other_model.stderr == "", other_model.output
+    task = invoke(["run", "--config", str(config), "--task-args", "name=x", "-q"])
+    assert task.exit_code == 2
+    assert task.stderr.splitlines()[0] == (
+        "warning: --task-args replaces the config's task_args, so it leaves out train, test, "
+        "label_map; repeat them in the flag to keep them"
+    )
+    assert task.stderr.splitlines()[-1].startswith("error: ") and "train" in task.stderr
