@@ -138,15 +138,25 @@ DI_SOURCE = "D_i"
 
 @dataclass
 class Split:
-    """One labelled split: parallel lists of ids, texts and integer labels (indices into the
+    """One labelled split: parallel sequences of ids, texts and integer labels (indices into the
     task's ``label_names``), and optionally the pool source each row came from.
+
+    ``ids`` and ``texts`` are ``Sequence[str]``: plain lists, or, for splits read through
+    :mod:`harness.tabular` (the ``files`` and ``hf`` tasks' pools), a
+    :class:`harness.text_column.TextColumn` over an Arrow column, so that a pool of millions of
+    rows is never a million Python strings. Treat them as read-only sequences: ``len``,
+    indexing, slicing, iteration (a column decodes a chunk at a time; use
+    :func:`harness.text_column.iter_chunks` to work in blocks), never ``+`` or in-place
+    changes. Train and test splits of the built-in tasks are lists.
 
     ``sources`` names each row's pool source (e.g. ``general``, ``policy``); ``None`` means one
     unnamed source. :meth:`subset`, :meth:`concat` and :meth:`with_labels` keep it; rows of a
-    split without sources that are concatenated with one that has them get the empty name."""
+    split without sources that are concatenated with one that has them get the empty name.
+    :meth:`subset` and :meth:`concat` keep column-backed ids and texts as columns (no copy of
+    the rows not taken); mixing a column with a list gives a list."""
 
-    ids: list[str]
-    texts: list[str]
+    ids: Sequence[str]
+    texts: Sequence[str]
     labels: np.ndarray
     sources: list[str] | None = None
 
@@ -166,38 +176,49 @@ class Split:
 
     def source_counts(self) -> dict[str, int]:
         """``{source: rows}`` in first-seen order."""
+        if self.sources is None:
+            return {UNNAMED_SOURCE: len(self)} if len(self) else {}
         counts: dict[str, int] = {}
-        for name in self.source_names():
+        for name in self.sources:
             counts[name] = counts.get(name, 0) + 1
         return counts
 
     def subset(self, indices: Sequence[int] | np.ndarray) -> Split:
         """Return the examples at ``indices`` (in that order)."""
-        idx = [int(i) for i in indices]
+        from harness.text_column import take_texts
+
+        if isinstance(indices, range):
+            idx = np.arange(indices.start, indices.stop, indices.step, dtype=np.int64)
+        else:
+            idx = np.asarray(indices, dtype=np.int64).reshape(-1)
         return Split(
-            ids=[self.ids[i] for i in idx],
-            texts=[self.texts[i] for i in idx],
-            labels=self.labels[idx] if idx else np.zeros(0, dtype=np.int64),
-            sources=None if self.sources is None else [self.sources[i] for i in idx],
+            ids=take_texts(self.ids, idx),
+            texts=take_texts(self.texts, idx),
+            labels=self.labels[idx] if len(idx) else np.zeros(0, dtype=np.int64),
+            sources=None if self.sources is None else [self.sources[i] for i in idx.tolist()],
         )
 
     def concat(self, other: Split) -> Split:
         """Return this split followed by ``other``."""
+        from harness.text_column import concat_texts
+
         sources = None
         if self.sources is not None or other.sources is not None:
             sources = (self.sources or [""] * len(self)) + (other.sources or [""] * len(other))
         return Split(
-            ids=self.ids + other.ids,
-            texts=self.texts + other.texts,
+            ids=concat_texts(self.ids, other.ids),
+            texts=concat_texts(self.texts, other.texts),
             labels=np.concatenate([self.labels, other.labels]),
             sources=sources,
         )
 
     def with_labels(self, labels: np.ndarray) -> Split:
         """Return a copy with new labels (same ids, texts and sources)."""
+        from harness.text_column import same_texts
+
         return Split(
-            ids=list(self.ids),
-            texts=list(self.texts),
+            ids=same_texts(self.ids),
+            texts=same_texts(self.texts),
             labels=np.asarray(labels),
             sources=None if self.sources is None else list(self.sources),
         )

@@ -31,6 +31,7 @@ import numpy as np
 
 from harness.api import Model, Selector, Spec, Split
 from harness.errors import UserError
+from harness.text_column import as_list, take_texts
 
 
 @dataclass
@@ -186,6 +187,15 @@ def _strata(
     return [(i, everything[labels == i], quotas[i]) for i in sorted(quotas)]
 
 
+def candidate_texts(pool: Split, rows: np.ndarray) -> Sequence[str]:
+    """The texts of pool ``rows`` for a selector: the pool's own texts when ``rows`` is every
+    row in order (an Arrow-backed pool is not copied), else the rows taken (an Arrow-backed pool
+    stays Arrow-backed)."""
+    if len(rows) == len(pool) and np.array_equal(rows, np.arange(len(pool))):
+        return pool.texts
+    return take_texts(pool.texts, rows)
+
+
 def spec_queries(specs: Sequence[Spec]) -> list[list[str]]:
     """The query texts per spec: its D_i (``train_cases``) only, never D_i_heldout."""
     return [[case.text for case in spec.train_cases] for spec in specs]
@@ -237,7 +247,7 @@ def select(
                 continue
             k = min(len(subset), quota)
             ranked = selector.top_k(
-                [pool.texts[int(i)] for i in subset],
+                candidate_texts(pool, subset),
                 [queries[g] for g in group_ids],
                 k,
                 seed,
@@ -261,7 +271,7 @@ def select(
     selection.coverage = coverage(
         selection,
         specs,
-        [pool.texts[int(i)] for i in indices],
+        as_list(take_texts(pool.texts, indices)),
         getattr(selector, "has_scores", True),
     )
     return selection

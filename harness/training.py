@@ -24,6 +24,7 @@ from harness.api import Model, Spec, Split
 from harness.errors import OutputError
 from harness.progress import Progress, silent
 from harness.results import atomic_write_text
+from harness.text_column import TextColumn, hash_string_sequence
 
 CACHE_KEY_ATTRIBUTE = "harness_cache_key"
 
@@ -43,13 +44,12 @@ def hash_json(data: Any) -> str:
 
 
 def hash_texts(texts: Sequence[str]) -> str:
-    """SHA-256 over a sequence of texts (length-prefixed, so boundaries count)."""
-    digest = hashlib.sha256()
-    for text in texts:
-        encoded = text.encode("utf-8", "surrogatepass")
-        digest.update(len(encoded).to_bytes(8, "little"))
-        digest.update(encoded)
-    return digest.hexdigest()
+    """SHA-256 over a sequence of texts (length-prefixed, so boundaries count). A list and a
+    :class:`~harness.text_column.TextColumn` with the same strings hash alike; a column's hash
+    is computed once and kept."""
+    if isinstance(texts, TextColumn):
+        return texts.content_hash()
+    return hash_string_sequence(texts)
 
 
 def hash_split(split: Split) -> str:

@@ -33,7 +33,8 @@ class DsirArgs(StrictModel):
 
 
 def hashed_counts(texts: Sequence[str], args: DsirArgs) -> Any:
-    """Sparse hashed n-gram counts, one row per text."""
+    """Sparse hashed n-gram counts, one row per text (streamed: an Arrow-backed pool is decoded
+    a chunk at a time)."""
     from sklearn.feature_extraction.text import HashingVectorizer
 
     vectorizer = HashingVectorizer(
@@ -44,7 +45,7 @@ def hashed_counts(texts: Sequence[str], args: DsirArgs) -> Any:
         token_pattern=r"(?u)\b\w+\b",
         dtype=np.float64,
     )
-    return vectorizer.transform(list(texts)).tocsr()
+    return vectorizer.transform(iter(texts)).tocsr()
 
 
 def log_distribution(counts: Any, smoothing: float) -> np.ndarray:

@@ -63,6 +63,26 @@ def mean_pool_encode(
     return np.concatenate(out) if out else np.zeros((0, 1), dtype=np.float32)
 
 
+EMBED_CHUNK = 65_536
+"""Texts handed to ``Model.embed`` at once (a pool of millions is embedded in pieces)."""
+
+
+def embed_in_chunks(model: Model, texts: Sequence[str]) -> np.ndarray | None:
+    """``model.embed`` over ``texts`` in pieces of :data:`EMBED_CHUNK` (one call, with the
+    whole list, when the texts fit in one piece); ``None`` when the model cannot embed."""
+    from harness.text_column import iter_chunks
+
+    if len(texts) <= EMBED_CHUNK:
+        return model.embed(list(texts))
+    parts = []
+    for chunk in iter_chunks(texts, EMBED_CHUNK):
+        part = model.embed(chunk)
+        if part is None:
+            return None
+        parts.append(np.asarray(part, dtype=np.float32))
+    return np.concatenate(parts)
+
+
 def normalise(matrix: np.ndarray) -> np.ndarray:
     """Rows scaled to unit L2 norm (zero rows stay zero)."""
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
@@ -83,7 +103,7 @@ class EmbeddingSelector(MaxCosineSelector):
             return mean_pool_encode(
                 texts, args.encoder, args.batch_size, args.max_length, args.device
             )
-        vectors = model.embed(list(texts)) if model is not None else None
+        vectors = embed_in_chunks(model, texts) if model is not None else None
         if vectors is None:
             raise UserError(
                 "the embedding selector needs a model that can embed texts, or an encoder",

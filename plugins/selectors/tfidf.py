@@ -26,7 +26,10 @@ def tfidf_matrices(
     pool_texts: Sequence[str], case_texts: Sequence[str], args: TfidfArgs
 ) -> tuple[Any, Any]:
     """L2-normalised TF-IDF rows of the pool and of the cases (vocabulary and IDF fitted on
-    both, so every case n-gram counts in its norm)."""
+    both, so every case n-gram counts in its norm). The texts are streamed into the vectoriser:
+    an Arrow-backed pool is decoded a chunk at a time, never held as one list."""
+    import itertools
+
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     vectorizer = TfidfVectorizer(
@@ -36,7 +39,7 @@ def tfidf_matrices(
         token_pattern=r"(?u)\b\w+\b",
         dtype=np.float32,
     )
-    matrix = vectorizer.fit_transform(list(pool_texts) + list(case_texts)).tocsr()
+    matrix = vectorizer.fit_transform(itertools.chain(pool_texts, case_texts)).tocsr()
     n = len(pool_texts)
     return matrix[:n], matrix[n:]
 
