@@ -9,15 +9,19 @@ no template is in both. Every option of the ``csv`` source can override the defa
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
-from harness_plugins.spec_sources.tabular import TableOptions, load_table_files, parse_options
+from harness_plugins.spec_sources.tabular import (
+    TableOptions,
+    load_table_files,
+    parse_options,
+    spec_table_hints,
+)
 
 import harness
 from harness.api import SpecSource, SpecSuite
-from harness.input_files import is_regular_file
+from harness.tabular import read_column_names
 
 FUNCTIONALITIES: dict[str, str] = {
     "derog_neg_emote_h": "Expression of strong negative emotions (explicit) about a group",
@@ -93,19 +97,16 @@ class HateCheckSource(SpecSource):
 
 
 def _header(path: Path, opts: Any) -> list[str] | None:
-    """The column names of a CSV/TSV file's header row (``None`` for JSONL or unreadable)."""
-    if not is_regular_file(path) or path.suffix.lower() in (".jsonl", ".ndjson"):
-        return None
-    try:
-        with path.open(encoding=opts.encoding, errors="replace", newline="") as handle:
-            first = next(csv.reader(handle, delimiter=_delimiter(path, opts)), [])
-    except (OSError, LookupError, csv.Error):
-        return None
-    return [name.strip() for name in first]
-
-
-def _delimiter(path: Path, opts: Any) -> str:
-    return str(opts.delimiter or ("\t" if path.suffix.lower() == ".tsv" else ","))
+    """The column names of the file's header row or schema (``None`` for JSON Lines or a file
+    that cannot be read; loading it then reports why)."""
+    return read_column_names(
+        path,
+        spec_table_hints(),
+        fmt=opts.format,
+        encoding=opts.encoding,
+        delimiter=opts.delimiter,
+        default_format="csv",
+    )
 
 
 @harness.hookimpl

@@ -1,7 +1,8 @@
 """``hf``: specs from a Hugging Face dataset, with the same column mapping as the ``csv`` source.
 
 ``ref`` is a dataset name on the Hub (``datasets.load_dataset(ref, config)``) or a local folder
-written by ``Dataset.save_to_disk`` / ``DatasetDict.save_to_disk`` (``datasets.load_from_disk``).
+written by ``Dataset.save_to_disk`` / ``DatasetDict.save_to_disk`` (memory-mapped in place),
+opened by :func:`harness.tabular.open_dataset` like the ``hf`` task's datasets.
 With a ``DatasetDict``, ``train_split`` rows become D_i and ``heldout_split`` rows D_i_heldout;
 without ``heldout_split``, the ``csv`` split options apply (split column or seeded template split).
 Integer labels of a ``ClassLabel`` column are turned into their names. Line numbers in errors are
@@ -17,7 +18,6 @@ from harness_plugins.spec_sources.tabular import (
     Row,
     TableBuilder,
     TableOptions,
-    _cell,
     require_columns,
 )
 from pydantic import Field
@@ -25,6 +25,7 @@ from pydantic import Field
 import harness
 from harness.api import SpecSource, SpecSuite
 from harness.errors import UserError
+from harness.tabular import DatasetRequest, OpenedDataset, Table, open_dataset
 from harness.validation import validate
 
 
@@ -37,49 +38,30 @@ class HfOptions(TableOptions):
     heldout_split: str | None = Field(default=None, description="split of D_i_heldout rows")
 
 
-def _load(ref: str, opts: HfOptions) -> Any:
-    import datasets
-
-    try:
-        if Path(ref).exists():
-            return datasets.load_from_disk(ref)
-        return datasets.load_dataset(ref, opts.config, revision=opts.revision)
-    except FileNotFoundError as exc:
-        raise UserError(
-            f"dataset not found: {exc}",
-            file=ref,
-            fix="give a local save_to_disk folder or a dataset name reachable from here",
-        ) from None
-    except Exception as exc:  # datasets raises many types (hub, network, format)
-        raise UserError(
-            f"cannot load the dataset: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}",
-            file=ref,
-            fix="check the name, config and network, or save the dataset to disk first",
-        ) from None
+def _load(ref: str, opts: HfOptions) -> OpenedDataset:
+    request = DatasetRequest(
+        path=ref,
+        name=opts.config,
+        revision=opts.revision,
+        prefix="options.",
+        name_option="config",
+        path_field=None,
+    )
+    return open_dataset(request)
 
 
 def _rows(
-    dataset: Any,
+    table: Table,
     ref: str,
     opts: TableOptions,
     split: str | None,
     overrides: set[str] | None = None,
 ) -> list[Row]:
-    columns = list(dataset.column_names)
-    require_columns(columns, opts, ref, overrides)
-    decoders = {}
-    for column, feature in dataset.features.items():
-        if hasattr(feature, "int2str") and hasattr(feature, "names"):
-            decoders[column] = feature.int2str
-    rows = []
-    for number, record in enumerate(dataset, start=1):
-        values = {}
-        for key, value in record.items():
-            if key in decoders and isinstance(value, int) and value >= 0:
-                value = decoders[key](value)
-            values[key] = _cell(value)
-        rows.append(Row(values, ref, number, split, opts if overrides else None))
-    return rows
+    require_columns(table.column_names, opts, ref, overrides)
+    return [
+        Row(values, ref, number, split, opts if overrides else None)
+        for number, values in enumerate(table.string_rows(), start=1)
+    ]
 
 
 class HfSource(SpecSource):
@@ -109,8 +91,8 @@ class HfSource(SpecSource):
                 fix="set heldout_split: NAME, or drop the heldout block",
             )
         data = _load(ref, opts)
-        if isinstance(getattr(data, "column_names", None), dict):  # a DatasetDict
-            splits = list(data.keys())
+        if data.is_dict:
+            splits = list(data.splits)
             wanted = [opts.train_split] + ([opts.heldout_split] if opts.heldout_split else [])
             for name in wanted:
                 if name not in splits:
@@ -123,12 +105,13 @@ class HfSource(SpecSource):
                         fix=f"splits: {', '.join(splits)}",
                     )
             if opts.heldout_split:
-                rows = _rows(data[opts.train_split], ref, opts, "train")
+                rows = _rows(data.splits[opts.train_split], ref, opts, "train")
                 overrides = set(opts.heldout_overrides())
                 heldout_opts = opts.for_heldout()
-                rows += _rows(data[opts.heldout_split], ref, heldout_opts, "heldout", overrides)
+                heldout = data.splits[opts.heldout_split]
+                rows += _rows(heldout, ref, heldout_opts, "heldout", overrides)
             else:
-                rows = _rows(data[opts.train_split], ref, opts, None)
+                rows = _rows(data.splits[opts.train_split], ref, opts, None)
         else:
             if opts.heldout_split:
                 raise UserError(
@@ -137,7 +120,7 @@ class HfSource(SpecSource):
                     field="options.heldout_split",
                     fix="drop heldout_split and use split_column or the template split",
                 )
-            rows = _rows(data, ref, opts, None)
+            rows = _rows(data.splits["train"], ref, opts, None)
         if not rows:
             raise UserError("the dataset has no rows", file=ref, fix="check the split")
         default_suite = Path(ref).name or ref

@@ -5,11 +5,8 @@ both. Shared by the ``csv``, ``hatecheck`` and ``hf`` sources."""
 
 from __future__ import annotations
 
-import csv
 import difflib
 import hashlib
-import io
-import json
 import math
 import random
 from collections.abc import Iterable, Sequence
@@ -22,8 +19,8 @@ from pydantic import Field, field_validator
 
 from harness.api import LocalPath, Spec, SpecCase, SpecSuite, StrictModel
 from harness.errors import UserError
-from harness.input_files import read_text
-from harness.limits import DATA_MB
+from harness.tabular import TableHints, read_table
+from harness.tabular.values import cell_text
 from harness.validation import validate
 from harness.yamlio import load_yaml
 
@@ -61,7 +58,7 @@ class HeldoutOptions(StrictModel):
     file's."""
 
     file: LocalPath | None = Field(default=None, description="file of D_i_heldout rows")
-    format: Literal["auto", "csv", "tsv", "jsonl"] | None = None
+    format: Literal["auto", "csv", "tsv", "jsonl", "parquet", "arrow"] | None = None
     encoding: str | None = None
     delimiter: str | None = None
     spec_column: str | None = None
@@ -87,7 +84,7 @@ class TableOptions(StrictModel):
 
     suite: str | None = Field(default=None, description="suite name (default: file stem)")
     description: str = ""
-    format: Literal["auto", "csv", "tsv", "jsonl"] = "auto"
+    format: Literal["auto", "csv", "tsv", "jsonl", "parquet", "arrow"] = "auto"
     encoding: str = "utf-8"
     delimiter: str | None = Field(default=None, description="CSV delimiter (default by format)")
     spec_column: str | None = Field(default="spec", description="column holding the spec id")
@@ -183,70 +180,42 @@ def resolve_near(path: str, anchor: Path | None) -> Path:
 
 
 def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+    return cell_text(value)
+
+
+def spec_table_hints(field: str | None = None) -> TableHints:
+    """How errors about a spec table name its options."""
+
+    def set_option(name: str, value: str) -> str:
+        if name == "encoding":
+            return f"convert the file to UTF-8 or pass its encoding (e.g. encoding: {value})"
+        return f"set {name}: {value} in the options"
+
+    return TableHints(field=field, option_prefix="options.", set_option=set_option)
 
 
 def read_rows(path: Path, opts: TableOptions, overrides: set[str] | None = None) -> list[Row]:
-    """Read a CSV, TSV or JSONL file into rows (line numbers are 1-based physical lines).
-    ``overrides``: for a held-out file, the options its ``heldout`` block set (named in errors
-    about missing columns)."""
-    text = read_text(path, opts.encoding, DATA_MB)
-    fmt: str = opts.format
-    if fmt == "auto":
-        suffix = path.suffix.lower()
-        fmt = {".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}.get(suffix, "csv")
-    rows: list[Row] = []
-    if fmt == "jsonl":
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise UserError(
-                    f"invalid JSON: {exc.msg}", file=path, line=number, fix="one object per line"
-                ) from None
-            if not isinstance(record, dict):
-                raise UserError(
-                    "expected a JSON object", file=path, line=number, fix="one object per line"
-                )
-            rows.append(Row({str(k): _cell(v) for k, v in record.items()}, str(path), number))
-        if rows:
-            keys = sorted({key for row in rows for key in row.values})
-            require_columns(keys, opts, str(path), overrides)
-        return rows
-    delimiter = opts.delimiter or ("\t" if fmt == "tsv" else ",")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header: list[str] | None = None
-    try:
-        previous = 0
-        for record in reader:
-            start, previous = previous + 1, reader.line_num
-            if not record or not any(cell.strip() for cell in record):
-                continue  # blank line
-            if header is None:
-                header = [name.strip() for name in record]
-                continue
-            if len(record) > len(header):
-                raise UserError(
-                    f"row has {len(record)} fields, the header {len(header)}",
-                    file=path,
-                    line=start,
-                    fix="quote fields that contain the delimiter",
-                )
-            values = dict(zip(header, record + [""] * (len(header) - len(record)), strict=True))
-            rows.append(Row(values, str(path), start))
-    except csv.Error as exc:
-        raise UserError(
-            f"CSV error: {exc}", file=path, line=reader.line_num, fix="fix the file"
-        ) from None
-    if header is None:
-        raise UserError("the file is empty", file=path, fix="add a header row and cases")
-    require_columns(header, opts, str(path), overrides)
+    """Read a CSV, TSV, JSON Lines, Parquet or Arrow file into rows (line numbers are 1-based
+    physical lines; row numbers for Parquet and Arrow). ``overrides``: for a held-out file, the
+    options its ``heldout`` block set (named in errors about missing columns)."""
+    table = read_table(
+        path,
+        spec_table_hints(),
+        fmt=opts.format,
+        encoding=opts.encoding,
+        delimiter=opts.delimiter,
+        ragged="pad",
+        default_format="csv",
+    )
+    jsonl = table.layout is not None and table.layout.fmt == "jsonl"
+    columns = sorted(table.column_names) if jsonl else table.column_names
+    if table.num_rows or not jsonl:
+        require_columns(columns, opts, str(path), overrides)
+    rows = []
+    for values, line in zip(table.string_rows(), table.lines().tolist(), strict=True):
+        if not jsonl and not any(value.strip() for value in values.values()):
+            continue  # a row of empty fields
+        rows.append(Row(values, str(path), int(line)))
     return rows
 
 
@@ -349,12 +318,11 @@ def read_descriptions(opts: TableOptions, anchor: Path | None) -> Descriptions |
         return Descriptions({str(k): str(v) for k, v in value.items()}, "options.descriptions")
     path = resolve_near(value, anchor)
     if path.suffix.lower() in (".csv", ".tsv"):
-        delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-        reader = csv.reader(io.StringIO(read_text(path)), delimiter=delimiter)
+        table = read_table(path, spec_table_hints("options.descriptions"), header=False)
         records = [
-            [cell.strip() for cell in record]
-            for record in reader
-            if any(cell.strip() for cell in record)
+            [cell.strip() for cell in row.values()]
+            for row in table.string_rows()
+            if any(cell.strip() for cell in row.values())
         ]
         if not records:
             raise UserError(
@@ -365,7 +333,7 @@ def read_descriptions(opts: TableOptions, anchor: Path | None) -> Descriptions |
             )
         columns = _description_columns(records[0], opts, path)
         if columns is None:
-            mapping = {r[0]: r[1] for r in records if len(r) >= 2}
+            mapping = {r[0]: r[1] for r in records if len(r) >= 2 and r[1]}
             return Descriptions(mapping, f"{path} (columns 1 and 2, no header)")
         header = records[0]
         id_at, text_at = header.index(columns[0]), header.index(columns[1])
