@@ -27,6 +27,7 @@ BUILTIN_DISTRIBUTION = "spec-harness"
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "harness_plugins.tasks.demo",
     "harness_plugins.tasks.files",
+    "harness_plugins.tasks.hf",
     "harness_plugins.spec_sources.yaml_source",
     "harness_plugins.spec_sources.hatecheck",
     "harness_plugins.spec_sources.csv_source",

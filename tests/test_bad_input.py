@@ -252,6 +252,77 @@ POLICY_OK = (
 )
 
 
+def hf_dataset(
+    splits: tuple[str, ...] = ("train", "test"), label: str = "class", name: str = "ds"
+) -> Callable[[Path], Path]:
+    """A saved DatasetDict (``save_to_disk``) whose label column is a ClassLabel (neg, pos),
+    floats (``float``) or -1 everywhere in its test split (``unlabelled``)."""
+
+    def make(tmp: Path) -> Path:
+        import datasets
+
+        texts = [t for _, t, _ in TRAIN_ROWS]
+        values: list[object] = [0 if y == "ok" else 1 for _, _, y in TRAIN_ROWS]
+        feature: object = datasets.ClassLabel(names=["neg", "pos"])
+        if label == "float":
+            values = [0.25, 0.75, 0.5, 0.9, 0.1, 0.3]
+            feature = datasets.Value("float32")
+        features = datasets.Features({"text": datasets.Value("string"), "label": feature})
+        parts = {}
+        for split in splits:
+            split_values = (
+                [-1] * len(values) if label == "unlabelled" and split == "test" else values
+            )
+            parts[split] = datasets.Dataset.from_dict(
+                {"text": texts, "label": split_values}, features=features
+            )
+        folder = tmp / name
+        datasets.DatasetDict(parts).save_to_disk(str(folder))
+        return folder
+
+    return make
+
+
+def hf_task(make: Callable[[Path], Path], **extra: str) -> Callable[[Path], list[str]]:
+    """``run --task hf`` on the dataset ``make`` builds."""
+
+    def build(tmp: Path) -> list[str]:
+        args = {"path": str(make(tmp)), **extra}
+        return ["run", "--task", "hf", "--task-args", ",".join(f"{k}={v}" for k, v in args.items())]
+
+    return build
+
+
+def _parquet(tmp: Path, name: str, table: dict[str, list[object]]) -> Path:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp / name
+    pq.write_table(pa.table(table), path)
+    return path
+
+
+def _nested_parquet_train(tmp: Path) -> list[str]:
+    texts = [[t] for _, t, _ in TRAIN_ROWS]
+    train = _parquet(tmp, "train.parquet", {"text": texts, "label": [y for *_, y in TRAIN_ROWS]})
+    return files_task(tmp, train, good_test(tmp))
+
+
+def config_with_hf_pool(source: str) -> Callable[[Path], list[str]]:
+    """A run config of the hf task on a saved dataset with one pool source (YAML flow map)."""
+
+    def build(tmp: Path) -> list[str]:
+        folder = hf_dataset()(tmp)
+        path = tmp / "run.yaml"
+        path.write_text(
+            f"task: hf\ntask_args:\n  path: {folder}\n  pool:\n    - {source}\n",
+            encoding="utf-8",
+        )
+        return ["run", "--config", str(path)]
+
+    return build
+
+
 _VALID_RUN: list[Path] = []
 
 
@@ -640,6 +711,90 @@ CASES: list[Case] = [
         "pool-empty-demo-with-retrain",
         flags("--task-args", "n_pool=0", "--interventions", "retrain", "--limit", "50"),
         ["empty pool"],
+    ),
+    # --- binary data files and the hf task ----------------------------------------------------
+    Case(
+        "data-parquet-nested-text",
+        _nested_parquet_train,
+        ["train.parquet:1", "task_args.text_column (text)", "the text must be a string", "nested"],
+    ),
+    Case(
+        "data-not-parquet",
+        lambda tmp: files_task(tmp, _write(tmp / "train.parquet", b"not parquet"), good_test(tmp)),
+        ["train.parquet", "task_args.train", "cannot read the Parquet file"],
+    ),
+    Case(
+        "data-fractional-labels",
+        lambda tmp: files_task(
+            tmp,
+            _parquet(tmp, "train.parquet", {"text": ["a", "b"], "label": [0.2, 0.8]}),
+            good_test(tmp),
+        ),
+        ["train.parquet:1", "task_args.label_column (label)", "fractional numbers"],
+    ),
+    Case(
+        "hf-missing-split",
+        hf_task(hf_dataset(("train",))),
+        ["task_args.test_split", "has no split 'test'", "splits: train", "test_from=train:0.2"],
+    ),
+    Case(
+        "hf-missing-column",
+        hf_task(hf_dataset(), text_column="sentence"),
+        ["ds[train]", "task_args.text_column", "no column 'sentence'", "columns: text, label"],
+    ),
+    Case(
+        "hf-float-labels",
+        hf_task(hf_dataset(label="float")),
+        ["ds[train]:1", "task_args.label_column (label)", "fractional numbers (e.g. 0.25"],
+    ),
+    Case(
+        "hf-class-label-vs-labels",
+        hf_task(hf_dataset(), labels="ok|bad"),
+        ["task_args.labels", "ClassLabel with classes neg, pos", "label_map="],
+    ),
+    Case(
+        "hf-unlabelled-test-split",
+        hf_task(hf_dataset(label="unlabelled")),
+        ["task_args.label_column (label)", "split 'test'", "has no labels", "test_from=train"],
+    ),
+    Case(
+        "hf-data-files-without-builder",
+        lambda tmp: [
+            "run",
+            "--task",
+            "hf",
+            "--task-args",
+            f"path=someone/data,data_files={good_train(tmp)}",
+        ],
+        ["task_args.path", "data_files are read by a builder", "path=csv"],
+    ),
+    Case(
+        "hf-builder-without-files",
+        flags("--task", "hf", "--task-args", "path=csv"),
+        ["task_args.data_files", "no data_files are given"],
+    ),
+    Case(
+        "hf-missing-folder",
+        lambda tmp: ["run", "--task", "hf", "--task-args", f"path={tmp / 'no' / 'such'}"],
+        ["such", "task_args.path", "dataset not found"],
+    ),
+    Case(
+        "hf-csv-data-file-ragged",
+        lambda tmp: [
+            "run",
+            "--task",
+            "hf",
+            "--task-args",
+            "path=csv,data_files=train:"
+            + str(_write(tmp / "t.csv", b"text,label\nhi, there,ok\n"))
+            + f"|test:{good_test(tmp)}",
+        ],
+        ["t.csv:2", "task_args.data_files.train", "3 fields but the header has 2"],
+    ),
+    Case(
+        "hf-pool-source-unknown-split",
+        config_with_hf_pool("{name: general, split: unlabelled}"),
+        ["task_args.pool[0].split", "has no split 'unlabelled'", "splits: train, test"],
     ),
     # --- intervention arguments that can only be checked against the trained model ---------
     Case(
