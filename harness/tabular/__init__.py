@@ -1,6 +1,6 @@
 """The one tabular reading layer: data files (CSV, TSV, JSON Lines, Parquet, Arrow) and Hugging
 Face datasets (Hub ids, ``save_to_disk`` folders, builders with local data files) become
-:class:`Table` objects whose columns are Arrow (memory-mapped when ``datasets`` built them).
+:class:`Table` objects whose columns are Arrow, memory-mapped from a file.
 
 Used by the ``files`` and ``hf`` tasks and the ``csv``, ``hatecheck`` and ``hf`` spec sources::
 
@@ -13,9 +13,12 @@ Every problem is a one-line :class:`harness.errors.UserError` naming the file, t
 1-based row for Parquet, Arrow and datasets), the config field and the fix. The modules:
 
 - :mod:`~harness.tabular.access`: the checks every path passes before it is read;
-- :mod:`~harness.tabular.reader`: one file through ``datasets``' builders;
-- :mod:`~harness.tabular.precheck` / :mod:`~harness.tabular.scan`: fast structural checks, and
-  the exact line-by-line reading that names a problem's line;
+- :mod:`~harness.tabular.reader`: one file, by its format;
+- :mod:`~harness.tabular.csv_arrow`: CSV/TSV through pyarrow's CSV reader into a memory-mapped
+  Arrow file;
+- :mod:`~harness.tabular.builders`: JSON Lines, Parquet and Arrow files through ``datasets``'
+  builders (after :mod:`~harness.tabular.jsonl_check` for JSON Lines);
+- :mod:`~harness.tabular.scan`: the exact line-by-line reading that names a problem's line;
 - :mod:`~harness.tabular.datasets_source`: Hugging Face datasets as named splits;
 - :mod:`~harness.tabular.values`: cells as text (labels, ids, spec columns);
 - :mod:`~harness.tabular.table`: the :class:`Table` itself.

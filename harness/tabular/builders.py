@@ -1,4 +1,4 @@
-"""Running ``datasets``' packaged builders (csv, json, parquet, arrow) on one local file, quietly.
+"""Running ``datasets``' packaged builders (json, parquet, arrow) on one local file, quietly.
 
 ``datasets`` converts the file into an Arrow file and memory-maps it. That Arrow file goes to a
 fresh temporary folder (under ``$TMPDIR``), never to the harness cache or next to the data, and
@@ -18,9 +18,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-
-CSV_CHUNK_ROWS = 100_000
-"""Rows pandas parses per chunk inside ``datasets``' CSV builder."""
 
 QUIET_LOGGERS = ("datasets", "huggingface_hub", "fsspec", "filelock")
 
@@ -73,25 +70,3 @@ def build_from_file(builder: str, path: Path, **config: Any) -> Any:
         raise
     weakref.finalize(dataset, shutil.rmtree, folder, ignore_errors=True)
     return dataset
-
-
-def csv_config(
-    names: list[str], delimiter: str, encoding: str, skip_rows: int = 0
-) -> dict[str, Any]:
-    """Options of ``datasets``' CSV builder for a file checked by
-    :func:`harness.tabular.precheck.check_csv`: every column read as text exactly as written
-    (no type guessing, no ``NA``/``null`` turned into missing values)."""
-    import datasets
-
-    return {
-        "sep": delimiter,
-        "header": None,
-        "skiprows": skip_rows,
-        "column_names": names,
-        "index_col": False,
-        "keep_default_na": False,
-        "na_filter": False,
-        "encoding": encoding,
-        "chunksize": CSV_CHUNK_ROWS,
-        "features": datasets.Features({name: datasets.Value("string") for name in names}),
-    }

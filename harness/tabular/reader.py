@@ -1,11 +1,18 @@
-"""Reading one data file (CSV, TSV, JSON Lines, Parquet, Arrow) into a :class:`Table` through
-``datasets``' builders, with every problem as a one-line error.
+"""Reading one data file (CSV, TSV, JSON Lines, Parquet, Arrow) into a :class:`Table`, with every
+problem as a one-line error.
 
-The path goes through :func:`harness.tabular.access.check_data_file` first. Text files get a
-fast structural check (:mod:`harness.tabular.precheck`) before the builder runs; when the
-builder fails anyway, the exact scan (:mod:`harness.tabular.scan`) names the line, and when the
-exact scan accepts a file the builder cannot represent (a JSON number too big for a double,
-say), the table is built from the exact reading instead.
+The path goes through :func:`harness.tabular.access.check_data_file` first. Then:
+
+- CSV/TSV: pyarrow's CSV reader, streamed into a memory-mapped Arrow file
+  (:mod:`harness.tabular.csv_arrow`);
+- JSON Lines: ``datasets``' JSON builder, after a byte-level structure check
+  (:mod:`harness.tabular.jsonl_check`);
+- Parquet and Arrow (IPC) files: ``datasets``' ``parquet`` and ``arrow`` builders.
+
+When a reader fails, the exact scan (:mod:`harness.tabular.scan`) names the line; when the exact
+scan accepts a file a reader cannot represent (a JSON number too big for a double, mixed JSON
+types in older ``datasets``, a spec table with short rows to pad), the table is built from the
+exact reading instead.
 """
 
 from __future__ import annotations
@@ -15,9 +22,10 @@ from typing import Any, Literal
 
 from harness.errors import UserError
 from harness.tabular.access import check_data_file
-from harness.tabular.builders import build_from_file, csv_config
+from harness.tabular.builders import build_from_file
+from harness.tabular.csv_arrow import ShortRows, read_csv_arrow, read_header, unique_names
 from harness.tabular.hints import TableHints
-from harness.tabular.precheck import check_csv, check_jsonl, read_header
+from harness.tabular.jsonl_check import check_jsonl
 from harness.tabular.scan import Ragged, TextLayout, check_encoding_name, scan_file
 from harness.tabular.table import Table
 
@@ -135,26 +143,17 @@ def read_column_names(
 
 
 def _read_csv(path: Path, layout: TextLayout, hints: TableHints) -> Table:
-    import pyarrow as pa
-
     if not layout.header:  # small headerless tables (e.g. descriptions): read exactly
         width = max((len(r) for r in _records(path, layout, hints)), default=0)
         names = [f"column{i + 1}" for i in range(width)]
         return _exact_csv(path, layout, hints, names, None)
     header, skip = read_header(path, layout, hints)
     names = unique_names(header)
-    rows = check_csv(path, layout, names, skip, hints)
-    if rows == 0:
-        empty = pa.table({name: pa.array([], type=pa.large_string()) for name in names})
-        return Table(empty, str(path), hints, path=path, layout=layout)
-    config = csv_config(names, layout.delimiter, layout.python_encoding(_start(path)), skip)
     try:
-        dataset = build_from_file("csv", path, **config)
-    except Exception as exc:  # datasets raises many types; the exact read says what is wrong
-        return _exact_csv(path, layout, hints, names, exc)
-    if dataset.num_rows != rows:
+        arrow = read_csv_arrow(path, layout, names, skip, hints)
+    except ShortRows:  # rows to pad: read exactly
         return _exact_csv(path, layout, hints, names, None)
-    return _table_of(dataset, path, hints, layout)
+    return Table(arrow, str(path), hints, path=path, layout=layout)
 
 
 def _read_jsonl(path: Path, layout: TextLayout, hints: TableHints) -> Table:
@@ -205,11 +204,6 @@ def _first_line(exc: BaseException) -> str:
     cause = exc.__cause__ or exc.__context__
     text = str(cause or exc) or type(exc).__name__
     return text.strip().splitlines()[0][:200] if text.strip() else type(exc).__name__
-
-
-def unique_names(header: list[str]) -> list[str]:
-    """Column names with empty ones named ``Unnamed: <position>`` (as pandas does)."""
-    return [name or f"Unnamed: {i}" for i, name in enumerate(header)]
 
 
 def _records(path: Path, layout: TextLayout, hints: TableHints) -> list[list[str]]:
