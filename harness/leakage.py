@@ -23,9 +23,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
+
 from harness.api import UNNAMED_SOURCE, Spec, SpecSuite, Task
 from harness.normalise import NORMALISER_DESCRIPTION, normalise_text
 from harness.results import LeakageCounts, LeakageReport, LeakageTotals, SpecLeakage
+from harness.text_column import TextColumn, take_texts
 
 UNNAMED_POOL = UNNAMED_SOURCE
 """The source name of pool rows that carry none."""
@@ -52,14 +55,26 @@ class Corpus:
 
 def task_corpora(task: Task) -> list[Corpus]:
     """The task's train split, each pool source (rows grouped by ``Split.sources``) and the test
-    split."""
+    split. Pool texts are not copied into lists: an Arrow-backed pool gives each source an
+    Arrow-backed view of its rows."""
     corpora = [Corpus("train", "train", task.train.texts)]
-    by_source: dict[str, list[str]] = defaultdict(list)
-    for text, source in zip(task.pool.texts, task.pool.source_names(), strict=True):
-        by_source[source or UNNAMED_POOL].append(text)
-    corpora.extend(Corpus("pool", name, texts) for name, texts in sorted(by_source.items()))
+    pool = task.pool
+    if pool.sources is None:
+        if len(pool):
+            corpora.append(Corpus("pool", UNNAMED_POOL, pool.texts))
+    else:
+        names = np.asarray([name or UNNAMED_POOL for name in pool.sources], dtype=object)
+        for name in sorted(set(names.tolist())):
+            rows = np.flatnonzero(names == name)
+            corpora.append(Corpus("pool", name, take_texts(pool.texts, rows)))
     corpora.append(Corpus("test", "test", task.test.texts))
     return corpora
+
+
+def _distinct(texts: Sequence[str]) -> Iterable[str]:
+    """The texts to look at once each: a set for a list, the column itself (streamed a chunk at
+    a time) for an Arrow-backed one."""
+    return texts if isinstance(texts, TextColumn) else set(texts)
 
 
 class Normaliser:
@@ -156,8 +171,8 @@ def find_leakage(
     raw_sets: dict[str, set[str]] = {}
     norm_sets: dict[str, set[str]] = {}
     for corpus in corpora:
-        raw = set(corpus.texts) & heldout_raw
-        norm = {k for k in map(normalise_text, set(corpus.texts)) if k in wanted}
+        raw = {text for text in _distinct(corpus.texts) if text in heldout_raw}
+        norm = {k for k in map(normalise_text, _distinct(corpus.texts)) if k in wanted}
         raw_sets[corpus.label] = raw_sets.get(corpus.label, set()) | raw
         norm_sets[corpus.label] = norm_sets.get(corpus.label, set()) | norm
     queries = sorted(heldout_raw - d_i_raw.keys())
