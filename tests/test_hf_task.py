@@ -167,21 +167,23 @@ def test_a_changed_dataset_is_never_served_from_the_cache(tmp_path: Path) -> Non
         "--device", "cpu", "--limit", "40", "--output-dir", str(tmp_path / "out"),
     ]  # fmt: skip
 
-    def run() -> tuple[list[str], dict[str, int]]:
+    def run() -> tuple[str, list[str], dict[str, int]]:
+        before = set((tmp_path / "out").glob("*"))
         result = CliRunner().invoke(cli, args)
         assert result.exit_code == 0, result.output
-        (run_dir,) = list((tmp_path / "out").iterdir())
+        (run_dir,) = (set((tmp_path / "out").glob("*")) - before) or before
         data = json.loads((run_dir / "results.json").read_text())
         retrain = data["models"][1]["seeds"][0]
-        return retrain["changes"]["added_ids"], data["timing"]["loaded_models"]
+        return run_dir.name, retrain["changes"]["added_ids"], data["timing"]["loaded_models"]
 
-    first, loaded = run()
+    run_id, first, loaded = run()
     assert sum(loaded.values()) == 0 and len(first) == 10
-    again, loaded = run()
-    assert again == first and list(loaded.values()) == [1, 1]  # same data: from the cache
+    same_id, again, loaded = run()
+    assert (same_id, again) == (run_id, first) and list(loaded.values()) == [1, 1]  # cached
     changed = [line.replace(" ", "  ", 1) for line in pool_rows]  # same ids, other texts
     pool.write_text("text,label\n" + "\n".join(changed) + "\n")
-    _, loaded = run()
+    new_id, _, loaded = run()
+    assert new_id != run_id  # the run id hashes the files' content too
     assert list(loaded.values()) == [1, 0]  # M0 (same train) cached; the retrain trains again
 
 

@@ -47,7 +47,7 @@ from harness_plugins.tasks.labelled import (
 from pydantic import Field, field_validator, model_validator
 
 import harness
-from harness.api import LocalPath, StrictModel, Task, TaskDefinition
+from harness.api import LocalPath, LocalPathOrName, StrictModel, Task, TaskDefinition
 from harness.errors import UserError
 from harness.tabular import DatasetRequest, OpenedDataset, Table, open_dataset
 
@@ -104,7 +104,7 @@ class HfPoolSource(StrictModel):
 
     name: str = Field(min_length=1, max_length=64, description="source name, e.g. general")
     split: str | None = Field(default=None, description="split to read (default: train)")
-    path: str | None = Field(
+    path: LocalPathOrName | None = Field(
         default=None, description="another dataset (Hub id, save_to_disk folder, or builder)"
     )
     config: str | None = Field(default=None, description="that dataset's configuration name")
@@ -123,7 +123,7 @@ class HfPoolSource(StrictModel):
 class HfTaskArgs(StrictModel):
     """Arguments of the ``hf`` task (``task_args`` in a config, or ``--task-args k=v,...``)."""
 
-    path: str = Field(
+    path: LocalPathOrName = Field(
         min_length=1,
         description="Hub id (user/name), a folder written by save_to_disk, or a builder "
         "(csv, json, parquet, arrow) reading data_files",
