@@ -47,6 +47,7 @@ EXPECTED: dict[str, str] = {
     "resources": "peak RSS of a 200k-pool selection run",
     "hostile": "hostile inputs (10^12 slot product, filter amplification, /dev/zero, 200k specs) "
     "under a 3 GiB / 60 s cap: peak RSS, wall time, outcome",
+    "data": "1M-row pool: files task load + tfidf selection, Arrow-backed vs the previous reader",
 }
 """Benchmarks the suite should have; a missing one is reported as ``not available``."""
 
