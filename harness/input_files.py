@@ -85,6 +85,23 @@ def open_bounded(path: Path | str, limit: Limit = FILE_MB, field: str | None = N
         raise
 
 
+READ_CHUNK = 1 << 24
+"""Bytes read at a time: a limit of a gigabyte must not allocate a gigabyte for a small file."""
+
+
+def _read_at_most(handle: BinaryIO, count: int) -> bytes:
+    """Up to ``count`` bytes of ``handle`` (less at the end of the file), read in chunks."""
+    parts: list[bytes] = []
+    left = count
+    while left > 0:
+        part = handle.read(min(left, READ_CHUNK))
+        if not part:
+            break
+        parts.append(part)
+        left -= len(part)
+    return b"".join(parts)
+
+
 def read_bytes(path: Path | str, limit: Limit = FILE_MB, field: str | None = None) -> bytes:
     """The content of the regular file ``path``, at most ``limit`` bytes (checked before and while
     reading); one-line :class:`UserError` otherwise."""
@@ -92,7 +109,7 @@ def read_bytes(path: Path | str, limit: Limit = FILE_MB, field: str | None = Non
     maximum = limit.value()
     with open_bounded(path, limit, field) as handle:
         try:
-            data = handle.read(maximum + 1)
+            data = _read_at_most(handle, maximum + 1)
         except OSError as exc:
             raise UserError(
                 f"cannot read: {exc.strerror or exc}", file=path, field=field, fix="check the file"

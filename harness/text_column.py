@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 
+from harness.arrow_memory import import_pyarrow
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
@@ -50,11 +52,11 @@ class TextColumn(Sequence[str]):
     __slots__ = ("_array", "_hash")
 
     def __init__(self, array: pa.ChunkedArray | pa.Array) -> None:
-        import pyarrow as pa
+        arrow = import_pyarrow()
 
-        if isinstance(array, pa.Array):
-            array = pa.chunked_array([array], type=array.type)
-        if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+        if isinstance(array, arrow.Array):
+            array = arrow.chunked_array([array], type=array.type)
+        if not (arrow.types.is_string(array.type) or arrow.types.is_large_string(array.type)):
             raise TypeError(f"a TextColumn holds strings, not {array.type}")
         self._array: pa.ChunkedArray = array
         self._hash: str | None = None
@@ -62,9 +64,9 @@ class TextColumn(Sequence[str]):
     @classmethod
     def from_strings(cls, texts: Iterable[str]) -> TextColumn:
         """A column holding ``texts`` (copied into Arrow memory)."""
-        import pyarrow as pa
+        arrow = import_pyarrow()
 
-        return cls(pa.array(list(texts), type=pa.large_string()))
+        return cls(arrow.array(list(texts), type=arrow.large_string()))
 
     @property
     def arrow(self) -> pa.ChunkedArray:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.arrow_memory import import_pyarrow
 from harness.errors import UserError
 from harness.tabular.builders import quiet_datasets
 from harness.tabular.hints import TableHints
@@ -79,6 +80,7 @@ def is_saved_dataset(folder: Path) -> bool:
 
 def open_dataset(request: DatasetRequest) -> OpenedDataset:
     """Open ``request`` (see module doc)."""
+    import_pyarrow()
     builder = request.path.lower()
     if request.data_files is not None:
         if builder not in PACKAGED_FORMATS:

@@ -20,6 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
+from harness.arrow_memory import import_pyarrow
 from harness.errors import UserError
 from harness.tabular.access import check_data_file
 from harness.tabular.builders import build_from_file
@@ -94,6 +95,7 @@ def read_table(
     user's settings; ``ragged`` whether CSV rows may have fewer fields than the header."""
     file = Path(path).expanduser()
     check_data_file(file, hints)
+    import_pyarrow()
     kind, sep = format_of(file, fmt, delimiter, hints, default_format)
     if kind in ("parquet", "arrow"):
         return _read_binary(file, kind, hints)
@@ -128,6 +130,7 @@ def read_column_names(
         kind, sep = format_of(file, fmt, delimiter, hints, default_format)
         if kind == "jsonl":
             return None
+        import_pyarrow()
         if kind == "parquet":
             import pyarrow.parquet as pq
 

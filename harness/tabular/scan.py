@@ -22,6 +22,8 @@ from typing import Literal
 import numpy as np
 
 from harness.errors import UserError
+from harness.input_files import read_bytes
+from harness.limits import DATA_MB
 from harness.tabular.hints import TableHints
 
 MAX_FIELD_CHARS = 2**31 - 1
@@ -85,12 +87,7 @@ def decode_error(
 def read_decoded(path: Path, layout: TextLayout, hints: TableHints) -> str:
     """The whole file decoded (a BOM dropped), with one-line errors for unreadable bytes."""
     check_encoding_name(layout, path, hints)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UserError(
-            f"cannot read: {exc.strerror}", file=path, field=hints.field, fix="check the path"
-        ) from None
+    data = read_bytes(path, DATA_MB, field=hints.field)
     try:
         return data.decode(layout.python_encoding(data[:3]))
     except UnicodeDecodeError as exc:
