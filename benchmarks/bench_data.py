@@ -1,5 +1,6 @@
-"""Loading a 1,000,000-row pool and selecting from it: the ``files`` task on ``datasets`` (Arrow,
-memory-mapped) against the ``files`` task as it was before (Python's csv module into lists).
+"""Loading a 1,000,000-row pool and selecting from it: the ``files`` task on the tabular layer
+(pyarrow's CSV reader into a memory-mapped Arrow column) against the ``files`` task as it was
+before (Python's csv module into lists).
 
 The pool is generated here, in a temporary folder: tweet-length texts (the demo task's generator
 plus Zipf-distributed filler words, @mentions and hashtags; ~80 characters on average) written
@@ -10,7 +11,8 @@ subprocess (peak RSS of that process alone, see :func:`benchmarks.common.run_mea
 - ``load + select``: the same, then :func:`harness.selection.select` with the ``tfidf`` selector
   at budget 1,500 against the demo suite's D_i cases, as ``retrain`` calls it.
 
-"Before" is the code of the commit just before ``harness/tabular`` was added, extracted with
+"Before" is the code of the commit just before ``harness/text_column.py`` was added (the files
+task with its own csv-module reader, pools as lists), extracted with
 ``git archive`` into a temporary folder and imported from there (same interpreter, same
 libraries, same files); without git history the baseline rows say so. Load times are medians of
 interleaved runs (new, old, new, old, ...); ``load + select`` runs once per side.
@@ -40,8 +42,8 @@ BUDGET = 1_500
 LOAD_REPEATS = 3
 LOAD_TARGET = "ratio <= 0.5"
 RSS_TARGET = "peak_rss_mb < 2048"
-INTRODUCED = "harness/tabular/__init__.py"
-"""The file whose first commit starts the new reading path; its parent is "before"."""
+INTRODUCED = "harness/text_column.py"
+"""The file whose first commit starts the Arrow-backed data path; its parent is "before"."""
 
 WORKER = r"""
 import json, sys, time
@@ -185,7 +187,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         rows.append(
             make_row(
                 "data",
-                f"files task on datasets: load ({pool})",
+                f"files task, Arrow-backed: load ({pool})",
                 "",
                 [r["load_s"] for r in new_loads],
                 None,
@@ -198,7 +200,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         rows.append(
             make_row(
                 "data",
-                f"files task on datasets: load ({pool})",
+                f"files task, Arrow-backed: load ({pool})",
                 f"files task before ({commit}: csv module, lists)",
                 [r["load_s"] for r in new_loads],
                 [r["load_s"] for r in old_loads],
@@ -208,7 +210,7 @@ def run(quick: bool = False) -> dict[str, Any]:
                 baseline_peak_rss_mb=peak_old,
                 notes=f"peak RSS {peak_new:.0f} MiB vs {peak_old:.0f} MiB before; pool held as "
                 f"{new_loads[0]['pool_type']} vs {old_loads[0]['pool_type']}; load includes "
-                "importing the reader (datasets, pyarrow)",
+                "importing the reader (pyarrow)",
             )
         )
     select_notes = (
@@ -229,7 +231,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     rows.append(
         make_row(
             "data",
-            f"files task on datasets: load + tfidf select ({pool})",
+            f"files task, Arrow-backed: load + tfidf select ({pool})",
             f"files task before ({commit})" if old_select is not None else "",
             [new_select["load_s"] + new_select["select_s"]],
             baseline_timing,

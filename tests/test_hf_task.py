@@ -100,6 +100,8 @@ def test_pool_sources_from_splits_and_other_datasets(tmp_path: Path) -> None:
     other = tmp_path / "other"
     policy = {"sentence": [f"policy {t}" for t in rows(12)["text"]], "labels": ["no", "yes"] * 6}
     datasets.Dataset.from_dict(policy).save_to_disk(str(other))
+    single = tmp_path / "extra.parquet"
+    datasets.Dataset.from_dict(rows(5, 500)).to_parquet(str(single))
     task = load_hf(
         path=folder,
         pool=[
@@ -111,11 +113,13 @@ def test_pool_sources_from_splits_and_other_datasets(tmp_path: Path) -> None:
                 "label_column": "labels",
                 "label_map": {"no": "neg", "yes": "pos"},
             },
+            {"name": "extra", "path": str(single), "label_map": {"0": "neg", "1": "pos"}},
         ],
     )
-    assert task.pool.source_counts() == {"general": 20, "policy": 12}
+    assert task.pool.source_counts() == {"general": 20, "policy": 12, "extra": 5}
     assert task.pool.ids[0] == "general:0" and task.pool.ids[20] == "policy:0"
     assert task.pool.labels[20:24].tolist() == [0, 1, 0, 1]
+    assert task.pool.texts[32] == rows(5, 500)["text"][0]
     assert isinstance(task.pool.texts, TextColumn)
 
 

@@ -1,15 +1,16 @@
 """Opening a Hugging Face dataset as named splits of :class:`Table`: a folder written by
 ``save_to_disk`` (memory-mapped in place), a builder name with local data files (``csv``,
 ``json``, ``parquet``, ``arrow``: each file read by :func:`harness.tabular.reader.read_table`,
-with its exact one-line errors), or a Hub id (``datasets.load_dataset``; downloads go to the
-usual Hugging Face cache). Hub loading scripts are refused unless ``trust_remote_code`` is set.
+with its exact one-line errors), a single data file (its one split is ``train``), or a Hub id
+(``datasets.load_dataset``; downloads go to the usual Hugging Face cache). Hub loading scripts
+are refused unless ``trust_remote_code`` is set.
 Every failure is a one-line error naming the dataset, the argument and the fix."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from harness.arrow_memory import import_pyarrow
 from harness.errors import UserError
 from harness.tabular.builders import quiet_datasets
 from harness.tabular.hints import TableHints
-from harness.tabular.reader import read_table
+from harness.tabular.reader import SUFFIX_FORMATS, read_table
 from harness.tabular.table import Table
 
 PACKAGED_FORMATS = {"csv": "csv", "tsv": "tsv", "json": "jsonl", "jsonl": "jsonl",
@@ -100,6 +101,9 @@ def open_dataset(request: DatasetRequest) -> OpenedDataset:
     local = Path(request.path).expanduser()
     if is_saved_dataset(local):
         return _open_saved(local, request)
+    if local.is_file() and local.suffix.lower() in SUFFIX_FORMATS:
+        single = replace(request, data_files={"train": str(local)})
+        return _open_files(single, SUFFIX_FORMATS[local.suffix.lower()], request.field_of_path())
     if local.exists() and not local.is_dir():
         raise UserError(
             "is a file, not a dataset folder",
@@ -171,13 +175,20 @@ def _files_by_split(request: DatasetRequest) -> dict[str, str]:
     )
 
 
-def _open_files(request: DatasetRequest, fmt: str) -> OpenedDataset:
+def _open_files(
+    request: DatasetRequest, fmt: str, single_field: str | None = "data_files"
+) -> OpenedDataset:
+    """Read each split's file; ``single_field``: the field naming a single file given as
+    ``path`` (``"data_files"``: the files come from ``data_files``)."""
     splits: dict[str, Table] = {}
     for split, file in _files_by_split(request).items():
-        hints = TableHints(
-            field=f"{request.prefix}data_files.{split}", option_prefix=request.prefix
+        field = (
+            f"{request.prefix}data_files.{split}" if single_field == "data_files" else single_field
         )
+        hints = TableHints(field=field, option_prefix=request.prefix)
         splits[split] = read_table(file, hints, fmt=fmt)
+    if single_field != "data_files":
+        return OpenedDataset(ref=str(splits["train"].path), splits=splits)
     ref = f"{request.path}:{','.join(str(t.path) for t in splits.values())}"
     return OpenedDataset(ref=ref, splits=splits)
 

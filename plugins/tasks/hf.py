@@ -311,6 +311,15 @@ def load_hf(**kwargs: Any) -> Task:
         carves.setdefault(args.pool_from.split, []).append(("pool", args.pool_from))
     elif args.pool_split is not None:
         roles["pool"] = (args.pool_split, "task_args.pool_split")
+    named = list(roles.items())
+    for i, (role, (split, field)) in enumerate(named):
+        earlier = [other for other, (name, _) in named[:i] if name == split]
+        if earlier:
+            raise UserError(
+                f"the {role} split is the {earlier[0]} split ({split!r}): they must not share rows",
+                field=field,
+                fix=f"name another split, or carve one: {role}_from={split}:0.2",
+            )
     for split, field in roles.values():
         if split not in opened.splits:
             role = next(r for r, (s, f) in roles.items() if f == field)
@@ -342,13 +351,6 @@ def load_hf(**kwargs: Any) -> Task:
         check_source_names(args.pool)
         for index, source in enumerate(args.pool):
             raws[f"pool:{source.name}"] = _read_source(args, opened, source, index)
-    overlap = [r for r, (s, _) in roles.items() if r != "train" and s == args.train_split]
-    if overlap:
-        raise UserError(
-            f"the {overlap[0]} split is the train split ({args.train_split!r})",
-            field=f"task_args.{overlap[0]}_split",
-            fix=f"name another split, or carve one: {overlap[0]}_from={args.train_split}:0.2",
-        )
     labels = _label_names(args, raws["train"], opened)
     return build_task(
         name=args.task_name or f"hf:{args.path}",
