@@ -142,6 +142,9 @@ def test_errors_name_the_dataset_the_split_or_column_and_the_fix(tmp_path: Path)
         load_hf(path=folder, pool_from="train:1.5")
     assert "leaves split 'train' (20 rows) with none" in error(pool_from="train:20")
     assert "is the train split" in error(test_split="train")
+    if not datasets.__version__.startswith(("2.", "3.")):  # scripts cannot run at all
+        with pytest.raises(UserError, match="task_args.trust_remote_code: datasets .* runs no"):
+            load_hf(path="someone/scripted", trust_remote_code=True)
 
 
 def test_hub_id_while_offline_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -262,8 +262,16 @@ def _open_hub(request: DatasetRequest) -> OpenedDataset:
 
     ref = request.path
     kwargs: dict[str, Any] = {"revision": request.revision}
-    if request.trust_remote_code:
-        kwargs["trust_remote_code"] = True
+    if runs_scripts():
+        kwargs["trust_remote_code"] = request.trust_remote_code  # False: refuse scripts
+    elif request.trust_remote_code:
+        raise UserError(
+            f"datasets {datasets.__version__} runs no loading scripts, so trust_remote_code "
+            "changes nothing",
+            field=f"{request.prefix}trust_remote_code",
+            fix="drop trust_remote_code (script-free datasets load without it); for a "
+            "script-based dataset use its Parquet export or save it with an older datasets",
+        )
     try:
         with quiet_datasets():
             data = datasets.load_dataset(ref, request.name, **kwargs)
@@ -276,6 +284,14 @@ def _open_hub(request: DatasetRequest) -> OpenedDataset:
     fingerprint = "/".join(str(t.fingerprint) for t in splits.values())
     name = f" ({request.name})" if request.name else ""
     return OpenedDataset(ref=f"{ref}{revision}{name}", splits=splits, fingerprint=fingerprint)
+
+
+def runs_scripts() -> bool:
+    """Whether the installed ``datasets`` can run dataset loading scripts (before 4.0)."""
+    import datasets
+
+    major = datasets.__version__.split(".", 1)[0]
+    return major.isdigit() and int(major) < 4
 
 
 def _hub_error(exc: Exception, request: DatasetRequest) -> UserError:
@@ -297,7 +313,8 @@ def _hub_error(exc: Exception, request: DatasetRequest) -> UserError:
             field=field,
             fix="check the network, or give a local folder written by save_to_disk",
         )
-    if "trust_remote_code" in str(exc) or "loading script" in str(exc).lower():
+    text = str(exc).lower()
+    if "trust_remote_code" in text or "loading script" in text or "dataset scripts" in text:
         return UserError(
             f"dataset {ref!r} needs a loading script (remote code): {message}",
             field=f"{request.prefix}trust_remote_code",
