@@ -1,8 +1,10 @@
 """Running ``datasets``' packaged builders (json, parquet, arrow) on one local file, quietly.
 
 ``datasets`` converts the file into an Arrow file and memory-maps it. That Arrow file goes to a
-fresh temporary folder (under ``$TMPDIR``), never to the harness cache or next to the data, and
-the folder is removed when the dataset is garbage-collected or the process exits. Progress bars,
+fresh temporary folder (under ``$TMPDIR``), never to the harness cache or next to the data. On
+POSIX systems the folder is removed as soon as the file is mapped (the mapping keeps the data
+readable, and nothing is left behind even if the process is killed); elsewhere when the dataset
+is garbage-collected or the process exits. Progress bars,
 log lines and warnings of ``datasets``, ``huggingface_hub`` and pandas are silenced while a builder
 runs: the harness prints its own one-line errors.
 """
@@ -10,6 +12,7 @@ runs: the harness prints its own one-line errors.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import tempfile
 import warnings
@@ -68,5 +71,8 @@ def build_from_file(builder: str, path: Path, **config: Any) -> Any:
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    weakref.finalize(dataset, shutil.rmtree, folder, ignore_errors=True)
+    if os.name == "posix":  # the memory mapping keeps the data readable; nothing is left behind
+        shutil.rmtree(folder, ignore_errors=True)
+    else:
+        weakref.finalize(dataset, shutil.rmtree, folder, ignore_errors=True)
     return dataset
