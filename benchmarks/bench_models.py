@@ -170,9 +170,8 @@ def bench_one(
     repeats: int,
 ) -> dict[str, Any]:
     """All measurements for one model folder."""
-    from harness_plugins.models.hf import HfArgs, HfModel, quiet_transformers
-
     from harness.validation import validate
+    from harness_plugins.models.hf import HfArgs, HfModel, quiet_transformers
 
     quiet_transformers()
     max_length = 128

@@ -75,12 +75,12 @@ def peak_rss(command: list[str], timeout: float = 3600) -> tuple[float, float, s
 def worker(mode: str, pool_size: int) -> dict[str, Any]:
     """Build the data (and select, for ``mode == "select"``); return timings and counts."""
     t0 = time.perf_counter()
-    import harness_plugins.selectors.tfidf  # noqa: F401
     import sklearn.feature_extraction.text  # noqa: F401
-    from harness_plugins.tasks.demo import load_demo
 
     import harness.selection  # noqa: F401  (the floor includes every import the selection needs)
+    import harness_plugins.selectors.tfidf  # noqa: F401
     from harness.spec_compiler import compile_suite_file
+    from harness_plugins.tasks.demo import load_demo
 
     task = load_demo(n_train=3000, n_test=1000, n_pool=pool_size)
     specs = compile_suite_file(REPO_ROOT / "specs" / "demo.yaml").specs
@@ -90,9 +90,8 @@ def worker(mode: str, pool_size: int) -> dict[str, Any]:
         "spec_cases": sum(len(spec.train_cases) for spec in specs),
     }
     if mode == "select":
-        from harness_plugins.selectors.tfidf import TfidfArgs, TfidfSelector
-
         from harness.selection import select
+        from harness_plugins.selectors.tfidf import TfidfArgs, TfidfSelector
 
         t1 = time.perf_counter()
         selection = select(

@@ -63,11 +63,10 @@ def make_pool(n: int, seed: int = 0) -> list[str]:
 def make_queries(variants: int = VARIANTS, seed: int = 0) -> list[list[str]]:
     """The demo suite's D_i cases in ``variants`` variants: one query group per (spec, variant).
     Variant 0 is the suite itself; the others add a demo-style opener and closer."""
-    from harness_plugins.tasks.demo import CLOSERS, OPENERS
-
     from harness.config import SpecRef
     from harness.plugins import load_registries
     from harness.spec_loading import load_suites
+    from harness_plugins.tasks.demo import CLOSERS, OPENERS
 
     suites = load_suites([SpecRef(ref="demo")], load_registries().spec_sources, seed=seed)
     base = [[c.text for c in spec.train_cases] for suite in suites for spec in suite.specs]

@@ -7,7 +7,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, Literal, Protocol, TypeVar
 
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -26,6 +26,28 @@ class StrictModel(BaseModel):
 
 class NoArgs(StrictModel):
     """Argument model for plugins that take no arguments."""
+
+
+ArgsT = TypeVar("ArgsT", bound=BaseModel)
+"""The validated ``Args`` model of a model, selector or intervention: subclass
+``Model[MyArgs]`` (likewise ``Selector``, ``Intervention``) and ``self.args`` is typed
+``MyArgs``."""
+
+ItemT = TypeVar("ItemT", contravariant=True)
+
+
+class Register(Protocol[ItemT]):
+    """The ``register`` callable a ``register_*`` hook receives: call it once per item.
+
+    Typed by what the hook takes (see :mod:`harness.kinds`): ``Register[TaskDefinition]``,
+    ``Register[SpecSource]``, ``Register[type[Model]]``, ``Register[type[Selector]]``,
+    ``Register[type[Intervention]]``, ``Register[type[Reporter]]``. ``name`` and
+    ``description`` default to the item's own attributes."""
+
+    def __call__(
+        self, item: ItemT, /, *, name: str | None = None, description: str | None = None
+    ) -> None:
+        """Register ``item`` (an item of another kind is a one-line plugin error)."""
 
 
 PATH_RESOLVER = "harness.path_resolver"
@@ -331,7 +353,7 @@ class SpecSource(ABC):
 # --------------------------------------------------------------------------------------------
 
 
-class Model(ABC):
+class Model(ABC, Generic[ArgsT]):
     """A trainable text classifier.
 
     Subclasses set ``name``, ``description`` and an ``Args`` pydantic model (``extra="forbid"``)
@@ -352,12 +374,12 @@ class Model(ABC):
 
     def __init__(
         self,
-        args: BaseModel,
+        args: ArgsT,
         num_labels: int,
         device: str = "cpu",
         label_names: Sequence[str] | None = None,
     ) -> None:
-        self.args = args
+        self.args: ArgsT = args
         self.num_labels = num_labels
         self.device = device
         names = [str(i) for i in range(num_labels)] if label_names is None else list(label_names)
@@ -367,7 +389,7 @@ class Model(ABC):
         """The task's label names (``"0"``, ``"1"``, ... when the caller gave none)."""
 
     @classmethod
-    def create(cls, args: BaseModel, label_names: Sequence[str], device: str = "cpu") -> Model:
+    def create(cls, args: Any, label_names: Sequence[str], device: str = "cpu") -> Model[Any]:
         """Build a model for a task with ``label_names`` (the route the core uses).
 
         Passes ``label_names`` to the constructor when it accepts it; a subclass written
@@ -452,7 +474,7 @@ class Model(ABC):
         return data
 
 
-class TorchModel(Model):
+class TorchModel(Model[ArgsT]):
     """A model backed by a ``torch.nn.Module``: interventions can fine-tune and patch it."""
 
     supports_patching: ClassVar[bool] = True
@@ -494,15 +516,15 @@ class TorchModel(Model):
 # --------------------------------------------------------------------------------------------
 
 
-class Selector(ABC):
+class Selector(ABC, Generic[ArgsT]):
     """Scores ``pool`` examples against the spec cases of D_i."""
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
     Args: ClassVar[type[BaseModel]] = NoArgs
 
-    def __init__(self, args: BaseModel) -> None:
-        self.args = args
+    def __init__(self, args: ArgsT) -> None:
+        self.args: ArgsT = args
 
     @abstractmethod
     def top_k(
@@ -597,7 +619,7 @@ class InterventionOutcome:
     ``ctx.train_model``, or M0's data); ``None``: not declared (see the class doc)."""
 
 
-class Intervention(ABC):
+class Intervention(ABC, Generic[ArgsT]):
     """Turns (task, specs, M0) into a new model for one seed.
 
     What the core needs to know before running it is declared here: whether it draws from the
@@ -613,8 +635,8 @@ class Intervention(ABC):
     """Whether it adds examples drawn from the task's pool: planning then refuses an empty pool
     (or empty named sources) and warns when the candidates are fewer than :meth:`budget_spent`."""
 
-    def __init__(self, args: BaseModel) -> None:
-        self.args = args
+    def __init__(self, args: ArgsT) -> None:
+        self.args: ArgsT = args
 
     def label(self) -> str:
         """A short display name for this configured instance (e.g. ``retrain-tfidf``)."""

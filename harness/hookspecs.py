@@ -4,29 +4,41 @@ Every plugin (the built-ins in ``harness_plugins`` as well as third-party packag
 ``harness`` entry-point group) implements some of these hooks with ``@harness.hookimpl``. The hook
 names and argument names are a public contract: third-party packages code against them.
 
-``register_*`` hooks receive a ``register`` callable; call it once per item the plugin provides.
+``register_*`` hooks receive a ``register`` callable (:class:`harness.api.Register`, typed by
+what the hook takes); call it once per item the plugin provides. The kinds of items, their hooks
+and base classes are declared once, in :data:`harness.kinds.KINDS`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pluggy
 
 from harness import PROJECT_NAME
+from harness.api import Register
+from harness.kinds import KINDS
 
 if TYPE_CHECKING:
     import click
     import jinja2
 
+    from harness.api import (
+        Intervention,
+        Model,
+        Reporter,
+        Selector,
+        SpecSource,
+        TaskDefinition,
+    )
+
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 
-Register = Callable[..., None]
+__all__ = ["HOOK_NAMES", "Register", "hookspec"]
 
 
 @hookspec
-def register_tasks(register: Register) -> None:
+def register_tasks(register: Register[TaskDefinition]) -> None:
     """Register classification tasks.
 
     Call ``register(task_definition)`` with a :class:`harness.api.TaskDefinition`: a name, a
@@ -42,7 +54,7 @@ def register_tasks(register: Register) -> None:
 
 
 @hookspec
-def register_spec_sources(register: Register) -> None:
+def register_spec_sources(register: Register[SpecSource]) -> None:
     """Register specification sources.
 
     Call ``register(source)`` with a :class:`harness.api.SpecSource` instance. A source turns a
@@ -58,7 +70,7 @@ def register_spec_sources(register: Register) -> None:
 
 
 @hookspec
-def register_models(register: Register) -> None:
+def register_models(register: Register[type[Model]]) -> None:
     """Register model classes.
 
     Call ``register(model_class)`` with a subclass of :class:`harness.api.Model` (or
@@ -80,7 +92,7 @@ def register_models(register: Register) -> None:
 
 
 @hookspec
-def register_selectors(register: Register) -> None:
+def register_selectors(register: Register[type[Selector]]) -> None:
     """Register pool selectors used by guided retraining.
 
     Call ``register(selector_class)`` with a subclass of :class:`harness.api.Selector`: it scores
@@ -95,7 +107,7 @@ def register_selectors(register: Register) -> None:
 
 
 @hookspec
-def register_interventions(register: Register) -> None:
+def register_interventions(register: Register[type[Intervention]]) -> None:
     """Register interventions: methods that turn (task, specs, M0) into a new model.
 
     Call ``register(intervention_class)`` with a subclass of :class:`harness.api.Intervention`.
@@ -119,7 +131,7 @@ def register_interventions(register: Register) -> None:
 
 
 @hookspec
-def register_reporters(register: Register) -> None:
+def register_reporters(register: Register[type[Reporter]]) -> None:
     """Register reporters: renderers of run results (``harness report --format NAME``).
 
     Call ``register(reporter_class)`` with a subclass of :class:`harness.api.Reporter`.
@@ -164,14 +176,13 @@ def prepare_jinja2_environment(env: jinja2.Environment) -> None:
     """
 
 
-HOOK_NAMES: tuple[str, ...] = (
-    "register_tasks",
-    "register_spec_sources",
-    "register_models",
-    "register_selectors",
-    "register_interventions",
-    "register_reporters",
-    "register_commands",
-    "prepare_jinja2_environment",
-)
-"""Every hook name, in documentation order."""
+OTHER_HOOKS: tuple[str, ...] = ("register_commands", "prepare_jinja2_environment")
+"""The hooks that register no items, in documentation order."""
+
+HOOK_NAMES: tuple[str, ...] = (*(kind.hook for kind in KINDS), *OTHER_HOOKS)
+"""Every hook name, in documentation order: the ``register_*`` hook of every kind
+(:data:`harness.kinds.KINDS`), then :data:`OTHER_HOOKS`."""
+
+_missing = [name for name in HOOK_NAMES if not callable(globals().get(name))]
+if _missing:  # a kind without its hookspec: fail at import, not when a plugin calls it
+    raise ImportError(f"harness.hookspecs declares no hook {', '.join(_missing)}")

@@ -12,13 +12,22 @@ import importlib.metadata
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import pluggy
 
 from harness import PROJECT_NAME, __version__, hookspecs
+from harness.api import (
+    Intervention,
+    Model,
+    Reporter,
+    Selector,
+    SpecSource,
+    TaskDefinition,
+)
 from harness.errors import PluginError
+from harness.kinds import KINDS, Kind
 from harness.registry import Registry
 
 ENTRY_POINT_GROUP = "harness"
@@ -50,15 +59,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
 )
 """Built-in plugin modules, registered through the same hooks as third-party plugins."""
 
-REGISTER_HOOKS: dict[str, str] = {
-    "tasks": "register_tasks",
-    "spec_sources": "register_spec_sources",
-    "models": "register_models",
-    "selectors": "register_selectors",
-    "interventions": "register_interventions",
-    "reporters": "register_reporters",
-}
-"""Registry kind -> the hook that fills it."""
+REGISTER_HOOKS: dict[str, str] = {kind.name: kind.hook for kind in KINDS}
+"""Registry kind -> the hook that fills it (from :data:`harness.kinds.KINDS`)."""
 
 
 @dataclass
@@ -223,11 +225,15 @@ def _call_each(hook_name: str, kwargs_for: Callable[[str], dict[str, Any]]) -> l
     return results
 
 
-def call_register_hook(hook_name: str, registry: Registry[Any]) -> None:
-    """Call every implementation of ``hook_name`` one plugin at a time, filling ``registry``."""
+def call_register_hook(hook_name: str, registry: Registry[Any], kind: Kind | None = None) -> None:
+    """Call every implementation of ``hook_name`` one plugin at a time, filling ``registry``.
+    With ``kind``, an item that is not what the kind takes (e.g. a model class that does not
+    subclass :class:`harness.api.Model`) is a one-line error naming the plugin."""
 
     def kwargs_for(plugin_name: str) -> dict[str, Any]:
         def register(item: Any, *args: Any, **kwargs: Any) -> None:
+            if kind is not None and not kind.accepts(item):
+                raise _wrong_item(plugin_name, kind, item)
             name = kwargs.pop("name", None) or getattr(item, "name", None)
             description = kwargs.pop("description", None) or getattr(item, "description", "")
             registry.add(str(name) if name else "", item, plugin_name, str(description or ""))
@@ -237,34 +243,48 @@ def call_register_hook(hook_name: str, registry: Registry[Any]) -> None:
     _call_each(hook_name, kwargs_for)
 
 
+def _wrong_item(plugin_name: str, kind: Kind, item: Any) -> PluginError:
+    """The error for a plugin that registers something its hook does not take."""
+    dist, version = _dists.get(plugin_name, ("(registered in-process)", "-"))
+    shown = item.__qualname__ if isinstance(item, type) else type(item).__name__ + " instance"
+    what = "an instance" if kind.registers == "instance" else "a subclass"
+    return PluginError(
+        f"plugin {plugin_name!r} (distribution {dist} {version}) registered {shown}, which is "
+        f"not {what} of harness.api.{kind.base.__name__}",
+        field=kind.hook,
+        fix=f"register {kind.item_text.replace('`', '')}, or run with "
+        f"HARNESS_DISABLE_PLUGINS={plugin_name}",
+    )
+
+
 @dataclass
 class Registries:
-    """Every registry, filled from the plugin manager."""
+    """Every registry, filled from the plugin manager: one field per kind of
+    :data:`harness.kinds.KINDS`, in that order (checked when this module is imported)."""
 
-    tasks: Registry[Any]
-    spec_sources: Registry[Any]
-    models: Registry[Any]
-    selectors: Registry[Any]
-    interventions: Registry[Any]
-    reporters: Registry[Any]
+    tasks: Registry[TaskDefinition]
+    spec_sources: Registry[SpecSource]
+    models: Registry[type[Model[Any]]]
+    selectors: Registry[type[Selector[Any]]]
+    interventions: Registry[type[Intervention[Any]]]
+    reporters: Registry[type[Reporter]]
 
     def by_kind(self) -> dict[str, Registry[Any]]:
         """``{kind: registry}`` in display order."""
-        return {kind: getattr(self, kind) for kind in REGISTER_HOOKS}
+        return {kind.name: getattr(self, kind.name) for kind in KINDS}
+
+
+if [f.name for f in fields(Registries)] != [kind.name for kind in KINDS]:
+    raise ImportError("harness.plugins.Registries must have one field per harness.kinds.KINDS")
 
 
 def load_registries() -> Registries:
     """Build every registry by calling the ``register_*`` hooks of all loaded plugins."""
-    from harness.errors import UserError
-
     registries: dict[str, Registry[Any]] = {}
-    for kind, hook_name in REGISTER_HOOKS.items():
-        registry: Registry[Any] = Registry(kind.rstrip("s").replace("_", " "))
-        try:
-            call_register_hook(hook_name, registry)
-        except UserError:
-            raise
-        registries[kind] = registry
+    for kind in KINDS:
+        registry: Registry[Any] = Registry(kind.title)
+        call_register_hook(kind.hook, registry, kind)
+        registries[kind.name] = registry
     return Registries(**registries)
 
 

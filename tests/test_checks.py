@@ -11,9 +11,6 @@ from typing import Any
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from harness_plugins.reporters.html import HtmlReporter
-from harness_plugins.reporters.json_report import JsonReporter
-from harness_plugins.reporters.markdown import MarkdownReporter
 from rich.console import Console
 from test_leakage import planted, read_run, run_planted  # noqa: F401 (planted: a fixture)
 from test_reports import ACC, build_run, write_run
@@ -23,6 +20,9 @@ from harness.cli import cli
 from harness.console import print_result
 from harness.leaderboard import build_leaderboard, check_status
 from harness.results import Metrics, ModelResult, RunResult
+from harness_plugins.reporters.html import HtmlReporter
+from harness_plugins.reporters.json_report import JsonReporter
+from harness_plugins.reporters.markdown import MarkdownReporter
 
 
 def checks_by_id(result: RunResult) -> dict[str, dict[str, Any]]:

@@ -9,9 +9,6 @@ from typing import Any
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from harness_plugins.models.bow import BowArgs, BowModel
-from harness_plugins.models.hf import HfArgs, HfModel
-from harness_plugins.models.sklearn_model import SklearnArgs, SklearnModel
 
 import harness.class_weights
 from harness.api import Model, NoArgs
@@ -20,6 +17,9 @@ from harness.errors import UserError
 from harness.testing import make_tiny_bert
 from harness.training import Trainer
 from harness.validation import validate
+from harness_plugins.models.bow import BowArgs, BowModel
+from harness_plugins.models.hf import HfArgs, HfModel
+from harness_plugins.models.sklearn_model import SklearnArgs, SklearnModel
 
 LABELS = ["non-toxic", "toxic"]
 TEXTS = [

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from harness_plugins.tasks.files import load_files
 
 from harness.cli import cli
+from harness_plugins.tasks.files import load_files
 
 TRAIN = [
     ("you are a lovely person", "ok"),

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from harness_plugins.tasks.hf import load_hf
 
 from harness.cli import cli
 from harness.errors import UserError
 from harness.text_column import TextColumn
+from harness_plugins.tasks.hf import load_hf
 
 datasets = pytest.importorskip("datasets")
 

@@ -9,6 +9,20 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+
+from harness.api import (
+    InterventionContext,
+    Model,
+    Selector,
+    Spec,
+    SpecCase,
+    Split,
+    Task,
+)
+from harness.config import RunConfig, resolve_config
+from harness.errors import UserError
+from harness.plugins import load_registries
+from harness.validation import validate
 from harness_plugins.interventions.augment import Augment, AugmentArgs
 from harness_plugins.interventions.patch import Patch, PatchArgs, ball_bounds, resolve_delta
 from harness_plugins.interventions.relabel import (
@@ -25,20 +39,6 @@ from harness_plugins.interventions.relabel import (
 )
 from harness_plugins.interventions.retrain import Retrain, RetrainArgs
 from harness_plugins.models.bow import BowArgs, BowModel
-
-from harness.api import (
-    InterventionContext,
-    Model,
-    Selector,
-    Spec,
-    SpecCase,
-    Split,
-    Task,
-)
-from harness.config import RunConfig, resolve_config
-from harness.errors import UserError
-from harness.plugins import load_registries
-from harness.validation import validate
 
 LABELS = ["ok", "bad"]
 ROOT = Path(__file__).resolve().parents[1]

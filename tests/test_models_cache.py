@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from harness_plugins.models.bow import BowArgs, BowModel
 
 from harness.api import Split
 from harness.cli import cli
 from harness.training import Trainer
 from harness.validation import validate
+from harness_plugins.models.bow import BowArgs, BowModel
 
 RUN = ["run", "-q", "--model-args", "epochs=2", "--interventions", ""]
 RUN += ["--task-args", "n_train=300,n_test=100,n_pool=0"]

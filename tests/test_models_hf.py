@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from harness_plugins.models.hf import HfArgs, HfModel
 
 from harness.cli import cli
 from harness.errors import UserError
 from harness.testing import make_tiny_bert
 from harness.validation import validate
+from harness_plugins.models.hf import HfArgs, HfModel
 
 WORDS = (  # noqa: SIM905 - easier to read than a list literal
     "you are a an the is not what idiot fool clown great friend kind lovely hate love people "

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from harness_plugins.models.sklearn_model import SklearnArgs, SklearnModel
 
 from harness.cli import cli
 from harness.errors import UserError
 from harness.validation import validate
+from harness_plugins.models.sklearn_model import SklearnArgs, SklearnModel
 
 NICE = ["you are a great friend", "thanks so much", "what a lovely day", "i like this a lot"]
 MEAN = ["you are an idiot", "what a fool", "such a clown", "they are stupid"]

@@ -75,7 +75,15 @@ def test_plugin_hooks_have_tests(name: str) -> None:
 
 
 def test_signature_is_as_declared() -> None:
-    assert hook_signature("register_tasks") == "register_tasks(register: Register) -> None"
+    # register_* hooks are typed by what they take (harness.kinds.KINDS)
+    assert (
+        hook_signature("register_tasks")
+        == "register_tasks(register: Register[TaskDefinition]) -> None"
+    )
+    assert (
+        hook_signature("register_models")
+        == "register_models(register: Register[type[Model]]) -> None"
+    )
     assert hook_signature("register_commands") == "register_commands(cli: click.Group) -> None"
 
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from harness_plugins.tasks.files import load_files
 
 from harness.api import Split
 from harness.cli import cli
+from harness_plugins.tasks.files import load_files
 
 OK = ["the soup at the cafe was lovely", "thanks for the help today", "see you at the park"]
 BAD = ["you are an idiot", "what a stupid clown", "get lost you moron"]
@@ -274,12 +274,11 @@ def test_planning_reads_only_the_declared_intervention_attributes(
 def test_demo_pool_has_a_general_and_a_policy_source() -> None:
     import re
 
-    from harness_plugins.tasks.demo import load_demo
-    from harness_plugins.tasks.demo_policy import GUIDELINES
-
     from harness.config import SpecRef
     from harness.plugins import load_registries
     from harness.spec_loading import flatten_specs, load_suites
+    from harness_plugins.tasks.demo import load_demo
+    from harness_plugins.tasks.demo_policy import GUIDELINES
 
     task = load_demo(n_train=300, n_test=100, n_pool=200)
     assert task.pool.source_counts() == {"general": 200, "policy": 300}

@@ -13,8 +13,6 @@ from typing import Any
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from harness_plugins.reporters.html import HtmlReporter
-from harness_plugins.reporters.markdown import MarkdownReporter
 from rich.console import Console
 
 from harness.analysis import analyse, default_pairs
@@ -36,6 +34,8 @@ from harness.results import (
 )
 from harness.runner import aggregate
 from harness.stats import wilson_interval
+from harness_plugins.reporters.html import HtmlReporter
+from harness_plugins.reporters.markdown import MarkdownReporter
 
 XSS = "<script>alert(1)</script>"
 LABELS = ["non-toxic", "toxic"]

@@ -145,9 +145,9 @@ def test_bad_resume_targets_are_one_line_errors(
 
 def _tiny_model_and_split():
     import numpy as np
-    from harness_plugins.models.bow import BowArgs, BowModel
 
     from harness.api import Split
+    from harness_plugins.models.bow import BowArgs, BowModel
 
     split = Split(
         ids=["a", "b", "c", "d"],

@@ -8,16 +8,16 @@ from typing import Any
 
 import numpy as np
 import pytest
-from harness_plugins.selectors.bm25 import Bm25Selector, bm25_weights
-from harness_plugins.selectors.common import top_k_by_group
-from harness_plugins.selectors.dsir import DsirSelector
-from harness_plugins.selectors.embedding import EmbeddingSelector
-from harness_plugins.selectors.tfidf import TfidfSelector
 
 from harness.api import Model, Selector, Spec, SpecCase, Split
 from harness.errors import UserError
 from harness.plugins import load_registries
 from harness.selection import largest_remainder, round_robin, select, spec_queries
+from harness_plugins.selectors.bm25 import Bm25Selector, bm25_weights
+from harness_plugins.selectors.common import top_k_by_group
+from harness_plugins.selectors.dsir import DsirSelector
+from harness_plugins.selectors.embedding import EmbeddingSelector
+from harness_plugins.selectors.tfidf import TfidfSelector
 
 LABELS = ["ok", "bad"]
 

@@ -12,11 +12,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from harness_plugins.tasks.files import load_files
 
 from harness.errors import UserError
 from harness.tabular import TableHints, read_column_names, read_table
 from harness.text_column import TextColumn
+from harness_plugins.tasks.files import load_files
 
 ROWS = [
     ("you are a lovely person", "ok"),

@@ -10,10 +10,12 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from harness.kinds import KINDS as ITEM_KINDS
 from harness.plugins import Registries, load_registries, plugin_infos, plugin_origin
 from harness.registry import Entry
 
-KINDS = ("tasks", "specs", "models", "selectors", "interventions", "reporters")
+KINDS = tuple(kind.listing for kind in ITEM_KINDS)
+"""The kinds ``harness list`` shows (from :data:`harness.kinds.KINDS`)."""
 
 
 def list_rows(registries: Registries, kind: str) -> list[dict[str, str]]:
@@ -35,7 +37,7 @@ def list_rows(registries: Registries, kind: str) -> list[dict[str, str]]:
             name = entry.name if sources.find(entry.name) else entry.qualified_name
             rows.append(_row(f"{name}:PATH", entry, entry.description or "(source)"))
         return rows
-    registry = registries.by_kind()[kind]
+    (registry,) = [registries.by_kind()[item.name] for item in ITEM_KINDS if item.listing == kind]
     return [
         _row(entry.name if registry.find(entry.name) else entry.qualified_name, entry)
         for entry in registry

@@ -34,6 +34,7 @@ from harness.api import (
     Intervention,
     InterventionContext,
     InterventionOutcome,
+    Register,
     Spec,
     Split,
     StrictModel,
@@ -128,7 +129,7 @@ def sample_cases(
     return picks
 
 
-class Augment(Intervention):
+class Augment(Intervention[AugmentArgs]):
     """Retrain on the train split plus the specs' own D_i cases."""
 
     name = "augment"
@@ -225,6 +226,6 @@ class Augment(Intervention):
 
 
 @harness.hookimpl
-def register_interventions(register: Any) -> None:
+def register_interventions(register: Register[type[Intervention]]) -> None:
     """Register ``augment``."""
     register(Augment)

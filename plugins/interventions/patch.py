@@ -32,6 +32,7 @@ its own ``default_patch_delta``.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -44,6 +45,7 @@ from harness.api import (
     InterventionContext,
     InterventionOutcome,
     Model,
+    Register,
     StrictModel,
     TorchModel,
 )
@@ -114,7 +116,7 @@ def ball_bounds(theta0: torch.Tensor, delta: float) -> tuple[torch.Tensor, torch
     return low, high
 
 
-def max_abs_delta(params: list[torch.Tensor], theta0: list[torch.Tensor]) -> float:
+def max_abs_delta(params: Sequence[torch.Tensor], theta0: Sequence[torch.Tensor]) -> float:
     """Largest ``|θ - θ0|`` over the tuned weights, computed in float64."""
     largest = 0.0
     for p, p0 in zip(params, theta0, strict=True):
@@ -123,7 +125,7 @@ def max_abs_delta(params: list[torch.Tensor], theta0: list[torch.Tensor]) -> flo
     return largest
 
 
-class Patch(Intervention):
+class Patch(Intervention[PatchArgs]):
     """Fine-tune M0 on the specs' D_i cases within an L-infinity ball (or unconstrained)."""
 
     name = "patch"
@@ -285,6 +287,6 @@ def patch_data(ctx: InterventionContext, replay: int) -> tuple[list[str], np.nda
 
 
 @harness.hookimpl
-def register_interventions(register: Any) -> None:
+def register_interventions(register: Register[type[Intervention]]) -> None:
     """Register ``patch``."""
     register(Patch)

@@ -25,7 +25,6 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
-from harness_plugins.interventions.common import check_selector
 from pydantic import Field, model_validator
 
 import harness
@@ -33,6 +32,7 @@ from harness.api import (
     Intervention,
     InterventionContext,
     InterventionOutcome,
+    Register,
     Spec,
     Split,
     StrictModel,
@@ -41,6 +41,7 @@ from harness.api import (
 from harness.errors import UserError
 from harness.selection import largest_remainder
 from harness.training import Trainer, hash_spec_train_cases, hash_split
+from harness_plugins.interventions.common import check_selector
 
 CLEANLAB_MISSING = UserError(
     "relabel method 'cleanlab' needs the optional package cleanlab, which is not installed",
@@ -289,7 +290,7 @@ def known_noise(task: Task, train: Split) -> np.ndarray:
     return np.asarray(sorted(position[i] for i in ids if i in position), dtype=np.int64)
 
 
-class Relabel(Intervention):
+class Relabel(Intervention[RelabelArgs]):
     """Flip ``k`` train labels (spec-based rrf/borda, cleanlab, or random) and retrain."""
 
     name = "relabel"
@@ -391,6 +392,6 @@ class Relabel(Intervention):
 
 
 @harness.hookimpl
-def register_interventions(register: Any) -> None:
+def register_interventions(register: Register[type[Intervention]]) -> None:
     """Register ``relabel``."""
     register(Relabel)

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from harness_plugins.interventions.common import check_selector
 from pydantic import Field, field_validator, model_validator
 
 import harness
@@ -23,6 +22,7 @@ from harness.api import (
     Intervention,
     InterventionContext,
     InterventionOutcome,
+    Register,
     Spec,
     StrictModel,
     Task,
@@ -30,6 +30,7 @@ from harness.api import (
 from harness.errors import UserError
 from harness.selection import select
 from harness.training import Trainer, hash_spec_train_cases, hash_split, hash_texts
+from harness_plugins.interventions.common import check_selector
 
 
 class RetrainArgs(StrictModel):
@@ -70,7 +71,7 @@ class RetrainArgs(StrictModel):
         return self
 
 
-class Retrain(Intervention):
+class Retrain(Intervention[RetrainArgs]):
     """Retrain on the train split plus a (guided or random) sample of the pool."""
 
     name = "retrain"
@@ -154,6 +155,6 @@ class Retrain(Intervention):
 
 
 @harness.hookimpl
-def register_interventions(register: Any) -> None:
+def register_interventions(register: Register[type[Intervention]]) -> None:
     """Register ``retrain``."""
     register(Retrain)

@@ -21,7 +21,7 @@ import numpy as np
 from pydantic import Field
 
 import harness
-from harness.api import ClassWeight, StrictModel, TorchModel
+from harness.api import ClassWeight, Model, Register, StrictModel, TorchModel
 from harness.errors import os_error_from
 
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ def ngram_ids(text: str, ngrams: int, buckets: int, max_tokens: int) -> list[int
     return ids or [0]
 
 
-class BowModel(TorchModel):
+class BowModel(TorchModel[BowArgs]):
     """Hashed n-gram EmbeddingBag classifier."""
 
     name = "bow"
@@ -204,7 +204,7 @@ class BowModel(TorchModel):
         """Hidden-layer features, one row per text."""
         import torch
 
-        module = self.module
+        module: Any = self.module  # the BowNet built by _build (features() is its own)
         module.eval()
         out = []
         with torch.inference_mode():
@@ -244,6 +244,6 @@ class BowModel(TorchModel):
 
 
 @harness.hookimpl
-def register_models(register: Any) -> None:
+def register_models(register: Register[type[Model]]) -> None:
     """Register the ``bow`` model."""
     register(BowModel)

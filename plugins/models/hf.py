@@ -30,7 +30,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 import harness
-from harness.api import ClassWeight, LocalPathOrName, StrictModel, TorchModel
+from harness.api import ClassWeight, LocalPathOrName, Model, Register, StrictModel, TorchModel
 from harness.errors import UserError, os_error_from
 from harness.input_files import read_bytes
 
@@ -201,7 +201,7 @@ def quiet_transformers() -> None:
 # ------------------------------------------------------------------------------------------------
 
 
-class HfModel(TorchModel):
+class HfModel(TorchModel[HfArgs]):
     """A transformers sequence classifier fine-tuned with a plain torch loop."""
 
     name = "hf"
@@ -386,7 +386,8 @@ class HfModel(TorchModel):
     def _optimizer(self) -> torch.optim.Optimizer:
         import torch
 
-        decay, no_decay = [], []
+        decay: list[torch.nn.Parameter] = []
+        no_decay: list[torch.nn.Parameter] = []
         for name, param in self.module.named_parameters():
             if not param.requires_grad:
                 continue
@@ -395,8 +396,8 @@ class HfModel(TorchModel):
             {"params": decay, "weight_decay": self.args.weight_decay},
             {"params": no_decay, "weight_decay": 0.0},
         ]
-        fused = {"fused": True} if self.device.startswith("cuda") else {}
-        return torch.optim.AdamW(groups, lr=self.args.lr, **fused)
+        fused = self.device.startswith("cuda") or None  # None: torch's default
+        return torch.optim.AdamW(groups, lr=self.args.lr, fused=fused)
 
     def fit(
         self,
@@ -519,7 +520,8 @@ class HfModel(TorchModel):
             mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
             return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
 
-        width = int(self.module.config.hidden_size)
+        module: Any = self.module  # a transformers PreTrainedModel: config is its own
+        width = int(module.config.hidden_size)
         return self._forward_sorted(texts, width, pooled, None, "embedding")
 
     # -- persistence ------------------------------------------------------------------------------
@@ -528,8 +530,9 @@ class HfModel(TorchModel):
         from safetensors import SafetensorError
 
         directory.mkdir(parents=True, exist_ok=True)
+        module: Any = self.module  # a transformers PreTrainedModel
         try:
-            self.module.save_pretrained(str(directory))
+            module.save_pretrained(str(directory))
         except SafetensorError as exc:  # disk full, file-size limit: an OSError for the cache
             raise os_error_from(exc) from exc
         self.tokenizer.save_pretrained(str(directory))
@@ -547,6 +550,6 @@ class HfModel(TorchModel):
 
 
 @harness.hookimpl
-def register_models(register: Any) -> None:
+def register_models(register: Register[type[Model]]) -> None:
     """Register the ``hf`` model."""
     register(HfModel)

@@ -19,7 +19,7 @@ import numpy as np
 from pydantic import Field
 
 import harness
-from harness.api import ClassWeight, Model, StrictModel
+from harness.api import ClassWeight, Model, Register, StrictModel
 
 if TYPE_CHECKING:
     from harness.progress import Progress
@@ -41,7 +41,7 @@ class SklearnArgs(StrictModel):
     )
 
 
-class SklearnModel(Model):
+class SklearnModel(Model[SklearnArgs]):
     """TF-IDF + LogisticRegression (lbfgs); probabilities computed from the stored weights."""
 
     name = "sklearn"
@@ -173,6 +173,6 @@ class SklearnModel(Model):
 
 
 @harness.hookimpl
-def register_models(register: Any) -> None:
+def register_models(register: Register[type[Model]]) -> None:
     """Register the ``sklearn`` model."""
     register(SklearnModel)

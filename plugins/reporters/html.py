@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import harness
-from harness.api import DI_SOURCE, Reporter
+from harness.api import DI_SOURCE, Register, Reporter
 from harness.collapse import COLLAPSE_NOTE
 from harness.leaderboard import build_leaderboard
 from harness.report_views import (
@@ -483,7 +483,7 @@ class HtmlReporter(Reporter):
             if "specs" not in c:
                 continue
             boot = c.get("bootstrap") or {}
-            std = c.get("mean_fr_delta_std")
+            delta_std = c.get("mean_fr_delta_std")
             comparisons.append(
                 {
                     "a": c["a"],
@@ -495,7 +495,9 @@ class HtmlReporter(Reporter):
                             c.get("mean_fr_delta"),
                             _points(c.get("mean_fr_delta"))
                             + (
-                                f" ± {_pct(std)}" if len(c["seeds"]) > 1 and std is not None else ""
+                                f" ± {_pct(delta_std)}"
+                                if len(c["seeds"]) > 1 and delta_std is not None
+                                else ""
                             ),
                         ),
                         {
@@ -533,28 +535,30 @@ class HtmlReporter(Reporter):
         signals = []
         for s in run.signals:
             rho = s.get("rho")
-            value = "undefined" if rho is None else f"ρ = {rho:+.2f} (p = {format_p(s.get('p'))})"
+            rho_text = (
+                "undefined" if rho is None else f"ρ = {rho:+.2f} (p = {format_p(s.get('p'))})"
+            )
             signals.append(
                 f"{s['model']}: Spearman({s['signal']}, FR drop vs M0) over {s['n_specs']} "
-                f"specs: {value}"
+                f"specs: {rho_text}"
             )
         drawn, previous = [], None
-        found = drawn_counts(run)
-        for row in found:
+        drawn_rows = drawn_counts(run)
+        for drawn_row in drawn_rows:
             drawn.append(
                 {
-                    "first": row.model != previous,
-                    "model": row.model,
-                    "source": row.source,
-                    "cells": [count_text(row.n)]
-                    + [count_text(row.labels[label]) for label in run.task.label_names],
+                    "first": drawn_row.model != previous,
+                    "model": drawn_row.model,
+                    "source": drawn_row.source,
+                    "cells": [count_text(drawn_row.n)]
+                    + [count_text(drawn_row.labels[label]) for label in run.task.label_names],
                 }
             )
-            previous = row.model
+            previous = drawn_row.model
         sizes = ", ".join(f"{k} {v}" for k, v in run.task.pool_sources.items())
         notes = [f"Means over {len(run.seeds)} seeds." if len(run.seeds) > 1 else ""]
         notes.append(f"Pool sources: {sizes}." if sizes else f"Pool: {run.task.n_pool} examples.")
-        if any(row.source == DI_SOURCE for row in found):
+        if any(drawn_row.source == DI_SOURCE for drawn_row in drawn_rows):
             notes.append(f"{DI_SOURCE}: the specs' own train-side cases.")
         model_ids = [m.id for m in models]
         examples = []
@@ -566,8 +570,8 @@ class HtmlReporter(Reporter):
             rows = []
             for case in cases:
                 preds = []
-                for m in model_ids:
-                    p = case.get("predictions", {}).get(m)
+                for model_id in model_ids:
+                    p = case.get("predictions", {}).get(model_id)
                     ok = p == case.get("label")
                     preds.append(
                         {
@@ -670,6 +674,6 @@ class HtmlReporter(Reporter):
 
 
 @harness.hookimpl
-def register_reporters(register: Any) -> None:
+def register_reporters(register: Register[type[Reporter]]) -> None:
     """Register the ``html`` reporter."""
     register(HtmlReporter)

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import harness
-from harness.api import Reporter
+from harness.api import Register, Reporter
 from harness.leaderboard import build_leaderboard
 
 
@@ -25,6 +25,6 @@ class JsonReporter(Reporter):
 
 
 @harness.hookimpl
-def register_reporters(register: Any) -> None:
+def register_reporters(register: Register[type[Reporter]]) -> None:
     """Register the ``json`` reporter."""
     register(JsonReporter)

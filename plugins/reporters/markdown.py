@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 import harness
-from harness.api import DI_SOURCE, Reporter
+from harness.api import DI_SOURCE, Register, Reporter
 from harness.collapse import COLLAPSE_NOTE
 from harness.leaderboard import build_leaderboard
 from harness.report_views import (
@@ -480,6 +480,6 @@ class MarkdownReporter(Reporter):
 
 
 @harness.hookimpl
-def register_reporters(register: Any) -> None:
+def register_reporters(register: Register[type[Reporter]]) -> None:
     """Register the ``markdown`` reporter."""
     register(MarkdownReporter)

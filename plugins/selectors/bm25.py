@@ -7,6 +7,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from pydantic import Field
+
+import harness
+from harness.api import Model, Register, Selector, StrictModel
 from harness_plugins.selectors.common import (
     chunk_rows,
     empty_top_k,
@@ -14,10 +18,6 @@ from harness_plugins.selectors.common import (
     group_max,
     top_k_by_group,
 )
-from pydantic import Field
-
-import harness
-from harness.api import Model, Selector, StrictModel
 
 
 class Bm25Args(StrictModel):
@@ -46,7 +46,7 @@ def bm25_weights(counts: Any, k1: float, b: float) -> tuple[Any, np.ndarray]:
     return weighted, idf
 
 
-class Bm25Selector(Selector):
+class Bm25Selector(Selector[Bm25Args]):
     """Okapi BM25 (k1, b) over word n-grams."""
 
     name = "bm25"
@@ -86,6 +86,6 @@ class Bm25Selector(Selector):
 
 
 @harness.hookimpl
-def register_selectors(register: Any) -> None:
+def register_selectors(register: Register[type[Selector]]) -> None:
     """Register the ``bm25`` selector."""
     register(Bm25Selector)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from harness.api import Model, Selector
+from harness.api import ArgsT, Model, Selector
 
 MAX_CHUNK_CELLS = 1 << 22
 """Largest dense ``rows x cases`` block scored at once (4M float32 cells = 16 MiB)."""
@@ -106,7 +106,7 @@ def cosine_chunks(
     return score
 
 
-class MaxCosineSelector(Selector):
+class MaxCosineSelector(Selector[ArgsT]):
     """A selector whose score is the max cosine between vector rows of pool texts and of a spec's
     D_i cases; subclasses say how texts become (L2-normalised) vectors."""
 

@@ -16,11 +16,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from harness_plugins.selectors.common import chunk_rows, empty_top_k, top_k_by_group
 from pydantic import Field
 
 import harness
-from harness.api import Model, Selector, StrictModel
+from harness.api import Model, Register, Selector, StrictModel
+from harness_plugins.selectors.common import chunk_rows, empty_top_k, top_k_by_group
 
 
 class DsirArgs(StrictModel):
@@ -54,7 +54,7 @@ def log_distribution(counts: Any, smoothing: float) -> np.ndarray:
     return np.log(totals) - np.log(totals.sum())
 
 
-class DsirSelector(Selector):
+class DsirSelector(Selector[DsirArgs]):
     """Hashed n-gram importance weights (target = a spec's D_i, raw = the pool)."""
 
     name = "dsir"
@@ -106,6 +106,6 @@ class DsirSelector(Selector):
 
 
 @harness.hookimpl
-def register_selectors(register: Any) -> None:
+def register_selectors(register: Register[type[Selector]]) -> None:
     """Register the ``dsir`` selector."""
     register(DsirSelector)

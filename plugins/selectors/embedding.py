@@ -8,15 +8,14 @@ with ``encoder: PATH``, from a local Hugging Face encoder with attention-masked 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
-from harness_plugins.selectors.common import MaxCosineSelector
 from pydantic import Field
 
 import harness
-from harness.api import Model, StrictModel
+from harness.api import Model, Register, Selector, StrictModel
 from harness.errors import UserError
+from harness_plugins.selectors.common import MaxCosineSelector
 
 
 class EmbeddingArgs(StrictModel):
@@ -89,7 +88,7 @@ def normalise(matrix: np.ndarray) -> np.ndarray:
     return matrix / np.where(norms > 0, norms, 1.0)
 
 
-class EmbeddingSelector(MaxCosineSelector):
+class EmbeddingSelector(MaxCosineSelector[EmbeddingArgs]):
     """Max cosine similarity in an embedding space."""
 
     name = "embedding"
@@ -120,6 +119,6 @@ class EmbeddingSelector(MaxCosineSelector):
 
 
 @harness.hookimpl
-def register_selectors(register: Any) -> None:
+def register_selectors(register: Register[type[Selector]]) -> None:
     """Register the ``embedding`` selector."""
     register(EmbeddingSelector)

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from harness_plugins.selectors.common import MaxCosineSelector
 from pydantic import Field
 
 import harness
-from harness.api import Model, StrictModel
+from harness.api import Model, Register, Selector, StrictModel
+from harness_plugins.selectors.common import MaxCosineSelector
 
 
 class TfidfArgs(StrictModel):
@@ -44,7 +44,7 @@ def tfidf_matrices(
     return matrix[:n], matrix[n:]
 
 
-class TfidfSelector(MaxCosineSelector):
+class TfidfSelector(MaxCosineSelector[TfidfArgs]):
     """Max cosine similarity of word n-gram TF-IDF vectors."""
 
     name = "tfidf"
@@ -59,6 +59,6 @@ class TfidfSelector(MaxCosineSelector):
 
 
 @harness.hookimpl
-def register_selectors(register: Any) -> None:
+def register_selectors(register: Register[type[Selector]]) -> None:
     """Register the ``tfidf`` selector."""
     register(TfidfSelector)

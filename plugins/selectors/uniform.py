@@ -8,12 +8,12 @@ uniform sample without replacement, with exactly the same budget and filters as 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
 import harness
-from harness.api import Model, Selector
+from harness.api import Model, Register, Selector
 
 
 class RandomSelector(Selector):
@@ -43,6 +43,6 @@ class RandomSelector(Selector):
 
 
 @harness.hookimpl
-def register_selectors(register: Any) -> None:
+def register_selectors(register: Register[type[Selector]]) -> None:
     """Register the ``random`` selector."""
     register(RandomSelector)

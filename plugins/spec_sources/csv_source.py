@@ -11,10 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from harness_plugins.spec_sources.tabular import TableOptions, load_table_files, parse_options
-
 import harness
-from harness.api import SpecSource, SpecSuite
+from harness.api import Register, SpecSource, SpecSuite
+from harness_plugins.spec_sources.tabular import TableOptions, load_table_files, parse_options
 
 
 class CsvSource(SpecSource):
@@ -32,6 +31,6 @@ class CsvSource(SpecSource):
 
 
 @harness.hookimpl
-def register_spec_sources(register: Any) -> None:
+def register_spec_sources(register: Register[SpecSource]) -> None:
     """Register the ``csv`` source."""
     register(CsvSource())

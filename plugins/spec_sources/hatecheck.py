@@ -12,16 +12,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import harness
+from harness.api import Register, SpecSource, SpecSuite
+from harness.tabular import read_column_names
 from harness_plugins.spec_sources.tabular import (
     TableOptions,
     load_table_files,
     parse_options,
     spec_table_hints,
 )
-
-import harness
-from harness.api import SpecSource, SpecSuite
-from harness.tabular import read_column_names
 
 FUNCTIONALITIES: dict[str, str] = {
     "derog_neg_emote_h": "Expression of strong negative emotions (explicit) about a group",
@@ -110,6 +109,6 @@ def _header(path: Path, opts: Any) -> list[str] | None:
 
 
 @harness.hookimpl
-def register_spec_sources(register: Any) -> None:
+def register_spec_sources(register: Register[SpecSource]) -> None:
     """Register the ``hatecheck`` source."""
     register(HateCheckSource())

@@ -14,19 +14,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field
+
+import harness
+from harness.api import Register, SpecSource, SpecSuite
+from harness.errors import UserError
+from harness.tabular import DatasetRequest, OpenedDataset, Table, open_dataset
+from harness.validation import validate
 from harness_plugins.spec_sources.tabular import (
     Row,
     TableBuilder,
     TableOptions,
     require_columns,
 )
-from pydantic import Field
-
-import harness
-from harness.api import SpecSource, SpecSuite
-from harness.errors import UserError
-from harness.tabular import DatasetRequest, OpenedDataset, Table, open_dataset
-from harness.validation import validate
 
 
 class HfOptions(TableOptions):
@@ -128,6 +128,6 @@ class HfSource(SpecSource):
 
 
 @harness.hookimpl
-def register_spec_sources(register: Any) -> None:
+def register_spec_sources(register: Register[SpecSource]) -> None:
     """Register the ``hf`` source."""
     register(HfSource())

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import Field
 
 import harness
-from harness.api import SpecSource, SpecSuite, StrictModel
+from harness.api import Register, SpecSource, SpecSuite, StrictModel
 from harness.errors import UserError
 from harness.spec_compiler import compile_suite_file
 from harness.validation import validate
@@ -80,6 +80,6 @@ class YamlSuiteDirectory(SpecSource):
 
 
 @harness.hookimpl
-def register_spec_sources(register: Any) -> None:
+def register_spec_sources(register: Register[SpecSource]) -> None:
     """Register the ``yaml`` source with the suites shipped in ``harness_specs``."""
     register(YamlSuiteDirectory(root=files("harness_specs")))

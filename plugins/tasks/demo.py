@@ -14,14 +14,13 @@ moderation policy, written with its own templates and vocabulary
 from __future__ import annotations
 
 import random
-from typing import Any
 
 import numpy as np
-from harness_plugins.tasks.demo_policy import generate_policy
 from pydantic import Field
 
 import harness
-from harness.api import Split, StrictModel, Task, TaskDefinition
+from harness.api import Register, Split, StrictModel, Task, TaskDefinition
+from harness_plugins.tasks.demo_policy import generate_policy
 
 LABELS = ["non-toxic", "toxic"]
 
@@ -293,7 +292,7 @@ def load_demo(
 
 
 @harness.hookimpl
-def register_tasks(register: Any) -> None:
+def register_tasks(register: Register[TaskDefinition]) -> None:
     """Register the ``demo`` task."""
     register(
         TaskDefinition(

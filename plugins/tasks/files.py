@@ -43,6 +43,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from pydantic import Field, field_validator
+
+import harness
+from harness.api import LocalPath, Register, StrictModel, Task, TaskDefinition
+from harness.tabular import TableHints, read_table
 from harness_plugins.tasks.labelled import (
     ColumnOptions,
     RawSplit,
@@ -52,11 +57,6 @@ from harness_plugins.tasks.labelled import (
     split_list,
     split_mapping,
 )
-from pydantic import Field, field_validator
-
-import harness
-from harness.api import LocalPath, StrictModel, Task, TaskDefinition
-from harness.tabular import TableHints, read_table
 
 
 def _one_character(value: str | None) -> str | None:
@@ -235,7 +235,7 @@ def load_files(**kwargs: Any) -> Task:
 
 
 @harness.hookimpl
-def register_tasks(register: Any) -> None:
+def register_tasks(register: Register[TaskDefinition]) -> None:
     """Register the ``files`` task."""
     register(
         TaskDefinition(

@@ -35,6 +35,12 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+from pydantic import Field, field_validator, model_validator
+
+import harness
+from harness.api import LocalPath, LocalPathOrName, Register, StrictModel, Task, TaskDefinition
+from harness.errors import UserError
+from harness.tabular import DatasetRequest, OpenedDataset, Table, open_dataset
 from harness_plugins.tasks.labelled import (
     ColumnOptions,
     RawSplit,
@@ -44,12 +50,6 @@ from harness_plugins.tasks.labelled import (
     split_list,
     split_mapping,
 )
-from pydantic import Field, field_validator, model_validator
-
-import harness
-from harness.api import LocalPath, LocalPathOrName, StrictModel, Task, TaskDefinition
-from harness.errors import UserError
-from harness.tabular import DatasetRequest, OpenedDataset, Table, open_dataset
 
 CARVE = re.compile(r"^\s*([^:]+?)\s*:\s*([0-9.eE+-]+)\s*$")
 
@@ -422,7 +422,7 @@ def _read_source(
 
 
 @harness.hookimpl
-def register_tasks(register: Any) -> None:
+def register_tasks(register: Register[TaskDefinition]) -> None:
     """Register the ``hf`` task."""
     register(
         TaskDefinition(

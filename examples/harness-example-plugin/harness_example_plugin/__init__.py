@@ -9,10 +9,9 @@ named ``example/<name>`` (needed only when another plugin registers the same sho
 from __future__ import annotations
 
 from importlib.resources import files
-from typing import Any
 
 import harness
-from harness.api import TaskDefinition
+from harness.api import Register, Reporter, Selector, SpecSource, TaskDefinition
 from harness.spec_sources import YamlSuiteDirectory
 from harness_example_plugin.reporter import FailureCsvReporter
 from harness_example_plugin.reviews import ReviewsArgs, load_reviews
@@ -25,7 +24,7 @@ SUITES = files("harness_example_plugin") / "specs"
 
 
 @harness.hookimpl
-def register_tasks(register: Any) -> None:
+def register_tasks(register: Register[TaskDefinition]) -> None:
     """Register the ``reviews`` task."""
     register(
         TaskDefinition(
@@ -39,18 +38,18 @@ def register_tasks(register: Any) -> None:
 
 
 @harness.hookimpl
-def register_spec_sources(register: Any) -> None:
+def register_spec_sources(register: Register[SpecSource]) -> None:
     """Register the suites in ``specs/`` (suite ``reviews``) under the source ``example-suites``."""
     register(YamlSuiteDirectory(root=SUITES, name="example-suites"))
 
 
 @harness.hookimpl
-def register_selectors(register: Any) -> None:
+def register_selectors(register: Register[type[Selector]]) -> None:
     """Register the ``keyword-overlap`` selector."""
     register(KeywordOverlapSelector)
 
 
 @harness.hookimpl
-def register_reporters(register: Any) -> None:
+def register_reporters(register: Register[type[Reporter]]) -> None:
     """Register the ``failure-csv`` reporter."""
     register(FailureCsvReporter)

@@ -24,7 +24,7 @@ class KeywordOverlapArgs(StrictModel):
     min_length: int = Field(default=2, ge=1, description="ignore words shorter than this")
 
 
-class KeywordOverlapSelector(Selector):
+class KeywordOverlapSelector(Selector[KeywordOverlapArgs]):
     """Scores each pool text by the share of its words that occur in the spec's D_i cases."""
 
     name = "keyword-overlap"

@@ -1,0 +1,118 @@
+"""Every kind of plugin item, declared once.
+
+A *kind* is what a ``register_*`` hook fills: tasks, spec sources, models, selectors,
+interventions, reporters. :data:`KINDS` is the one table of them; everything that lists kinds is
+derived from it: the hook names of :mod:`harness.hookspecs` (``HOOK_NAMES``), the hooks the plugin
+manager calls to build :class:`harness.plugins.Registries` (whose fields are checked against
+it), the kinds of ``harness list`` and the table of ``docs/plugins.md``.
+
+Adding a kind: a row here, its ``register_*`` hookspec in :mod:`harness.hookspecs` (typed
+``register: Register[Item]``), a field of :class:`harness.plugins.Registries`, and a test in
+``tests/test_plugin_hooks.py``; a check at import time and the tests say what is missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from harness.api import Intervention, Model, Reporter, Selector, SpecSource, TaskDefinition
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of plugin item."""
+
+    name: str
+    """The registry's field of :class:`harness.plugins.Registries`, e.g. ``tasks``."""
+    hook: str
+    """The hook that fills it, e.g. ``register_tasks``."""
+    base: type
+    """What ``register`` accepts: an instance of this class (``registers="instance"``) or a
+    subclass of it (``registers="class"``)."""
+    registers: Literal["instance", "class"]
+    title: str
+    """The singular noun of messages: ``unknown task 'x'``."""
+    listing: str
+    """The ``harness list KIND`` name (``specs`` lists the suites spec sources ship)."""
+    purpose: str
+    """What a plugin author adds with it (the first column of the docs' table)."""
+
+    @property
+    def item_text(self) -> str:
+        """What ``register`` takes, in words, for the docs: ``a harness.api.Model subclass``."""
+        qualified = f"`harness.api.{self.base.__name__}`"
+        return f"a {qualified} subclass" if self.registers == "class" else f"a {qualified}"
+
+    def accepts(self, item: object) -> bool:
+        """Whether ``item`` is what ``register`` of this kind takes."""
+        if self.registers == "class":
+            return isinstance(item, type) and issubclass(item, self.base)
+        return isinstance(item, self.base)
+
+
+KINDS: tuple[Kind, ...] = (
+    Kind(
+        name="tasks",
+        hook="register_tasks",
+        base=TaskDefinition,
+        registers="instance",
+        title="task",
+        listing="tasks",
+        purpose="a task (data)",
+    ),
+    Kind(
+        name="spec_sources",
+        hook="register_spec_sources",
+        base=SpecSource,
+        registers="instance",
+        title="spec source",
+        listing="specs",
+        purpose="spec suites / formats",
+    ),
+    Kind(
+        name="models",
+        hook="register_models",
+        base=Model,
+        registers="class",
+        title="model",
+        listing="models",
+        purpose="a model",
+    ),
+    Kind(
+        name="selectors",
+        hook="register_selectors",
+        base=Selector,
+        registers="class",
+        title="selector",
+        listing="selectors",
+        purpose="a pool selector",
+    ),
+    Kind(
+        name="interventions",
+        hook="register_interventions",
+        base=Intervention,
+        registers="class",
+        title="intervention",
+        listing="interventions",
+        purpose="an intervention",
+    ),
+    Kind(
+        name="reporters",
+        hook="register_reporters",
+        base=Reporter,
+        registers="class",
+        title="reporter",
+        listing="reporters",
+        purpose="a report format",
+    ),
+)
+"""Every kind, in documentation and listing order."""
+
+
+def kind_named(name: str) -> Kind:
+    """The kind whose registry field is ``name`` (``KeyError`` when there is none)."""
+    for kind in KINDS:
+        if kind.name == name:
+            return kind
+    raise KeyError(name)
