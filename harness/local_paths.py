@@ -21,7 +21,7 @@ import hashlib
 import os
 import types
 import typing
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar, Union
@@ -185,19 +185,29 @@ def validate_resolving(
     *,
     prefix: str = "",
     location: Location = (),
+    file: str | Path | None = None,
+    node: Any = None,
+    only: Callable[[str], bool] | None = None,
 ) -> tuple[M, Any, list[FoundPath]]:
     """Validate ``data`` into ``model_cls`` while resolving its :class:`PathArg` values against
     ``folders`` (see :func:`resolve_path`). Returns the validated model, ``data`` with the resolved
     paths written in (nothing else changed) and every local path found, located under
-    ``location``. A validation error is a one-line :class:`~harness.errors.UserError`."""
+    ``location``. A validation error is a one-line :class:`~harness.errors.UserError`, naming
+    ``file`` and the line of the key in ``node`` (the file's YAML node, ``data`` lying at
+    ``location`` in it) when given. ``only``: resolve just the values it accepts (the others
+    stay as written)."""
 
     def resolver(value: str, marker: PathArg) -> str:
+        if only is not None and not only(value):
+            return value
         return resolve_path(value, folders, marker.or_name)
 
     try:
         model = model_cls.model_validate(data, context={PATH_RESOLVER: resolver})
     except ValidationError as exc:
-        raise user_error_from_validation(exc, model_cls, prefix=prefix) from None
+        raise user_error_from_validation(
+            exc, model_cls, prefix=prefix, file=file, node=node, loc_prefix=location
+        ) from None
     walker = _Walker()
     patched = walker.walk(data if data is not None else {}, model, model_cls, location)
     return model, patched, walker.found

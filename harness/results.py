@@ -422,10 +422,12 @@ def read_result(path: Path) -> RunResult:
     try:
         return RunResult.model_validate(data)
     except ValidationError as exc:
+        from harness.validation import error_message
+
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"])
         raise UserError(
-            f"does not match the results schema: {err['msg']}",
+            f"does not match the results schema: {error_message(err)}",
             file=path,
             field=loc,
             fix="re-run to regenerate it",

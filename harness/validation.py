@@ -41,14 +41,31 @@ def _first_model(annotation: Any) -> Any:
     return None
 
 
-def _dotted(loc: tuple[Any, ...]) -> str:
-    out = ""
+def _dotted(loc: tuple[Any, ...], prefix: str = "") -> str:
+    """``prefix`` followed by ``loc`` written as a path (``interventions[0].params.selection``);
+    an empty ``loc`` (an error about the whole mapping) is ``prefix`` without its trailing dot."""
+    out = prefix
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + str(part)
-    return out
+            out += ("" if not out or out.endswith(".") else ".") + str(part)
+    return out.rstrip(".")
+
+
+PYDANTIC_PREFIXES = ("Value error, ", "Assertion failed, ")
+"""What pydantic puts before the message of a ``ValueError`` / ``AssertionError`` raised in a
+validator; the harness's own messages read better without it."""
+
+
+def error_message(error: Any) -> str:
+    """The message of one pydantic error (an item of ``ValidationError.errors()``) as users
+    should read it: without pydantic's ``Value error, `` prefix."""
+    message = str(error.get("msg", ""))
+    for prefix in PYDANTIC_PREFIXES:
+        if message.startswith(prefix):
+            return message[len(prefix) :]
+    return message
 
 
 def user_error_from_validation(
@@ -63,7 +80,7 @@ def user_error_from_validation(
     """Build the one-line :class:`UserError` for the first error in ``exc``."""
     error = exc.errors()[0]
     loc = tuple(part for part in error["loc"] if not _is_union_tag(part))
-    field = prefix + _dotted(loc)
+    field = _dotted(loc, prefix)
     line = line_of(node, loc_prefix + loc) if node is not None else None
     kind = error["type"]
     if kind == "extra_forbidden":
@@ -85,8 +102,12 @@ def user_error_from_validation(
     shown = repr(given)
     if len(shown) > 60:
         shown = shown[:57] + "..."
+    # an error about a whole mapping (a model validator) names no key: its input is the mapping
+    message = error_message(error)
+    whole = not loc and isinstance(given, dict)
+    got = "" if whole or f"got {shown}" in message else f" (got {shown})"
     return UserError(
-        f"{error['msg']} (got {shown})",
+        f"{message}{got}",
         file=file,
         line=line,
         field=field,

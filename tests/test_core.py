@@ -140,7 +140,7 @@ def test_parse_key_values_types_scalars() -> None:
         (["--model", "bwo"], "did you mean bow"),
         (["--task", "dmeo"], "did you mean demo"),
         (["--model-args", "nope=1"], "unknown key 'nope'"),
-        (["--model-args", "epochs=many"], "model_args.epochs"),
+        (["--model-args", "epochs=many"], "--model-args epochs: Input should be a valid integer"),
         (["--specs", "demoo"], "did you mean demo"),
     ],
 )

@@ -184,10 +184,10 @@ def test_hub_id_while_offline_or_unreachable(monkeypatch: pytest.MonkeyPatch) ->
     ("model_args", "expected"),
     [
         ("pretrained=TINY,epochz=1", "unknown key 'epochz'"),
-        ("pretrained=TINY,batch_size=many", "model_args.batch_size"),
-        ("epochs=1", "model_args.pretrained: required key is missing"),
+        ("pretrained=TINY,batch_size=many", "--model-args batch_size"),
+        ("epochs=1", "--model-args pretrained: required key is missing"),
         ("pretrained=/no/such/folder", "no such folder"),
-        ("pretrained=someone/not-cached-model-xyz", "model_args.pretrained"),
+        ("pretrained=someone/not-cached-model-xyz", "--model-args pretrained"),
     ],
 )
 def test_cli_bad_model_args_exit_2_with_one_line(

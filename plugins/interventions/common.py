@@ -7,17 +7,20 @@ from typing import Any
 from harness.errors import UserError
 
 
-def check_selector(name: str, args: dict[str, Any]) -> None:
+def check_selector(name: str, args: dict[str, Any] | None = None) -> None:
     """Raise ``ValueError`` (turned into a one-line config error) if ``name`` is not a
-    registered selector or ``args`` do not validate, so mistakes surface before any training."""
+    registered selector or ``args`` (when given) do not validate, so mistakes surface before any
+    training."""
     from harness.plugins import load_registries
     from harness.validation import validate
 
     try:
         cls = load_registries().selectors.get(name, field="selection")
-        validate(cls.Args, args, prefix="selector_args.")
+        if args is not None:
+            validate(cls.Args, args)
     except UserError as err:
-        raise ValueError(err.problem + (f"; {err.fix}" if err.fix else "")) from None
+        where = f"{err.field}: " if args is not None and err.field else ""
+        raise ValueError(where + err.problem + (f"; {err.fix}" if err.fix else "")) from None
 
 
 def counts_by_label(labels: Any, label_names: list[str]) -> dict[str, int]:

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 import harness
 from harness.api import (
@@ -69,16 +69,29 @@ class RelabelArgs(StrictModel):
     )
     folds: int = Field(default=5, ge=2)
 
-    @model_validator(mode="after")
-    def _check(self) -> RelabelArgs:
-        if self.method in ("rrf", "borda"):
-            check_selector(self.similarity, self.similarity_args)
-        if self.method == "cleanlab":
+    @field_validator("method")
+    @classmethod
+    def _method_installed(cls, value: str) -> str:
+        if value == "cleanlab":
             import importlib.util
 
             if importlib.util.find_spec("cleanlab") is None:
                 raise ValueError(CLEANLAB_MISSING.problem + "; " + (CLEANLAB_MISSING.fix or ""))
-        return self
+        return value
+
+    @field_validator("similarity")
+    @classmethod
+    def _known_similarity(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("method") in ("rrf", "borda"):
+            check_selector(value)
+        return value
+
+    @field_validator("similarity_args")
+    @classmethod
+    def _valid_similarity_args(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        if info.data.get("method") in ("rrf", "borda") and "similarity" in info.data:
+            check_selector(info.data["similarity"], value)
+        return value
 
 
 # --------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 import harness
 from harness.api import (
@@ -65,10 +65,18 @@ class RetrainArgs(StrictModel):
             raise ValueError("sources lists a source twice")
         return value
 
-    @model_validator(mode="after")
-    def _known_selector(self) -> RetrainArgs:
-        check_selector(self.selection, self.selector_args)
-        return self
+    @field_validator("selection")
+    @classmethod
+    def _known_selector(cls, value: str) -> str:
+        check_selector(value)
+        return value
+
+    @field_validator("selector_args")
+    @classmethod
+    def _valid_selector_args(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        if "selection" in info.data:  # else the selector's name is the error
+            check_selector(info.data["selection"], value)
+        return value
 
 
 class Retrain(Intervention[RetrainArgs]):
