@@ -6,12 +6,13 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any, Literal
 
-import click
 import yaml
 from pydantic import Field, field_validator
 
 from harness.api import StrictModel
 from harness.errors import UserError
+from harness.flag_values import parse_interventions
+from harness.flag_values import parse_key_values as parse_key_values  # re-exported
 from harness.validation import validate
 from harness.yamlio import load_yaml
 
@@ -111,8 +112,11 @@ class RunConfig(StrictModel):
     @field_validator("interventions", mode="before")
     @classmethod
     def _interventions_from_strings(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, str):  # the --interventions grammar (harness.flag_values)
+            try:
+                return parse_interventions(value)
+            except UserError as err:
+                raise ValueError(err.problem + (f"; {err.fix}" if err.fix else "")) from None
         if isinstance(value, list):
             return [{"name": item} if isinstance(item, str) else item for item in value]
         return value
@@ -171,97 +175,75 @@ def resolve_config(
 ) -> RunConfig:
     """Merge the config file (if any) with CLI ``overrides`` (which win) and validate.
 
-    With ``resolve_paths`` (the default), relative local paths written in the file are made
-    absolute against the file's folder (see :mod:`harness.config_paths`; this loads the plugins
-    and validates the arguments read from the file). Those from ``overrides`` and the defaults
-    mean "from the current folder" and are made absolute by :func:`harness.runner.plan_run`.
-    ``path_keys``: resolve (and validate) only these top-level keys."""
+    ``--task-args`` / ``--model-args`` merge into the file's mapping key by key (see
+    :func:`merge_overrides`); other flags replace the file's value. With ``resolve_paths`` (the
+    default), relative local paths written in the file are made absolute against the file's
+    folder (see :mod:`harness.config_paths`; this loads the plugins and validates the arguments
+    read from the file). Those from ``overrides`` and the defaults mean "from the current
+    folder" and are made absolute by :func:`harness.runner.plan_run`. ``path_keys``: resolve
+    (and validate) only these top-level keys."""
     data: dict[str, Any] = {}
     node = None
     if path is not None:
         data, node = load_config_file(path)
-    merged = dict(data)
-    for key, value in (overrides or {}).items():
-        if value is not None:
-            merged[key] = value
+    merged, file_subkeys = merge_overrides(data, overrides or {})
     from_cli = {key for key, value in (overrides or {}).items() if value is not None}
-    dropped = replaced_keys(data, overrides or {})
     try:
         config = validate(RunConfig, merged, file=path, node=node)
     except UserError as err:
         top = (err.field or "").split(".")[0].split("[")[0]
-        if top in from_cli:
+        if top in from_cli and top not in file_subkeys:
             err.file = None
             err.line = None
             rest = (err.field or "")[len(top) :]
             err.field = flag_name(top) + rest.replace("_", "-")
-            if top in dropped:
-                err.fix = (err.fix + "; " if err.fix else "") + replaced_note(top, dropped[top])
             err.args = (err.one_line(),)
         raise
-    for key, keys in dropped.items():
-        click.echo(f"warning: {replaced_note(key, keys)}", err=True)
     if not resolve_paths:
         return config
-    from harness.config_paths import ConfigBases, resolve_config_paths
+    from harness.config_paths import ConfigBases, check_flag_arguments, resolve_config_paths
     from harness.plugins import load_registries
 
+    check_flag_arguments(config, load_registries(), from_cli - set(file_subkeys))
     if path is None:
         return config
     # Values read from the file are resolved now, against its folder; flags and defaults are
     # resolved against the current folder when the run is planned (runner.plan_run).
     bases = ConfigBases(
         config_folder=path.absolute().parent,
-        from_file=frozenset(data) - frozenset(from_cli),
+        from_file=(frozenset(data) - frozenset(from_cli)) | frozenset(file_subkeys),
         cwd=None,
+        file_subkeys=file_subkeys,
+        config_file=path,
+        node=node,
     )
     return resolve_config_paths(config, load_registries(), bases, keys=path_keys).config
 
 
-REPLACED_BY_FLAGS = {"task_args": "task", "model_args": "model"}
-"""Argument mappings a flag replaces as a whole, and the key whose plugin they belong to."""
+MERGED_BY_FLAGS = {"task_args": "task", "model_args": "model"}
+"""Argument mappings a flag merges into the config file's, and the key naming their plugin."""
 
 
-def replaced_keys(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, list[str]]:
-    """Keys of the config file's ``task_args`` / ``model_args`` that a ``--task-args`` /
-    ``--model-args`` flag leaves out (the flag replaces the mapping), when the flag's
-    arguments are for the same task / model as the file's."""
-    dropped: dict[str, list[str]] = {}
-    for key, owner in REPLACED_BY_FLAGS.items():
-        given, written = overrides.get(key), data.get(key)
-        other_plugin = overrides.get(owner) not in (None, data.get(owner))
-        if given is None or not isinstance(written, dict) or other_plugin:
+def merge_overrides(
+    data: dict[str, Any], overrides: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, frozenset[str]]]:
+    """The config file's ``data`` with the flags' ``overrides`` applied (``None``: not given).
+
+    ``--task-args`` / ``--model-args`` merge into the file's ``task_args`` / ``model_args``
+    key by key (a key the flag gives replaces the file's value of that key, the file's other
+    keys stay), unless the flags name another task / model than the file, whose arguments the
+    file's would not fit. Other keys are replaced. Returns the merged data and, for each merged
+    mapping, the keys that still come from the file (their paths are read from its folder)."""
+    merged = dict(data)
+    file_subkeys: dict[str, frozenset[str]] = {}
+    for key, value in overrides.items():
+        if value is None:
             continue
-        missing = [str(k) for k in written if k not in given]
-        if missing:
-            dropped[key] = missing
-    return dropped
-
-
-def replaced_note(key: str, missing: list[str]) -> str:
-    """Why keys of the config's ``key`` are gone, and how to keep them."""
-    return (
-        f"{flag_name(key)} replaces the config's {key}, so it leaves out "
-        f"{', '.join(missing)}; repeat them in the flag to keep them"
-    )
-
-
-def parse_key_values(text: str, flag: str) -> dict[str, Any]:
-    """Parse ``k=v,k=v`` (values typed as YAML scalars) for ``--model-args`` and friends."""
-    result: dict[str, Any] = {}
-    if not text:
-        return result
-    for part in text.split(","):
-        if not part.strip():
-            continue
-        key, sep, raw = part.partition("=")
-        if not sep or not key.strip():
-            raise UserError(f"expected key=value, got {part!r}", field=flag, fix="write k=v,k=v")
-        try:
-            value = yaml.safe_load(raw) if raw.strip() else ""
-        except yaml.YAMLError:
-            value = raw
-        if isinstance(value, (dict, list)):
-            value = raw
-        result[key.strip()] = value
-    return result
+        written, owner = data.get(key), MERGED_BY_FLAGS.get(key)
+        same_plugin = owner is not None and overrides.get(owner) in (None, data.get(owner))
+        if same_plugin and isinstance(written, dict) and isinstance(value, dict):
+            merged[key] = {**written, **value}
+            file_subkeys[key] = frozenset(str(k) for k in written if k not in value)
+        else:
+            merged[key] = value
+    return merged, file_subkeys

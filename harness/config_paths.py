@@ -15,33 +15,58 @@ not depend on the folder a run was started from.
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Sequence
+import re
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness.api import SpecSource
-from harness.config import InterventionConfig, RunConfig, SpecRef
-from harness.local_paths import FoundPath, resolve_path, validate_resolving
+from harness.config import InterventionConfig, RunConfig, SpecRef, flag_name
+from harness.errors import UserError
+from harness.local_paths import FoundPath, Location, resolve_path, validate_resolving
 from harness.plugins import Registries
 from harness.registry import Registry
+from harness.yamlio import line_of
 
 
 @dataclass(frozen=True)
 class ConfigBases:
     """Where the relative paths of each top-level config key are resolved: the config file's
     folder for keys read from the file, ``cwd`` for the rest (flags, defaults); ``cwd=None``
-    leaves the rest as written (to be resolved later, when the run is planned)."""
+    leaves the rest as written (to be resolved later, when the run is planned).
+
+    ``file_subkeys``: argument mappings (``task_args``, ``model_args``) that a flag merged into
+    the file's mapping, with the keys that still come from the file; only those are resolved
+    against the file's folder, the flag's stay as written (for ``cwd``). ``config_file`` and
+    ``node`` (its YAML node) let errors in values read from the file name the file and line."""
 
     config_folder: Path | None = None
     from_file: frozenset[str] = frozenset()
     cwd: Path | None = field(default_factory=Path.cwd)
+    file_subkeys: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    config_file: Path | None = None
+    node: Any = None
 
     def folder(self, key: str) -> Path | None:
         """The folder relative paths under ``key`` are resolved against (``None``: leave)."""
         if self.config_folder is not None and key in self.from_file:
             return self.config_folder
         return self.cwd
+
+    def in_file(self, key: str) -> bool:
+        """Whether the values under ``key`` (some of them, for a merged mapping) were read from
+        the config file."""
+        return self.config_folder is not None and key in self.from_file
+
+    def located(self, err: UserError, key: str, location: Location) -> UserError:
+        """``err`` naming the config file and the line of ``location`` when ``key`` was read
+        from the file and the error names no file yet."""
+        if err.file is None and self.config_file is not None and self.in_file(key):
+            err.file = str(self.config_file)
+            err.line = line_of(self.node, location) if self.node is not None else None
+            err.args = (err.one_line(),)
+        return err
 
 
 @dataclass(frozen=True)
@@ -80,7 +105,15 @@ def resolve_config_paths(
     friends are then ``None``)."""
     bases = bases or ConfigBases()
     if keys is not None:
-        bases = _OnlyKeys(bases.config_folder, bases.from_file, bases.cwd, frozenset(keys))
+        bases = _OnlyKeys(
+            bases.config_folder,
+            bases.from_file,
+            bases.cwd,
+            bases.file_subkeys,
+            bases.config_file,
+            bases.node,
+            frozenset(keys),
+        )
     found: list[FoundPath] = []
     update: dict[str, Any] = {}
     for key in ("output_dir", "cache_dir"):
@@ -91,25 +124,23 @@ def resolve_config_paths(
     task_args = model_args = None
     folder = bases.folder("task_args")
     if folder is not None:
-        task_def = registries.tasks.get(config.task, field="task")
-        task_args, update["task_args"], paths = validate_resolving(
-            task_def.args,
-            config.task_args,
-            [folder],
-            prefix="task_args.",
-            location=("task_args",),
+        try:
+            task_def = registries.tasks.get(config.task, field="task")
+        except UserError as err:
+            raise bases.located(err, "task", ("task",)) from None
+        task_args, update["task_args"], paths = _resolve_args(
+            task_def.args, config.task_args, "task_args", folder, bases
         )
         found += paths
 
     folder = bases.folder("model_args")
     if folder is not None:
-        model_class = registries.models.get(config.model, field="model")
-        model_args, update["model_args"], paths = validate_resolving(
-            model_class.Args,
-            config.model_args,
-            [folder],
-            prefix="model_args.",
-            location=("model_args",),
+        try:
+            model_class = registries.models.get(config.model, field="model")
+        except UserError as err:
+            raise bases.located(err, "model", ("model",)) from None
+        model_args, update["model_args"], paths = _resolve_args(
+            model_class.Args, config.model_args, "model_args", folder, bases
         )
         found += paths
 
@@ -118,14 +149,19 @@ def resolve_config_paths(
     if folder is not None:
         interventions: list[InterventionConfig] = []
         for i, item in enumerate(config.interventions):
-            cls = registries.interventions.get(item.name, field=f"interventions[{i}].name")
-            validated, raw, paths = validate_resolving(
-                cls.Args,
-                item.params,
-                [folder],
-                prefix=f"interventions[{i}].params.",
-                location=("interventions", i, "params"),
-            )
+            location: Location = ("interventions", i)
+            try:
+                cls = registries.interventions.get(item.name, field=f"interventions[{i}].name")
+                validated, raw, paths = validate_resolving(
+                    cls.Args,
+                    item.params,
+                    [folder],
+                    prefix=f"interventions[{i}].params.",
+                    location=(*location, "params"),
+                    **_file_of(bases, "interventions"),
+                )
+            except UserError as err:
+                raise bases.located(err, "interventions", location) from None
             params.append(validated)
             interventions.append(item.model_copy(update={"params": raw}))
             found += paths
@@ -135,9 +171,12 @@ def resolve_config_paths(
     if folder is not None:
         specs: list[SpecRef] = []
         for i, ref in enumerate(config.specs):
-            resolved, paths = resolve_spec_ref(
-                ref, [folder], registries.spec_sources, location=("specs", i)
-            )
+            try:
+                resolved, paths = resolve_spec_ref(
+                    ref, [folder], registries.spec_sources, location=("specs", i)
+                )
+            except UserError as err:
+                raise bases.located(err, "specs", ("specs", i)) from None
             specs.append(resolved)
             found += paths
         update["specs"] = specs
@@ -149,6 +188,125 @@ def resolve_config_paths(
         intervention_params=params,
         local_paths=found,
     )
+
+
+def _file_of(bases: ConfigBases, key: str) -> dict[str, Any]:
+    """``file`` and ``node`` arguments of :func:`validate_resolving` for values of ``key``
+    read from the config file (nothing for flags and defaults)."""
+    if bases.config_file is None or not bases.in_file(key):
+        return {}
+    return {"file": bases.config_file, "node": bases.node}
+
+
+def _strings(value: Any) -> set[str]:
+    """Every string in ``value`` (nested lists and mappings), and the parts of each between
+    the separators flag-style values use (``a.csv|b.csv``, ``train:a.csv``), so that a value a
+    validator splits is still recognised."""
+    found: set[str] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            found.add(item)
+            found.update(part.strip() for part in re.split(r"[|,;:=]", item) if part.strip())
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return found
+
+
+def _resolve_args(
+    model: Any, raw: dict[str, Any], key: str, folder: Path, bases: ConfigBases
+) -> tuple[Any, dict[str, Any], list[FoundPath]]:
+    """Validate an argument mapping (``task_args`` / ``model_args``) resolving its paths
+    against ``folder``. For a mapping a flag merged into the file's (``bases.file_subkeys``),
+    only the keys still from the file are resolved (against the file's folder); the flag's
+    stay as written, to be resolved against the current folder, and an error in one of them
+    names the flag rather than the file."""
+    subkeys = bases.file_subkeys.get(key)
+    prefix, location = f"{key}.", (key,)
+    if subkeys is None:
+        return validate_resolving(
+            model, raw, [folder], prefix=prefix, location=location, **_file_of(bases, key)
+        )
+    from_file = _strings({k: v for k, v in raw.items() if k in subkeys})
+    try:
+        validated, patched, paths = validate_resolving(
+            model,
+            raw,
+            [folder],
+            prefix=prefix,
+            location=location,
+            only=from_file.__contains__,
+            **_file_of(bases, key),
+        )
+    except UserError as err:
+        raise _flag_error(err, key, subkeys) from None
+    merged = {k: (patched[k] if k in subkeys else v) for k, v in raw.items()}
+    paths = [p for p in paths if len(p.location) > 1 and p.location[1] in subkeys]
+    return validated, merged, paths
+
+
+def _flag_error(err: UserError, key: str, subkeys: frozenset[str]) -> UserError:
+    """An error in a merged argument mapping, attributed to the flag when it is about a key
+    the flag gave (no file or line then), else left naming the file."""
+    field = err.field or key
+    rest = field[len(key) :].lstrip(".")
+    top = re.split(r"[.\[]", rest, maxsplit=1)[0] if rest else ""
+    if top and top not in subkeys:
+        err.file, err.line = None, None
+        err.field = f"{flag_name(key)} {rest}"
+    elif not top:
+        err.field = f"{key} (with {flag_name(key)})"
+    err.args = (err.one_line(),)
+    return err
+
+
+FLAG_ARGUMENTS = ("task_args", "model_args", "interventions")
+"""Plugin arguments that flags can give (``--task-args``, ``--model-args``,
+``--interventions``)."""
+
+
+def check_flag_arguments(config: RunConfig, registries: Registries, keys: Collection[str]) -> None:
+    """Validate the plugin arguments under ``keys`` (given by flags) without resolving paths,
+    so that a mistake is reported naming the flag (``--interventions retrain:selection: ...``)
+    before anything is loaded."""
+    for key in (k for k in FLAG_ARGUMENTS if k in keys):
+        try:
+            if key == "interventions":
+                for i, item in enumerate(config.interventions):
+                    _check_intervention(item, i, config.interventions, registries)
+                continue
+            if key == "task_args":
+                model: Any = registries.tasks.get(config.task, field="task").args
+            else:
+                model = registries.models.get(config.model, field="model").Args
+            validate_resolving(
+                model, getattr(config, key), [], prefix=f"{key}.", only=lambda _: False
+            )
+        except UserError as err:
+            if err.field and err.field.startswith(f"{key}."):
+                err.field = f"{flag_name(key)} {err.field[len(key) + 1 :]}"
+                err.args = (err.one_line(),)
+            raise
+
+
+def _check_intervention(
+    item: InterventionConfig, index: int, items: list[InterventionConfig], registries: Registries
+) -> None:
+    """Validate one intervention given by ``--interventions``; an error names it as written
+    there (``--interventions retrain:selection``, with its position when the name repeats)."""
+    flag = flag_name("interventions")
+    cls = registries.interventions.get(item.name, field=flag)
+    try:
+        validate_resolving(cls.Args, item.params, [], only=lambda _: False)
+    except UserError as err:
+        repeated = sum(other.name == item.name for other in items) > 1
+        where = item.name + (f":{err.field}" if err.field else "")
+        err.field = f"{flag} {where}" + (f" (item {index + 1})" if repeated else "")
+        err.args = (err.one_line(),)
+        raise
 
 
 def _looks_like_spec_path(ref: str) -> bool:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from click.testing import CliRunner, Result
 
 from harness.api import Split, Task
@@ -245,9 +246,12 @@ def test_specs_stats_suggests_a_validate_command_that_keeps_its_flags(tmp_path: 
     assert "g1: 12 of 12 held-out case(s) have the same text as a D_i case" in suggested.stderr
 
 
-def test_argument_flags_say_which_config_keys_they_leave_out(tmp_path: Path) -> None:
-    """--model-args / --task-args replace the config's mapping: the keys they leave out are
-    named (a warning, or next to the error they cause), unless the flag changes the plugin."""
+def test_argument_flags_merge_into_the_config_key_by_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--model-args / --task-args merge into the config's mapping key by key: the file's other
+    keys stay (their paths read from the file's folder), the flag's paths are read from the
+    current folder; a flag for another plugin replaces the mapping."""
     folder = tmp_path / "data"
     folder.mkdir()
     files_args(folder)
@@ -260,22 +264,28 @@ def test_argument_flags_say_which_config_keys_they_leave_out(tmp_path: Path) -> 
         "model_args: {epochs: 2, class_weight: balanced}\n",
         encoding="utf-8",
     )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "test.csv").write_bytes((folder / "test.csv").read_bytes())
+    monkeypatch.chdir(elsewhere)
     base = ["run", "--config", str(config), "--print-config"]
-    dropped = invoke([*base, "--model-args", "epochs=1"])
-    assert dropped.exit_code == 0, dropped.output
-    assert dropped.stderr == (
-        "warning: --model-args replaces the config's model_args, so it leaves out class_weight; "
-        "repeat them in the flag to keep them\n"
-    )
-    assert "class_weight" not in dropped.stdout  # what the run uses, as the warning says
-    kept = invoke([*base, "--model-args", "epochs=1,class_weight=balanced"])
-    assert kept.exit_code == 0 and kept.stderr == ""
+    merged = invoke([*base, "--model-args", "epochs=1", "--task-args", "test=test.csv"])
+    assert merged.exit_code == 0 and merged.stderr == "", merged.output
+    printed = yaml.safe_load(merged.stdout)
+    assert printed["model_args"] == {"epochs": 1, "class_weight": "balanced"}
+    assert printed["task_args"]["train"] == str(folder / "train.csv")  # the file's folder
+    assert printed["task_args"]["test"] == str(elsewhere / "test.csv")  # the current folder
+    assert printed["task_args"]["label_map"] == {"0": "non-toxic", "1": "toxic"}
     other_model = invoke([*base, "--model", "sklearn", "--model-args", "C=2"])
     assert other_model.exit_code == 0 and other_model.stderr == "", other_model.output
-    task = invoke(["run", "--config", str(config), "--task-args", "name=x", "-q"])
-    assert task.exit_code == 2
-    assert task.stderr.splitlines()[0] == (
-        "warning: --task-args replaces the config's task_args, so it leaves out train, test, "
-        "label_map; repeat them in the flag to keep them"
+    assert yaml.safe_load(other_model.stdout)["model_args"] == {"C": 2}
+    # a mistake in a key the flag gives names the flag; one in the file's keys, file and line
+    bad_flag = invoke([*base, "--task-args", "text_column=5"])
+    assert bad_flag.exit_code == 2
+    assert bad_flag.stderr.startswith("error: --task-args text_column: Input should be a valid")
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("epochs: 2", "epochs: x"), encoding="utf-8"
     )
-    assert task.stderr.splitlines()[-1].startswith("error: ") and "train" in task.stderr
+    bad_file = invoke([*base, "--model-args", "class_weight=balanced"])
+    assert bad_file.exit_code == 2
+    assert bad_file.stderr.startswith(f"error: {config}:4: model_args.epochs: Input should be")

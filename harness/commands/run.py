@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from harness.config import parse_key_values
+from harness.flag_values import parse_interventions, parse_key_values
 
 
 @click.command("run")
@@ -20,9 +20,24 @@ from harness.config import parse_key_values
 @click.option("--task", help="Task name (default: the embedded demo task).")
 @click.option("--specs", help="Comma-separated spec suites or paths.")
 @click.option("--model", help="Model name, e.g. bow, hf, sklearn.")
-@click.option("--model-args", help="Model arguments as k=v,k=v.")
-@click.option("--task-args", help="Task arguments as k=v,k=v.")
-@click.option("--interventions", help="Comma-separated interventions (default from config).")
+@click.option(
+    "--model-args",
+    help="Model arguments as k=v,k=v, merged key by key into the config's model_args. Values "
+    "are YAML scalars; lists and mappings as [a, b] / {k: v} or a|b / k:v|k:v.",
+)
+@click.option(
+    "--task-args",
+    help="Task arguments as k=v,k=v, merged key by key into the config's task_args (values as "
+    "in --model-args).",
+)
+@click.option(
+    "--interventions",
+    help="Interventions, replacing the config's: name or name:key=value, comma-separated; a "
+    "key=value item after one adds a parameter to it, e.g. "
+    "retrain:selection=random,retrain:selection=tfidf,budget=300,patch:delta=0.01 "
+    "(values as in --model-args; '' runs M0 only). A display label or a long list reads better "
+    "in a YAML config (interventions: - name: retrain, params: {...}, label: ...).",
+)
 @click.option("--seeds", type=int, help="Number of seeds (0..N-1).")
 @click.option("--budget", type=int, help="Pool examples each retraining may add.")
 @click.option("--output-dir", help="Folder for run outputs (default: runs).")
@@ -86,7 +101,11 @@ def run_command(
         "model": model,
         "model_args": parse_key_values(model_args, "--model-args") if model_args else None,
         "task_args": parse_key_values(task_args, "--task-args") if task_args else None,
-        "interventions": interventions,
+        "interventions": (
+            parse_interventions(interventions, "--interventions")
+            if interventions is not None
+            else None
+        ),
         "seeds": seeds,
         "budget": budget,
         "output_dir": output_dir,
