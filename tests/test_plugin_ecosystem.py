@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 import tomllib
+import yaml
 from click.testing import CliRunner
 
 from harness.cli import cli, main
@@ -413,6 +414,7 @@ def test_new_plugin_writes_an_installable_skeleton(tmp_path: Path) -> None:
         "harness_my_thing/__init__.py",
         "harness_my_thing/specs/my-thing.yaml",
         "pyproject.toml",
+        "run.yaml",
         "tests/test_harness_my_thing.py",
     ]
     project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
@@ -420,7 +422,9 @@ def test_new_plugin_writes_an_installable_skeleton(tmp_path: Path) -> None:
     assert project["project"]["entry-points"]["harness"] == {"my-thing": "harness_my_thing"}
     for path in root.rglob("*.py"):
         compile(path.read_text(encoding="utf-8"), str(path), "exec")
-    assert "harness run --task my-thing/my-thing" in result.output
+    assert "harness run --config run.yaml" in result.output
+    config = yaml.safe_load((root / "run.yaml").read_text(encoding="utf-8"))
+    assert config["task"] == "my-thing/my-thing" and config["specs"] == ["my-thing/my-thing"]
 
 
 def test_new_plugin_refuses_to_overwrite(tmp_path: Path) -> None:
@@ -519,25 +523,70 @@ def test_example_plugin_installs_lists_and_runs(tmp_path: Path) -> None:
     assert "6 passed" in done.stdout  # installed: the entry-point test runs too
 
 
+def venv_on_this_environment(folder: Path) -> Path:
+    """A fresh virtual environment (no pip of its own) that also sees this environment's
+    packages (torch, pip, setuptools...) through a ``.pth`` file, so that installing into it
+    needs no network; returns its python."""
+    import sysconfig
+    import venv
+
+    venv.EnvBuilder(with_pip=False).create(folder)
+    python = folder / ("Scripts" if os.name == "nt" else "bin") / "python"
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    Path(site, "_outer_environment.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    return python
+
+
+def pip_editable(python: Path, source: Path, cwd: Path) -> None:
+    """``pip install -e SOURCE`` into ``python``'s environment, offline."""
+    command = [
+        str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+        "--no-index", "--no-cache-dir", "--disable-pip-version-check", "-e", str(source),
+    ]  # fmt: skip
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 @pytest.mark.slow
 @needs_pip_build
-def test_new_plugin_skeleton_installs_and_its_test_passes(tmp_path: Path) -> None:
+def test_new_plugin_skeleton_installs_against_a_checkout_and_its_experiment_is_judged(
+    tmp_path: Path,
+) -> None:
+    """The skeleton's README, step by step: spec-harness from this checkout (pip install -e),
+    then the plugin (pip install -e), its tests, and its first experiment (run.yaml), which
+    draws less than its pool holds and gets an expected-outcome check that is judged."""
     result = CliRunner().invoke(cli, ["new-plugin", "demo-plugin", "-d", str(tmp_path)])
     assert result.exit_code == 0, result.output
     skeleton = tmp_path / "demo-plugin"
-    source = tmp_path / "build-copy"
-    shutil.copytree(skeleton, source)
-    target = tmp_path / "target"
-    pip_install(source, target)
-    env = subprocess_env(target)
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
+    readme = (skeleton / "README.md").read_text(encoding="utf-8")
+    assert "pip install -e /path/to/spec-harness" in readme
+    assert "pip install -e '.[test]'" in readme and "harness run --config run.yaml" in readme
+    assert f"pip install -e {ROOT}" in result.output
+
+    python = venv_on_this_environment(tmp_path / "venv")
+    pip_editable(python, ROOT, cwd=tmp_path)
+    pip_editable(python, skeleton, cwd=skeleton)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HARNESS_", "PYTHON"))}
+    env.update(HARNESS_CACHE_DIR=str(tmp_path / "cache"), COLUMNS="200")
+    env["PATH"] = os.pathsep.join([str(python.parent), env.get("PATH", "")])
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(skeleton / "tests")],
-        env=env, cwd=elsewhere, capture_output=True, text=True, timeout=300,
+        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        env=env, cwd=skeleton, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert "4 passed" in done.stdout
-    listed = json.loads(harness_cli(env, elsewhere, "list", "--json").stdout)
-    assert any(r["name"] == "demo-plugin" and r["origin"] == "demo-plugin 0.1.0"
-               for r in listed["tasks"])  # fmt: skip
+    done = subprocess.run(
+        [str(python.parent / "harness"), "run", "--config", "run.yaml", "--quiet"],
+        env=env, cwd=skeleton, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "warning" not in done.stderr.lower(), done.stderr
+    (run_dir,) = list((skeleton / "runs").iterdir())
+    run = read_result(run_dir)
+    assert run.task.n_pool >= 2 * run.config["budget"]
+    judged = [c for c in run.checks if c["kind"] == "expected-outcome"]
+    assert judged and {c["status"] for c in judged} <= {"PASS", "FAIL"}
+    assert {c["baseline"] for c in judged} == {"retrain-random", "M0"}

@@ -81,18 +81,57 @@ testpaths = ["tests"]
 README = Template("""\
 # $distribution
 
-A [spec-harness](https://pypi.org/project/spec-harness/) plugin. It registers the task
-`$plugin` and the spec suite `$plugin`.
+A spec-harness plugin. It registers the task `$plugin` (is a fruit
+mentioned?) and the spec suite `$plugin`, and comes with a first experiment, `run.yaml`.
+
+## Install
+
+spec-harness is installed from a checkout (a folder holding its `pyproject.toml`); install it
+first, into the same environment, then this plugin:
 
 ```bash
-pip install -e '.[test]'
-harness list                     # shows the task and suite, plugin $plugin
-harness run --task $plugin/$plugin --specs $plugin/$plugin --seeds 1
+pip install torch                          # as spec-harness's README says (CPU wheel is enough)
+pip install -e /path/to/spec-harness       # your spec-harness checkout
+pip install -e '.[test]'                   # this plugin, with pytest
+harness list                               # shows the task and suite, plugin $plugin
 pytest
 ```
 
+## A first experiment
+
+```bash
+harness run --config run.yaml
+```
+
+M0 learns fruit words from a small train split; the specs' held-out cases name fruits and
+furniture it has not seen, so it fails some of them. Two retrains add 200 pool examples each:
+chosen at random, or guided by the specs (`tfidf`); the pool holds a few examples with the
+unseen words. The report compares them on the same cases, and the expected-outcome check judges
+whether the guided retrain fails fewer specs than the random one and than M0 (PASS or FAIL, on
+3 seeds). Edit `run.yaml` (or pass flags, e.g. `--seeds 5`) to change the experiment.
+
+## Next
+
 Add more items by implementing further hooks in `$module/__init__.py`: see the hook reference
 (`harness plugins --docs`).
+""")
+
+RUN_CONFIG = Template("""\
+# A first experiment with the $plugin plugin: `harness run --config run.yaml`.
+# M0 is trained on the task's train split; two retrains add `budget` pool examples each, drawn
+# at random or guided by the specs' D_i cases (tfidf), so the expected-outcome check can judge
+# whether guided retraining fails fewer specs than random retraining and than M0.
+task: $plugin/$plugin
+task_args: {n_train: 300, n_test: 200, n_pool: 1000}
+specs: [$plugin/$plugin]
+model: bow
+seeds: 3                   # seed-to-seed variance is part of every interval
+budget: 200                # pool examples each retrain adds (the pool holds 1000)
+interventions:
+  - name: retrain
+    params: {selection: random}
+  - name: retrain
+    params: {selection: tfidf}
 """)
 
 MODULE = Template('''\
@@ -120,25 +159,48 @@ from harness.spec_sources import YamlSuiteDirectory
 LABELS = ["other", "fruit"]
 FRUIT = ["apple", "pear", "plum", "cherry", "mango", "peach"]
 OTHER = ["table", "chair", "lamp", "door", "shelf", "window"]
-TEMPLATES = ["i bought a {}", "the {} is on the left", "look at that {}", "where is my {}?"]
+RARE = (["sofa", "desk", "stool", "bench"], ["banana", "grape", "kiwi", "lemon"])
+"""Words of each label that train never shows; the specs' cases use them, the pool has a few."""
+TEMPLATES = [
+    "i bought a {}",
+    "the {} is on the left",
+    "look at that {}",
+    "where is my {}?",
+    "please hand me the {}",
+    "i found the {} yesterday",
+    "we talked about the {}",
+]
 
 
 class TaskArgs(StrictModel):
     """Arguments of the ``$plugin`` task (``--task-args n_train=...``)."""
 
-    n_train: int = Field(default=200, ge=10)
-    n_test: int = Field(default=100, ge=10)
-    n_pool: int = Field(default=200, ge=0)
+    n_train: int = Field(default=300, ge=10)
+    n_test: int = Field(default=200, ge=10)
+    n_pool: int = Field(default=1000, ge=0)
+    rare_share: float = Field(
+        default=0.05, ge=0, le=1, description="share of pool examples with a word train lacks"
+    )
     seed: int = 0
 
 
-def load_task(n_train: int = 200, n_test: int = 100, n_pool: int = 200, seed: int = 0) -> Task:
+def load_task(
+    n_train: int = 300,
+    n_test: int = 200,
+    n_pool: int = 1000,
+    rare_share: float = 0.05,
+    seed: int = 0,
+) -> Task:
     """Generate the task: is a fruit mentioned? (Replace this with your own data.)"""
     rng = random.Random(seed)
     splits = {}
     for name, size in (("train", n_train), ("test", n_test), ("pool", n_pool)):
         labels = [rng.randrange(2) for _ in range(size)]
-        texts = [rng.choice(TEMPLATES).format(rng.choice((OTHER, FRUIT)[y])) for y in labels]
+        texts = []
+        for y in labels:
+            rare = name == "pool" and rng.random() < rare_share
+            words = (RARE if rare else (OTHER, FRUIT))[y]
+            texts.append(rng.choice(TEMPLATES).format(rng.choice(words)))
         splits[name] = Split(
             ids=[f"{name}-{i}" for i in range(size)],
             texts=texts,
@@ -170,10 +232,11 @@ SUITE = Template("""\
 suite: $plugin
 description: Example specs of the $plugin plugin.
 labels: [other, fruit]
-max_cases: 20
+max_cases: 50
+# the last four words of each list never occur in the task's train split (the pool has a few)
 slots:
-  fruit: [apple, pear, plum, cherry, mango, peach, banana, grape]
-  thing: [table, chair, lamp, door, shelf, window, sofa, desk]
+  fruit: [apple, pear, plum, cherry, mango, peach, banana, grape, kiwi, lemon]
+  thing: [table, chair, lamp, door, shelf, window, sofa, desk, stool, bench]
 
 specs:
   - id: $plugin-mentions-fruit
@@ -185,6 +248,7 @@ specs:
     heldout_templates:
       - "Could you pass me the {{ fruit }}?"
       - "My favourite snack is {{ fruit | a_an }}."
+      - "There is {{ fruit | a_an }} in my bag."
   - id: $plugin-no-fruit
     description: A sentence without a fruit is labelled other.
     label: other
@@ -194,6 +258,7 @@ specs:
     heldout_templates:
       - "Could you pass me the {{ thing }}?"
       - "My favourite piece of furniture is the {{ thing }}."
+      - "There is a {{ thing }} in my room."
 """)
 
 TEST = Template('''\
@@ -257,6 +322,7 @@ def skeleton_files(names: PluginNames) -> dict[str, str]:
     return {
         "pyproject.toml": PYPROJECT.substitute(values),
         "README.md": README.substitute(values),
+        "run.yaml": RUN_CONFIG.substitute(values),
         ".gitignore": GITIGNORE,
         f"{names.module}/__init__.py": MODULE.substitute(values),
         f"{names.module}/specs/{names.plugin}.yaml": SUITE.substitute(values),
@@ -300,12 +366,19 @@ def new_plugin_command(name: str, directory: Path) -> None:
     target = write_skeleton(name, directory)
     names = plugin_names(name)
     click.echo(f"wrote {target}/ (distribution {names.distribution}, plugin {names.plugin})")
-    click.echo("next steps:")
+    click.echo("next steps (README.md says more):")
     click.echo(f"  cd {target}")
+    click.echo(f"  pip install -e {checkout_hint()}   # spec-harness, if pip does not have it yet")
     click.echo("  pip install -e '.[test]'")
     click.echo("  pytest")
-    qualified = f"{names.plugin}/{names.plugin}"
-    click.echo(f"  harness run --task {qualified} --specs {qualified} --seeds 1")
+    click.echo("  harness run --config run.yaml   # M0, then random vs spec-guided retraining")
+
+
+def checkout_hint() -> str:
+    """The spec-harness checkout this command runs from (``/path/to/spec-harness`` when it
+    was not installed from one)."""
+    root = Path(__file__).resolve().parents[2]
+    return str(root) if (root / "pyproject.toml").is_file() else "/path/to/spec-harness"
 
 
 def register(group: click.Group) -> None:
