@@ -8,8 +8,9 @@ as CSV with a 3,000-row train and a 1,000-row test file. Each measurement runs i
 subprocess (peak RSS of that process alone, see :func:`benchmarks.common.run_measured`):
 
 - ``load``: import the task plugin and ``load_files(train, test, pool)``;
-- ``load + select``: the same, then :func:`harness.selection.select` with the ``tfidf`` selector
-  at budget 1,500 against the demo suite's D_i cases, as ``retrain`` calls it.
+- ``load + select``: the same, then
+  :func:`harness_plugins.interventions.selection.select` with the ``tfidf`` selector at budget
+  1,500 against the demo suite's D_i cases, as ``retrain`` calls it.
 
 "Before" is the code of the commit just before ``harness/text_column.py`` was added (the files
 task with its own csv-module reader, pools as lists), extracted with
@@ -57,7 +58,7 @@ out["pool"] = len(task.pool)
 out["pool_type"] = type(task.pool.texts).__name__
 if mode == "select":
     from harness_plugins.selectors.tfidf import TfidfArgs, TfidfSelector
-    from harness.selection import select
+    from harness_plugins.interventions.selection import select
     from harness.spec_compiler import compile_suite_file
     specs = compile_suite_file(suite).specs
     t1 = time.perf_counter()

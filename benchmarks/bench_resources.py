@@ -5,9 +5,10 @@ with ``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss`` (so each number is that o
 
 - ``data``: the floor: imports (including the selector's), the demo task generated with a 200k
   pool, the demo suite compiled.
-- ``select``: the same, then :func:`harness.selection.select` with the ``tfidf`` selector at the
-  demo budget (600), exactly as the ``retrain`` intervention calls it (per-spec top-k, round robin,
-  coverage). ``select_extra_mb`` = select - data: what the selection itself costs.
+- ``select``: the same, then :func:`harness_plugins.interventions.selection.select` with the
+  ``tfidf`` selector at the demo budget (600), exactly as the ``retrain`` intervention calls it
+  (per-spec top-k, round robin, coverage). ``select_extra_mb`` = select - data: what the
+  selection itself costs.
 - ``run`` (full mode only): ``harness run`` end to end with ``n_pool=200000`` and a
   ``retrain`` + ``tfidf`` intervention (M0 and the retrained model trained, a fresh cache).
 
@@ -77,7 +78,7 @@ def worker(mode: str, pool_size: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     import sklearn.feature_extraction.text  # noqa: F401
 
-    import harness.selection  # noqa: F401  (the floor includes every import the selection needs)
+    import harness_plugins.interventions.selection  # noqa: F401  (the floor includes every import the selection needs)
     import harness_plugins.selectors.tfidf  # noqa: F401
     from harness.spec_compiler import compile_suite_file
     from harness_plugins.tasks.demo import load_demo
@@ -90,7 +91,7 @@ def worker(mode: str, pool_size: int) -> dict[str, Any]:
         "spec_cases": sum(len(spec.train_cases) for spec in specs),
     }
     if mode == "select":
-        from harness.selection import select
+        from harness_plugins.interventions.selection import select
         from harness_plugins.selectors.tfidf import TfidfArgs, TfidfSelector
 
         t1 = time.perf_counter()

@@ -4,8 +4,10 @@ The runner calls :func:`analyse` on every finished result with the per-case rows
 ``samples.jsonl``; ``harness report`` calls it on runs written without analysis and on runs it
 pairs. Reports read what it adds:
 
-- ``comparisons`` (:mod:`harness.comparisons`): for each pair (default: each guided retrain
-  against the random retrain at the same budget, then each intervention against M0) per-spec
+- ``comparisons`` (:mod:`harness.comparisons`): for each pair (default: each guided row
+  against its baseline, as the interventions declare (:class:`harness.api.ComparisonRole`:
+  a guided retrain against the random retrain at the same budget), then each intervention
+  against M0) per-spec
   exact McNemar tests per seed, combined across seeds by an intersection-union test, Holm across
   specs; a two-stage paired bootstrap over seeds and templates for the mean failure rate; means
   (with std) over seeds; only cases unseen by both models when a model trained on held-out
@@ -25,7 +27,14 @@ import numpy as np
 
 from harness.case_table import CaseTable, case_table
 from harness.checks import check_settings, expected_outcome, run_checks
-from harness.comparisons import BASE, compare, default_pairs, retrain_pairs
+from harness.comparisons import (
+    BASE,
+    RowRoles,
+    compare,
+    declared_roles,
+    default_pairs,
+    guided_pairs,
+)
 from harness.results import RunResult
 from harness.stats import rounded, significant, spearman
 
@@ -36,9 +45,10 @@ __all__ = [
     "case_table",
     "compare",
     "coverage_signals",
+    "declared_roles",
     "default_pairs",
     "expected_outcome",
-    "retrain_pairs",
+    "guided_pairs",
 ]
 
 
@@ -97,25 +107,28 @@ def analyse(
     result: RunResult,
     samples: Iterable[dict[str, Any]] | None = None,
     pairs: list[tuple[str, str, str]] | None = None,
+    roles: RowRoles | None = None,
 ) -> RunResult:
     """Return ``result`` with ``comparisons``, ``checks`` and ``signals`` filled in.
 
     ``samples``: the rows of ``samples.jsonl`` (needed for the paired tests; without them only
     the differences of means are reported). ``pairs``: ``(a, b, kind)`` to compare instead of
-    :func:`default_pairs`.
+    :func:`default_pairs`. ``roles``: how each row pairs, as its intervention declares
+    (:func:`harness.comparisons.declared_roles` of the result when not given).
     """
     alpha = check_settings(result).alpha
     table = case_table(samples) if samples is not None else None
     ids = {m.id for m in result.models}
+    roles = declared_roles(result) if roles is None else roles
     comparisons = [
         compare(result, table, a, b, kind, alpha)
-        for a, b, kind in (pairs if pairs is not None else default_pairs(result))
+        for a, b, kind in (pairs if pairs is not None else default_pairs(result, roles))
         if a in ids and b in ids
     ]
     return result.model_copy(
         update={
             "comparisons": comparisons,
-            "checks": run_checks(result, comparisons),
+            "checks": run_checks(result, comparisons, roles),
             "signals": coverage_signals(result),
         }
     )

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     import torch
 
     from harness.progress import Progress
+    from harness.report_views import ReportOptions
+    from harness.results import RunResult
 
 
 class StrictModel(BaseModel):
@@ -338,6 +340,16 @@ class SpecSource(ABC):
     Hugging Face hub): a relative ``ref`` that does not exist next to the config and is not
     written as a path (``./x``) is then passed on as it is. Otherwise a ``ref`` that is not a
     shipped suite name is a path, resolved against the config file's folder."""
+    suffixes: tuple[str, ...] = ()
+    """The suffixes of the spec files this source reads when a spec entry names a file and no
+    ``source`` (lower case, with the dot: ``(".csv", ".tsv")``). Two sources claiming a suffix
+    make such a file ambiguous: the run then asks for ``source:``. An instance may set its own
+    (the built-in ``yaml`` source claims ``.yaml``/``.yml``; a plugin's suite folder, a
+    :class:`harness.spec_sources.YamlSuiteDirectory` too, claims none)."""
+    reads_folders: bool = False
+    """Whether a folder named by a spec entry without ``source`` is this source's (the built-in
+    ``yaml`` source reads every suite file in it); like :attr:`suffixes`, at most one source
+    should claim folders."""
 
     def suites(self) -> dict[str, str]:
         """Return the named suites this source ships: ``{suite name: description}``."""
@@ -368,6 +380,10 @@ class Model(ABC, Generic[ArgsT]):
     description: ClassVar[str] = ""
     Args: ClassVar[type[BaseModel]] = NoArgs
     supports_patching: ClassVar[bool] = False
+    default_patch_delta: ClassVar[float | None] = None
+    """The L-infinity radius around M0 that the built-in ``patch`` intervention uses with
+    ``delta: auto`` (``None``: its default for transformer models, 5e-4). A fast model trained
+    with a large learning rate needs a larger radius to move at all (``bow``: 0.02)."""
     cpu_threads: ClassVar[int | None] = None
     """Torch intra-op threads to use on CPU while this model trains and predicts (``None``:
     torch's default). Tiny models run fastest single-threaded, especially on a busy machine."""
@@ -619,14 +635,54 @@ class InterventionOutcome:
     ``ctx.train_model``, or M0's data); ``None``: not declared (see the class doc)."""
 
 
+@dataclass(frozen=True)
+class ComparisonRole:
+    """How the row of a configured intervention is compared beyond M0 (every row is compared
+    with M0 without declaring anything): the core pairs each ``guided`` row with every
+    ``baseline`` row of the same :attr:`group` that spends the same :attr:`budget` drawing
+    from the same pool :attr:`sources`, compares them case by case, and judges the guided row
+    against that baseline and M0 in the expected-outcome check. A guided row without such a
+    baseline gets a WARN naming :attr:`baseline_hint`.
+
+    ``retrain`` declares ``group="retrain"``: ``selection: random`` is the baseline, every
+    other selector guided, at its budget and from its ``sources``."""
+
+    group: str
+    """Rows pair only within a group (e.g. the intervention's name)."""
+    role: Literal["guided", "baseline"]
+    budget: int | None = None
+    """Examples the row adds (``None``: no budget applies); rows pair at equal budgets."""
+    sources: tuple[str, ...] | None = None
+    """The named pool sources it draws from (``None``: every source); rows pair on equal
+    sources."""
+    comparison_kind: str = "guided-vs-baseline"
+    """The ``kind`` of the guided-vs-baseline entries in ``results.json`` ``comparisons``."""
+    baseline_name: str = "baseline"
+    """How a check names the baseline a guided row needs (e.g. ``random retrain``)."""
+    baseline_hint: str = "a baseline"
+    """What to add to the config for that baseline (e.g. ``a retrain with {selection:
+    random}``), for a guided row that has none."""
+
+    def pairs_with(self, baseline: ComparisonRole) -> bool:
+        """Whether this guided row is compared with ``baseline``'s row."""
+        return (
+            self.role == "guided"
+            and baseline.role == "baseline"
+            and self.group == baseline.group
+            and self.budget == baseline.budget
+            and self.sources == baseline.sources
+        )
+
+
 class Intervention(ABC, Generic[ArgsT]):
     """Turns (task, specs, M0) into a new model for one seed.
 
-    What the core needs to know before running it is declared here: whether it draws from the
-    task's pool (:attr:`uses_pool`, with :meth:`pool_sources` naming the sources it may draw
-    from), how many examples it adds when a budget sets that number (:meth:`budget_spent`), and
-    any check of its arguments against the loaded task and specs (:meth:`check_plan`). All of
-    them run while planning, before anything is trained or written."""
+    What the core needs to know is declared here: whether it draws from the task's pool
+    (:attr:`uses_pool`, with :meth:`pool_sources` naming the sources it may draw from), how
+    many examples it adds when a budget sets that number (:meth:`budget_spent`), any check of
+    its arguments against the loaded task and specs (:meth:`check_plan`; these run while
+    planning, before anything is trained or written), and how its row is compared with others
+    (:meth:`comparison_role`)."""
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
@@ -652,6 +708,13 @@ class Intervention(ABC, Generic[ArgsT]):
         refuses names the task's pool does not have."""
         return None
 
+    def comparison_role(self, run_budget: int | None) -> ComparisonRole | None:
+        """How this configured instance's row pairs in comparisons and checks beyond M0
+        (``None``, the default: compared with M0 only). ``run_budget`` is the run's
+        ``budget``. Reports call it again on a finished run's recorded (validated) ``params``,
+        so it must depend only on the arguments and ``run_budget``."""
+        return None
+
     def check_plan(self, task: Task, specs: Sequence[Spec], field: str, run_budget: int) -> None:
         """Check the configured arguments against the loaded ``task`` and ``specs`` (and the
         run's budget) while planning; raise :class:`harness.errors.UserError` naming ``field``
@@ -665,12 +728,36 @@ class Intervention(ABC, Generic[ArgsT]):
 
 
 class Reporter(ABC):
-    """Renders one or more run results (``harness report --format NAME``)."""
+    """Renders one or more run results (``harness report --format NAME``).
+
+    ``harness report`` finds a reporter by ``--format`` (its :attr:`name` or one of its
+    :attr:`aliases`), or else by the suffix of ``-o FILE`` (:attr:`suffix` or one of
+    :attr:`suffixes`)."""
 
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
     suffix: ClassVar[str] = ".txt"
+    """The suffix of the files it writes: ``-o FILE`` with this suffix picks it."""
+    suffixes: ClassVar[tuple[str, ...]] = ()
+    """Further suffixes ``-o FILE`` picks it for (e.g. ``.htm`` beside ``.html``). A suffix two
+    reporters claim is refused in one line naming both (use ``--format``)."""
+    aliases: ClassVar[tuple[str, ...]] = ()
+    """Other names ``--format`` accepts for it (e.g. ``md`` for ``markdown``)."""
+    takes_options: ClassVar[bool] = False
+    """Whether it renders :attr:`options`: ``harness report`` then sets them before
+    :meth:`render` (``--ci``, ``--group-by``, and ``--examples`` failing held-out cases read
+    from each run's ``samples.jsonl``)."""
+    options: ReportOptions
+    """The ``harness report`` options (set only when :attr:`takes_options`; a reporter that
+    renders them sets defaults in its ``__init__`` for use outside the command)."""
+
+    @classmethod
+    def claimed_suffixes(cls) -> tuple[str, ...]:
+        """Every suffix ``-o FILE`` picks this reporter for, lower case."""
+        return tuple(dict.fromkeys(s.lower() for s in (cls.suffix, *cls.suffixes) if s))
 
     @abstractmethod
-    def render(self, runs: list[Any]) -> str:
-        """Return the report text for ``runs`` (a list of :class:`harness.results.RunResult`)."""
+    def render(self, runs: list[RunResult]) -> str:
+        """Return the report text for ``runs``: every run's :class:`harness.results.RunResult`
+        (analysed: ``comparisons`` and ``checks`` filled; runs that share M0 arrive merged
+        into one)."""

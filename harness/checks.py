@@ -5,12 +5,14 @@
   only a drop beyond ``check.test_tolerance`` / ``check.macro_f1_tolerance`` points fails (an
   improvement passes). Macro-F1 is guarded too because accuracy hides a minority-class collapse.
 - The expected outcome of DESIGN.md section 1 (``kind: expected-outcome``): for every guided
-  retrain M2 with a random retrain M1 at the same budget, the mean held-out spec FR of M2 is
-  below M1 and below M0, significant at ``check.alpha`` (the comparison's bootstrap p-value,
-  Holm across these FR checks), overall and per suite (``check.suites``, ``check.overall``).
+  row M2 with a baseline M1 (rows paired by the :class:`~harness.api.ComparisonRole` their
+  interventions declare: a guided retrain and a random retrain at the same budget drawing from
+  the same pool sources), the mean held-out spec FR of M2 is below M1 and below M0,
+  significant at ``check.alpha`` (the comparison's bootstrap p-value, Holm across these FR
+  checks), overall and per suite (``check.suites``, ``check.overall``).
   When a model trained on held-out cases, the FR checks use only the cases unseen by both models
-  and say so; every FR check says what its p-value resamples. A guided retrain with no random
-  retrain drawing from the same pool sources at its budget gets a WARN entry naming the missing
+  and say so; every FR check says what its p-value resamples. A guided row with no baseline
+  drawing from the same pool sources at its budget gets a WARN entry naming the missing
   baseline (``unjudged:<model>``) instead of being left out silently.
 
 Every entry has ``id``, ``kind``, ``status`` and a one-line ``detail`` that reports print.
@@ -24,8 +26,9 @@ from harness.comparisons import (
     BASE,
     UNSEEN_BY_BOTH,
     UNSEEN_EACH,
-    budget_of,
-    retrain_pairs,
+    RowRoles,
+    declared_roles,
+    guided_pairs,
     unpaired_guided,
 )
 from harness.config import CheckConfig
@@ -160,14 +163,19 @@ def _skip(detail: str) -> dict[str, Any]:
 
 
 def expected_outcome(
-    result: RunResult, comparisons: list[dict[str, Any]], settings: CheckConfig | None = None
+    result: RunResult,
+    comparisons: list[dict[str, Any]],
+    settings: CheckConfig | None = None,
+    roles: RowRoles | None = None,
 ) -> list[dict[str, Any]]:
     """The FR half of the expected-outcome check (the accuracy half is a guard), or one SKIP
-    entry when the run has no M0 or no guided and random retrain at the same budget."""
+    entry when the run has no M0 or no guided row with its baseline (``roles``: declared by
+    the rows' interventions, see :func:`harness.comparisons.declared_roles`)."""
     settings = settings or check_settings(result)
     alpha = settings.alpha
     by_pair = {(c["a"], c["b"]): c for c in comparisons}
-    pairs = retrain_pairs(result)
+    roles = declared_roles(result) if roles is None else roles
+    pairs = [(guided, baseline) for guided, baseline, _ in guided_pairs(result, roles)]
     if not pairs or BASE not in {m.id for m in result.models}:
         return [
             _skip(
@@ -177,8 +185,8 @@ def expected_outcome(
         ]
     fr_checks: list[dict[str, Any]] = []
     for suite in judged_suites(result, settings):
-        for guided, random in pairs:
-            for other in (random, BASE):
+        for guided, baseline in pairs:
+            for other in (baseline, BASE):
                 comp = by_pair.get((guided, other), {})
                 numbers = _scope(comp, suite)
                 boot = numbers.get("bootstrap") or {}
@@ -213,30 +221,25 @@ def expected_outcome(
     return fr_checks
 
 
-def unjudged_warnings(result: RunResult) -> list[dict[str, Any]]:
-    """A WARN entry for every guided retrain the FR checks leave out because no random retrain
-    draws from the same pool sources at the same budget (when some other guided retrain is
+def unjudged_warnings(result: RunResult, roles: RowRoles) -> list[dict[str, Any]]:
+    """A WARN entry for every guided row the FR checks leave out because no baseline of its
+    group draws from the same pool sources at the same budget (when some other guided row is
     judged; with none, the SKIP entry says so), naming the baseline that would judge it."""
-    if not retrain_pairs(result):
+    if not guided_pairs(result, roles):
         return []
     entries = []
-    for model in unpaired_guided(result):
-        sources = model.params.get("sources")
-        budget = budget_of(model, result)
-        where = f"pool sources {', '.join(sources)}" if sources else "every pool source"
-        baseline = "selection: random" + (f", sources: [{', '.join(sources)}]" if sources else "")
-        if model.params.get("budget") is not None:
-            baseline += f", budget: {budget}"
+    for model_id, role in unpaired_guided(result, roles):
+        where = f"pool sources {', '.join(role.sources)}" if role.sources else "every pool source"
         entries.append(
             {
-                "id": f"unjudged:{model.id}",
+                "id": f"unjudged:{model_id}",
                 "kind": "expected-outcome",
                 "status": "WARN",
-                "model": model.id,
+                "model": model_id,
                 "detail": (
-                    f"{model.id} is not judged by the expected-outcome check: no random retrain "
-                    f"at budget {budget} draws from the same candidates ({where}); add a retrain "
-                    f"with {{{baseline}}} to compare it"
+                    f"{model_id} is not judged by the expected-outcome check: no "
+                    f"{role.baseline_name} at budget {role.budget} draws from the same "
+                    f"candidates ({where}); add {role.baseline_hint} to compare it"
                 ),
             }
         )
@@ -275,13 +278,16 @@ def _fr_detail(item: dict[str, Any], p_adj: float | None, alpha: float) -> str:
     )
 
 
-def run_checks(result: RunResult, comparisons: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every check of a run, in report order: the seed warning, guards, guided retrains left
-    unjudged, the expected outcome."""
+def run_checks(
+    result: RunResult, comparisons: list[dict[str, Any]], roles: RowRoles | None = None
+) -> list[dict[str, Any]]:
+    """Every check of a run, in report order: the seed warning, guards, guided rows left
+    unjudged, the expected outcome (``roles``: as in :func:`expected_outcome`)."""
     settings = check_settings(result)
+    roles = declared_roles(result) if roles is None else roles
     return (
         seed_warning(result)
         + guard_checks(result, settings)
-        + unjudged_warnings(result)
-        + expected_outcome(result, comparisons, settings)
+        + unjudged_warnings(result, roles)
+        + expected_outcome(result, comparisons, settings, roles)
     )

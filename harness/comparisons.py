@@ -19,10 +19,11 @@ The ``method`` text of every entry states all of this for the reports.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from harness.api import ComparisonRole
 from harness.case_table import CaseTable
 from harness.results import ModelResult, RunResult, SeedResult
 from harness.stats import (
@@ -35,6 +36,9 @@ from harness.stats import (
     significant,
 )
 
+if TYPE_CHECKING:
+    from harness.plugins import Registries
+
 BASE = "M0"
 N_BOOT = 2000
 ALL_CASES = "all held-out cases"
@@ -42,20 +46,9 @@ UNSEEN_BY_BOTH = "held-out cases unseen by both models"
 UNSEEN_EACH = "each model's own unseen held-out cases (not paired)"
 
 
-def selection_of(model: ModelResult) -> str | None:
-    """The selector name of a retrain row (``params.selection``; falls back to the row id)."""
-    value = model.params.get("selection", model.params.get("selector"))
-    if isinstance(value, dict):
-        value = value.get("name")
-    if value is None and model.id.startswith("retrain-"):
-        value = model.id.removeprefix("retrain-")
-    return str(value) if value is not None else None
-
-
-def budget_of(model: ModelResult, result: RunResult) -> Any:
-    """The budget a retrain row used (its own ``params.budget`` or the run's ``budget``)."""
-    value = model.params.get("budget")
-    return value if value is not None else result.config.get("budget")
+RowRoles = dict[str, ComparisonRole]
+"""Row id -> the :class:`~harness.api.ComparisonRole` its intervention declares (rows that
+declare none are absent)."""
 
 
 def trained(model: ModelResult) -> bool:
@@ -63,40 +56,65 @@ def trained(model: ModelResult) -> bool:
     return any(s.test is not None for s in model.seeds)
 
 
-def retrain_pairs(result: RunResult) -> list[tuple[str, str]]:
-    """``(guided, random)`` retrain ids at the same budget drawing from the same pool sources
-    (guided: selection != random)."""
-    retrains = [m for m in result.models if m.intervention == "retrain" and trained(m)]
-    randoms = [m for m in retrains if selection_of(m) == "random"]
-    pairs = []
-    for guided in retrains:
-        if selection_of(guided) in (None, "random"):
+def declared_roles(result: RunResult, registries: Registries | None = None) -> RowRoles:
+    """The :class:`~harness.api.ComparisonRole` each intervention row of a finished run
+    declares: its intervention class (from ``registries``, built when not given) built with the
+    row's recorded ``params`` and asked with the run's ``budget``. A row whose intervention is
+    not installed here, or whose params no longer validate, declares none (it is compared with
+    M0 only)."""
+    from harness.errors import UserError
+    from harness.validation import validate
+
+    rows = [m for m in result.models if m.kind != "base" and m.intervention]
+    if not rows:
+        return {}
+    if registries is None:
+        from harness.plugins import load_registries
+
+        registries = load_registries()
+    budget = result.config.get("budget")
+    roles: RowRoles = {}
+    for model in rows:
+        entry = registries.interventions.find(str(model.intervention))
+        if entry is None:
             continue
-        for random in randoms:
-            if budget_of(random, result) == budget_of(guided, result) and random.params.get(
-                "sources"
-            ) == guided.params.get("sources"):
-                pairs.append((guided.id, random.id))
-    return pairs
+        try:
+            instance = entry.item(validate(entry.item.Args, model.params))
+        except UserError:
+            continue
+        role = instance.comparison_role(budget if isinstance(budget, int) else None)
+        if role is not None:
+            roles[model.id] = role
+    return roles
 
 
-def unpaired_guided(result: RunResult) -> list[ModelResult]:
-    """Guided retrain rows that :func:`retrain_pairs` pairs with no random retrain (none at
-    the same budget drawing from the same pool sources)."""
-    paired = {guided for guided, _ in retrain_pairs(result)}
+def guided_pairs(result: RunResult, roles: RowRoles) -> list[tuple[str, str, ComparisonRole]]:
+    """``(guided, baseline, guided's role)`` row ids that the roles pair (same group, budget
+    and pool sources), in row order, over rows that trained."""
+    rows = [m.id for m in result.models if m.id in roles and trained(m)]
     return [
-        m
-        for m in result.models
-        if m.intervention == "retrain"
-        and trained(m)
-        and selection_of(m) not in (None, "random")
-        and m.id not in paired
+        (guided, baseline, roles[guided])
+        for guided in rows
+        for baseline in rows
+        if roles[guided].pairs_with(roles[baseline])
     ]
 
 
-def default_pairs(result: RunResult) -> list[tuple[str, str, str]]:
-    """``(a, b, kind)``: guided vs random retrains, then every intervention vs M0."""
-    pairs = [(g, r, "guided-vs-random") for g, r in retrain_pairs(result)]
+def unpaired_guided(result: RunResult, roles: RowRoles) -> list[tuple[str, ComparisonRole]]:
+    """Guided rows (that trained) which :func:`guided_pairs` pairs with no baseline."""
+    paired = {guided for guided, _, _ in guided_pairs(result, roles)}
+    return [
+        (m.id, roles[m.id])
+        for m in result.models
+        if m.id in roles and roles[m.id].role == "guided" and trained(m) and m.id not in paired
+    ]
+
+
+def default_pairs(result: RunResult, roles: RowRoles | None = None) -> list[tuple[str, str, str]]:
+    """``(a, b, kind)``: guided rows vs their baselines (``roles``: declared by the rows'
+    interventions, :func:`declared_roles` when not given), then every intervention vs M0."""
+    roles = declared_roles(result) if roles is None else roles
+    pairs = [(g, b, role.comparison_kind) for g, b, role in guided_pairs(result, roles)]
     ids = {m.id for m in result.models}
     if BASE in ids:
         pairs += [(m.id, BASE, "vs-M0") for m in result.models if m.id != BASE and trained(m)]

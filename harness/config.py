@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from harness.api import StrictModel
 from harness.errors import UserError
@@ -31,23 +31,6 @@ class InterventionConfig(StrictModel):
     name: str
     label: str | None = Field(default=None, description="display name; default derived")
     params: dict[str, Any] = Field(default_factory=dict)
-
-
-def demo_interventions() -> list[InterventionConfig]:
-    """The demo's interventions, each next to its baseline: guided vs random retraining at the
-    same budget (guided from both pool sources and from the general source alone), training on
-    the specs' own D_i cases (the upper bound), constrained vs unconstrained patching,
-    spec-based vs confident-learning relabelling (see examples/demo.yaml)."""
-    return [
-        InterventionConfig(name="retrain", params={"selection": "random"}),
-        InterventionConfig(name="retrain", params={"selection": "tfidf"}),
-        InterventionConfig(name="retrain", params={"selection": "tfidf", "sources": ["general"]}),
-        InterventionConfig(name="augment", params={}),
-        InterventionConfig(name="patch", params={"delta": "auto"}),
-        InterventionConfig(name="patch", params={"delta": None}),
-        InterventionConfig(name="relabel", params={"method": "rrf"}),
-        InterventionConfig(name="relabel", params={"method": "cleanlab"}),
-    ]
 
 
 class CheckConfig(StrictModel):
@@ -76,15 +59,24 @@ class CheckConfig(StrictModel):
     )
 
 
-class RunConfig(StrictModel):
-    """Everything one run needs. ``harness run --print-config`` shows the resolved values."""
+DEFAULTED_WITH = {"task_args": "task", "model_args": "model"}
+"""Argument keys a declared default run fills only together with the key they belong to."""
 
-    task: str = "demo"
+
+class RunConfig(StrictModel):
+    """Everything one run needs. ``harness run --print-config`` shows the resolved values.
+
+    ``task``, ``specs``, ``model`` and ``interventions`` (and ``task_args`` / ``model_args``
+    with their task / model) that a config leaves out come from the default run a plugin
+    declares (:func:`harness.hookspecs.default_run_config`; the built-in demo plugin declares
+    the embedded demo that ``examples/demo.yaml`` spells out)."""
+
+    task: str
     task_args: dict[str, Any] = Field(default_factory=dict)
-    specs: list[SpecRef] = Field(default_factory=lambda: [SpecRef(ref="demo")])
-    model: str = "bow"
+    specs: list[SpecRef]
+    model: str
     model_args: dict[str, Any] = Field(default_factory=dict)
-    interventions: list[InterventionConfig] = Field(default_factory=demo_interventions)
+    interventions: list[InterventionConfig]
     seeds: list[int] = Field(default_factory=lambda: [0])
     budget: int = Field(default=600, ge=0)
     output_dir: str = "runs"
@@ -99,6 +91,33 @@ class RunConfig(StrictModel):
         "with the run's first seed); test and pool stay whole",
     )
     check: CheckConfig = Field(default_factory=CheckConfig)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _declared_defaults(cls, data: Any) -> Any:
+        """Fill the keys left out from the default run a plugin declares."""
+        if not isinstance(data, dict):
+            return data
+        from harness.plugins import DEFAULT_RUN_KEYS, declared_run_defaults
+
+        missing = [key for key in DEFAULT_RUN_KEYS if key not in data]
+        if not missing:
+            return data
+        defaults = declared_run_defaults()
+        filled = dict(data)
+        for key in missing:
+            owner = DEFAULTED_WITH.get(key)
+            if owner is not None and owner not in missing:
+                continue  # the user's own task / model: its arguments are not the default's
+            if key in defaults:
+                filled[key] = defaults[key]
+            elif owner is None:
+                raise UserError(
+                    f"no {key} given, and no plugin declares a default run",
+                    field=key,
+                    fix=f"give {flag_name(key)} (or `{key}:` in a config file)",
+                )
+        return filled
 
     @field_validator("specs", mode="before")
     @classmethod

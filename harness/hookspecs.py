@@ -11,7 +11,7 @@ and base classes are declared once, in :data:`harness.kinds.KINDS`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -176,7 +176,35 @@ def prepare_jinja2_environment(env: jinja2.Environment) -> None:
     """
 
 
-OTHER_HOOKS: tuple[str, ...] = ("register_commands", "prepare_jinja2_environment")
+@hookspec
+def default_run_config() -> dict[str, Any] | None:
+    """Declare the run ``harness run`` makes with no arguments.
+
+    Return a mapping of run-config keys (``task``, ``task_args``, ``specs``, ``model``,
+    ``model_args``, ``interventions``, written as in a config file), or ``None``. The same
+    values fill those keys wherever a config or the flags leave them out (``task_args`` only
+    with the declared ``task``, ``model_args`` only with the declared ``model``). The built-in
+    demo plugin declares the embedded demo, which ``examples/demo.yaml`` spells out. When
+    several plugins declare one, the plugin registered last wins (pluggy's call order).
+
+    Example::
+
+        @harness.hookimpl
+        def default_run_config():
+            return {
+                "task": "reviews",
+                "specs": ["reviews"],
+                "model": "bow",
+                "interventions": [{"name": "retrain", "params": {"selection": "tfidf"}}],
+            }
+    """
+
+
+OTHER_HOOKS: tuple[str, ...] = (
+    "register_commands",
+    "prepare_jinja2_environment",
+    "default_run_config",
+)
 """The hooks that register no items, in documentation order."""
 
 HOOK_NAMES: tuple[str, ...] = (*(kind.hook for kind in KINDS), *OTHER_HOOKS)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.comparisons import RowRoles, declared_roles
 from harness.results import LeakageReport, ModelResult, RunResult, Timing
 
 BASE = "M0"
@@ -37,6 +38,8 @@ class PairedRuns:
     result: RunResult
     sources: list[tuple[Path, dict[str, str], bool]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    roles: RowRoles = field(default_factory=dict)
+    """How each merged row pairs, as its intervention declares with its own run's budget."""
 
     def samples(self) -> Iterator[dict[str, Any]] | None:
         """The held-out rows of every run's ``samples.jsonl``, model ids renamed as in
@@ -210,7 +213,11 @@ def pair_runs(runs: list[RunFiles]) -> PairedRuns:
     sources; every other row keeps its numbers, its id unless another run already uses it (then
     ``id@run-id``), and the run it came from (``config.paired_runs``).
     """
+    from harness.plugins import load_registries
+
     first = runs[0].result
+    registries = load_registries()
+    roles: RowRoles = {}
     pool_sources = dict(first.task.pool_sources)
     leakage = first.leakage.model_copy(deep=True) if first.leakage is not None else None
     models: list[ModelResult] = []
@@ -222,6 +229,7 @@ def pair_runs(runs: list[RunFiles]) -> PairedRuns:
     for index, run in enumerate(runs):
         result = run.result
         mapping: dict[str, str] = {}
+        run_roles = declared_roles(result, registries)
         for model in result.models:
             if model.id == BASE and index > 0:
                 mapping[BASE] = BASE
@@ -230,6 +238,8 @@ def pair_runs(runs: list[RunFiles]) -> PairedRuns:
             taken.add(new_id)
             mapping[model.id] = new_id
             origin[new_id] = result.run_id
+            if model.id in run_roles:
+                roles[new_id] = run_roles[model.id]
             models.append(_renamed(model, new_id, result.config.get("budget")))
             if model.id in result.timing.seconds:
                 seconds[new_id] = result.timing.seconds[model.id]
@@ -268,7 +278,7 @@ def pair_runs(runs: list[RunFiles]) -> PairedRuns:
         for index, (run, mapping) in enumerate(zip(runs, mappings, strict=True))
         if run.samples is not None
     ]
-    return PairedRuns(result=merged, sources=sources, notes=notes)
+    return PairedRuns(result=merged, sources=sources, notes=notes, roles=roles)
 
 
 def analyse_paired(runs: list[RunFiles]) -> tuple[RunResult, PairedRuns]:
@@ -278,7 +288,7 @@ def analyse_paired(runs: list[RunFiles]) -> tuple[RunResult, PairedRuns]:
     from harness.analysis import analyse
 
     paired = pair_runs(runs)
-    result = analyse(paired.result, paired.samples())
+    result = analyse(paired.result, paired.samples(), roles=paired.roles)
     ids = ", ".join(r.result.run_id for r in runs)
     info = {
         "id": "paired-runs",

@@ -205,19 +205,22 @@ def _plugin_failure(plugin_name: str, hook_name: str, exc: Exception) -> PluginE
     )
 
 
-def _call_each(hook_name: str, kwargs_for: Callable[[str], dict[str, Any]]) -> list[Any]:
+def _call_each(
+    hook_name: str, kwargs_for: Callable[[str], dict[str, Any]]
+) -> list[tuple[str, Any]]:
     """Call ``hook_name`` one plugin at a time, in pluggy's order, through pluggy itself (so
-    hook-call monitoring sees every call), naming the plugin in any error it raises."""
+    hook-call monitoring sees every call), naming the plugin in any error it raises. Returns
+    ``(plugin name, result)`` for every result that is not ``None``."""
     from harness.errors import UserError
 
     pm = get_plugin_manager()
     caller = getattr(pm.hook, hook_name)
-    results: list[Any] = []
+    results: list[tuple[str, Any]] = []
     for impl in reversed(caller.get_hookimpls()):
         others = [p for n, p in pm.list_name_plugin() if p is not None and n != impl.plugin_name]
         one = pm.subset_hook_caller(hook_name, remove_plugins=others)
         try:
-            results.extend(one(**kwargs_for(impl.plugin_name)))
+            results.extend((impl.plugin_name, r) for r in one(**kwargs_for(impl.plugin_name)))
         except UserError:
             raise
         except Exception as exc:
@@ -291,4 +294,32 @@ def load_registries() -> Registries:
 def call_hook(hook_name: str, **kwargs: Any) -> list[Any]:
     """Call a non-register hook (e.g. ``prepare_jinja2_environment``) on every plugin, one at a
     time, so that an error names the plugin, its distribution and the hook."""
-    return _call_each(hook_name, lambda _plugin: kwargs)
+    return [result for _, result in _call_each(hook_name, lambda _plugin: kwargs)]
+
+
+DEFAULT_RUN_KEYS = ("task", "task_args", "specs", "model", "model_args", "interventions")
+"""The run-config keys a plugin's ``default_run_config`` may declare."""
+
+
+def declared_run_defaults() -> dict[str, Any]:
+    """The default run a plugin declares through ``default_run_config`` (the first mapping in
+    pluggy's call order, i.e. of the plugin registered last); ``{}`` when none does. A value
+    that is not a mapping of :data:`DEFAULT_RUN_KEYS` is a one-line error naming the plugin."""
+    import copy
+
+    for plugin_name, value in _call_each("default_run_config", lambda _plugin: {}):
+        unknown = sorted(set(value) - set(DEFAULT_RUN_KEYS)) if isinstance(value, dict) else []
+        if not isinstance(value, dict) or unknown:
+            dist, version = _dists.get(plugin_name, ("(registered in-process)", "-"))
+            problem = (
+                f"keys {', '.join(map(repr, unknown))}" if unknown else f"a {type(value).__name__}"
+            )
+            raise PluginError(
+                f"plugin {plugin_name!r} (distribution {dist} {version}) declares a default "
+                f"run with {problem}",
+                field="default_run_config",
+                fix=f"return a mapping of {', '.join(DEFAULT_RUN_KEYS)}, or run with "
+                f"HARNESS_DISABLE_PLUGINS={plugin_name}",
+            )
+        return copy.deepcopy(value)
+    return {}

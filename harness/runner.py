@@ -465,7 +465,12 @@ class Runner:
         from harness.analysis import analyse
 
         samples = self._samples(rows)
-        result = analyse(result, samples)
+        roles = {
+            label: role
+            for label, intervention in plan.interventions
+            if (role := intervention.comparison_role(plan.config.budget)) is not None
+        }
+        result = analyse(result, samples, roles=roles)
         atomic_write_jsonl(self.run_dir / "samples.jsonl", samples)
         write_result(self.run_dir, result)
         return result

@@ -14,15 +14,6 @@ from harness.registry import Registry
 if TYPE_CHECKING:
     from harness.spec_checks import CheckReport
 
-SUFFIX_SOURCES = {
-    ".yaml": "yaml",
-    ".yml": "yaml",
-    ".csv": "csv",
-    ".tsv": "csv",
-    ".jsonl": "csv",
-}
-"""Spec source guessed from a path's suffix when the config names none."""
-
 
 def shipped_suites(sources: Registry[SpecSource]) -> dict[str, tuple[str, str]]:
     """``{suite name: (source name, description)}`` over every source's shipped suites."""
@@ -70,10 +61,8 @@ def guess_source(ref: SpecRef, sources: Registry[SpecSource]) -> str:
     if qualified:
         return qualified[0]
     path = Path(ref.ref)
-    if path.is_dir():
-        return "yaml"
-    if path.suffix.lower() in SUFFIX_SOURCES and path.exists():
-        return SUFFIX_SOURCES[path.suffix.lower()]
+    if path.is_dir() or (path.suffix and path.exists()):
+        return source_for_path(path, sources)
     if path.suffix or "/" in ref.ref:
         raise UserError(
             "no such spec file or folder",
@@ -89,6 +78,40 @@ def guess_source(ref: SpecRef, sources: Registry[SpecSource]) -> str:
         f"unknown spec suite {ref.ref!r}",
         field="specs",
         fix=f"{hint}available: {', '.join(sorted(suites)) or '(none)'}; or give a path",
+    )
+
+
+def source_for_path(path: Path, sources: Registry[SpecSource]) -> str:
+    """The spec source that declares it reads ``path`` (a folder:
+    :attr:`~harness.api.SpecSource.reads_folders`; a file: its suffix in
+    :attr:`~harness.api.SpecSource.suffixes`); none or several is a one-line error asking for
+    ``source:``."""
+    folder = path.is_dir()
+    suffix = path.suffix.lower()
+
+    def claims(source: SpecSource) -> bool:
+        return source.reads_folders if folder else suffix in (s.lower() for s in source.suffixes)
+
+    owners = [entry for entry in sources if claims(entry.item)]
+    if len(owners) == 1:
+        entry = owners[0]
+        return entry.name if sources.find(entry.name) else entry.qualified_name
+    what = "a folder" if folder else f"{suffix} files"
+    if owners:
+        names = ", ".join(entry.qualified_name for entry in owners)
+        raise UserError(
+            f"spec sources {names} all read {what}",
+            file=path,
+            field="specs",
+            fix="name the one to use: source: NAME",
+        )
+    claimed = sorted({s for entry in sources for s in entry.item.suffixes})
+    raise UserError(
+        f"no spec source reads {what} without being named",
+        file=path,
+        field="specs",
+        fix=f"set source: NAME (`harness list specs`), or use a file ending in "
+        f"{', '.join(claimed) or '(none claimed)'}",
     )
 
 

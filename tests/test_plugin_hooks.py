@@ -354,3 +354,71 @@ def test_hook_prepare_jinja2_environment(register_plugin: RegisterPlugin, tmp_pa
     suite = compile_suite_file(path)
     good = next(spec for spec in suite.specs if spec.id == "tiny-good")
     assert {case.text for case in good.train_cases} == {"a good PEN!", "a good CUP!", "a good HAT!"}
+
+
+class DefaultRunPlugin:
+    """Declares a default run on the tiny task and suite (M0 only)."""
+
+    def __init__(self, suite: Path) -> None:
+        self.suite = suite
+
+    @harness.hookimpl
+    def register_tasks(self, register: Any) -> None:
+        register(TaskDefinition(name="tiny-default", load=tiny_task))
+
+    @harness.hookimpl
+    def default_run_config(self) -> dict[str, Any]:
+        return {
+            "task": "tiny-default",
+            "specs": [str(self.suite)],
+            "model": "hooks-models/majority",
+            "interventions": [],
+        }
+
+
+def test_hook_default_run_config(
+    register_plugin: RegisterPlugin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from harness.config import RunConfig
+
+    demo = RunConfig()
+    assert (demo.task, demo.model) == ("demo", "bow")  # the built-in demo plugin's
+    suite = tmp_path / "tiny-suite.yaml"
+    suite.write_text(TINY_SUITE)
+    register_plugin(ModelPlugin(), "hooks-models")
+    register_plugin(DefaultRunPlugin(suite), "hooks-default")  # registered last: it wins
+    config = RunConfig()
+    assert (config.task, config.model, config.interventions) == (
+        "tiny-default",
+        "hooks-models/majority",
+        [],
+    )
+    assert RunConfig(task="demo").task_args == {}  # arguments only go with their own task
+    monkeypatch.chdir(tmp_path)
+    done = CliRunner().invoke(cli, ["run", "--quiet", "--output-dir", "runs"])  # no arguments
+    assert done.exit_code == 0, done.output
+    (run_dir,) = list((tmp_path / "runs").iterdir())
+    result = read_result(run_dir)
+    assert result.task.name == "tiny" and [m.id for m in result.models] == ["M0"]
+
+
+def test_without_a_declared_default_run_the_keys_are_required(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from harness.config import RunConfig
+    from harness.plugins import reset_plugin_manager
+
+    monkeypatch.setenv("HARNESS_DISABLE_PLUGINS", "builtin.tasks.demo")
+    reset_plugin_manager()
+    try:
+        with pytest.raises(UserError) as caught:
+            RunConfig()
+        assert caught.value.one_line() == (
+            "task: no task given, and no plugin declares a default run; give --task (or "
+            "`task:` in a config file)"
+        )
+        done = CliRunner().invoke(cli, ["run", "--task", "files"])
+        assert done.exit_code == 2 and "no specs given" in done.output
+    finally:
+        monkeypatch.delenv("HARNESS_DISABLE_PLUGINS")
+        reset_plugin_manager()

@@ -12,7 +12,12 @@ import pytest
 from harness.api import Model, Selector, Spec, SpecCase, Split
 from harness.errors import UserError
 from harness.plugins import load_registries
-from harness.selection import largest_remainder, round_robin, select, spec_queries
+from harness_plugins.interventions.selection import (
+    largest_remainder,
+    round_robin,
+    select,
+    spec_queries,
+)
 from harness_plugins.selectors.bm25 import Bm25Selector, bm25_weights
 from harness_plugins.selectors.common import top_k_by_group
 from harness_plugins.selectors.dsir import DsirSelector

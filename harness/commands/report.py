@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-FORMAT_ALIASES = {"md": "markdown", "htm": "html", "console": "console"}
-SUFFIX_FORMATS = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html"}
-SUFFIX_FORMATS[".json"] = "json"
+if TYPE_CHECKING:
+    from harness.api import Reporter
+    from harness.registry import Registry
+
+CONSOLE = "console"
+"""``--format console``: the tables ``harness run`` prints (the core's own, not a reporter)."""
 
 
 def _samples_path(run_dir: Path) -> Path:
@@ -102,13 +105,53 @@ def write_output(path: Path, text: str) -> None:
         raise UserError(f"cannot write: {exc.strerror or exc}", file=path, field="-o") from None
 
 
-def resolve_format(fmt: str | None, output: Path | None) -> str:
-    """The reporter name: ``--format`` (with aliases), else from ``-o``'s suffix, else console."""
+def resolve_format(
+    fmt: str | None, output: Path | None, reporters: Registry[type[Reporter]]
+) -> str:
+    """The reporter name: ``--format`` (a reporter's name, or one of the ``aliases`` it
+    declares), else the reporter that declares ``-o``'s suffix, else :data:`CONSOLE`."""
     if fmt:
-        return FORMAT_ALIASES.get(fmt.lower(), fmt)
+        if fmt.lower() == CONSOLE or fmt in reporters:
+            return CONSOLE if fmt.lower() == CONSOLE else fmt
+        aliased = [e for e in reporters if fmt.lower() in (a.lower() for a in e.item.aliases)]
+        if len(aliased) == 1:
+            return _entry_name(aliased[0], reporters)
+        return fmt  # unknown (or an alias two reporters share): the registry says which
     if output is not None:
-        return SUFFIX_FORMATS.get(output.suffix.lower(), "markdown")
-    return "console"
+        return reporter_for_suffix(output, reporters)
+    return CONSOLE
+
+
+def _entry_name(entry: Any, reporters: Registry[type[Reporter]]) -> str:
+    return entry.name if reporters.find(entry.name) else entry.qualified_name
+
+
+def reporter_for_suffix(output: Path, reporters: Registry[type[Reporter]]) -> str:
+    """The reporter that declares ``output``'s suffix (:attr:`harness.api.Reporter.suffix` or
+    ``suffixes``); a suffix no reporter or two reporters declare is a one-line error."""
+    from harness.errors import UserError
+
+    suffix = output.suffix.lower() if str(output) != "-" else ""
+    owners = [e for e in reporters if suffix and suffix in e.item.claimed_suffixes()]
+    if len(owners) == 1:
+        return _entry_name(owners[0], reporters)
+    if owners:
+        names = ", ".join(_entry_name(e, reporters) for e in owners)
+        raise UserError(
+            f"the suffix {suffix} is declared by reporters {names}",
+            file=output,
+            field="-o",
+            fix=f"choose one with --format ({names})",
+        )
+    known = sorted({s for e in reporters for s in e.item.claimed_suffixes()})
+    what = f"the suffix {suffix!r}" if suffix else "a file name without a suffix"
+    raise UserError(
+        f"no reporter writes {what}",
+        file=output if str(output) != "-" else "-o -",
+        field="-o",
+        fix=f"use a file name ending in {', '.join(known)}, or give --format NAME "
+        "(`harness list reporters`)",
+    )
 
 
 @click.command("report")
@@ -171,8 +214,11 @@ def report_command(
     """
     from harness.display import printable, shortened
     from harness.leaderboard import check_status
+    from harness.plugins import load_registries
     from harness.report_views import ReportOptions, failing_examples
 
+    reporters = load_registries().reporters
+    name = resolve_format(fmt, output, reporters)  # a bad -o suffix stops before any work
     runs = load_runs(run_dirs)
     results = [result for _, result in runs]
     paired = pair_if_possible(runs, pair)
@@ -183,8 +229,7 @@ def report_command(
             "report with comparisons and checks across them",
             err=True,
         )
-    name = resolve_format(fmt, output)
-    if name == "console":
+    if name == CONSOLE:
         from rich.console import Console
 
         from harness.console import leaderboard_table, print_result
@@ -196,10 +241,8 @@ def report_command(
         for result in results:
             print_result(result, console, ci=ci, group_by=group_by)  # type: ignore[arg-type]
     else:
-        from harness.plugins import load_registries
-
-        reporter = load_registries().reporters.get(name, field="--format")()
-        if hasattr(reporter, "options"):
+        reporter = reporters.get(name, field="--format")()
+        if reporter.takes_options:
             examples = {}
             if n_examples and paired is not None:
                 merged, files = paired
@@ -208,7 +251,11 @@ def report_command(
                 examples = {
                     r.run_id: failing_examples(_samples_path(d), r, n_examples) for d, r in runs
                 }
-            reporter.options = ReportOptions(ci=ci, group_by=group_by, examples=examples)  # type: ignore[arg-type]
+            reporter.options = ReportOptions(
+                ci=ci,
+                group_by=group_by,  # type: ignore[arg-type]
+                examples=examples,
+            )
         text = reporter.render(results)
         if output is None or str(output) == "-":
             click.echo(text, nl=False)

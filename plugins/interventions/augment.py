@@ -41,7 +41,7 @@ from harness.api import (
     Task,
 )
 from harness.errors import UserError
-from harness.selection import draw_counts, round_robin
+from harness_plugins.interventions.selection import draw_counts, round_robin
 
 SAMPLE_STREAM = 0xA06
 """Mixed into the seed of the D_i sample, so it does not repeat another seeded stream."""

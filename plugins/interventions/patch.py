@@ -8,8 +8,9 @@ labelled with the spec's label, optionally mixed with ``replay`` examples drawn 
 own precision, so the largest ``|θ - θ0|`` recorded in ``changes["max_abs_delta"]`` never exceeds
 ``δ``. ``delta: null`` is unconstrained fine-tuning, the baseline.
 
-Default ``δ`` (``delta: auto``): 5e-4 for transformer models (the paper's regime), and a value
-per fast model in :data:`DEFAULT_DELTAS`. For ``bow`` (hashed n-gram embeddings + MLP trained
+Default ``δ`` (``delta: auto``): the model class's ``default_patch_delta``
+(:attr:`harness.api.Model.default_patch_delta`), else 5e-4, for transformer models (the paper's
+regime). For ``bow`` (hashed n-gram embeddings + MLP trained
 with Adam at lr 0.01) we measured on the demo (3 seeds, all parameters, 5 epochs, Adam lr 1e-3;
 mean held-out spec FR / test accuracy; M0: 0.305 / 98.90):
 
@@ -25,8 +26,8 @@ null (unconstrained)  0.225    97.13
 ====================  =======  ========
 
 so 5e-4 barely moves a ``bow`` model, and δ = 0.02 keeps about two thirds of the unconstrained
-FR drop at a third of its accuracy cost: that is the ``bow`` default. A model class may declare
-its own ``default_patch_delta``.
+FR drop at a third of its accuracy cost: that is the ``bow`` default
+(``BowModel.default_patch_delta``).
 """
 
 from __future__ import annotations
@@ -56,8 +57,7 @@ if TYPE_CHECKING:
     import torch
 
 TRANSFORMER_DELTA = 5e-4
-DEFAULT_DELTAS: dict[str, float] = {"bow": 0.02}
-"""``delta: auto`` per model name; anything else gets :data:`TRANSFORMER_DELTA`."""
+"""``delta: auto`` for a model class that declares no ``default_patch_delta``."""
 
 
 class PatchArgs(StrictModel):
@@ -88,10 +88,8 @@ def resolve_delta(delta: float | str | None, model: Model) -> float | None:
     """The radius to use for ``model``: ``auto`` -> the model's default."""
     if delta != "auto":
         return None if delta is None else float(delta)
-    declared = getattr(model, "default_patch_delta", None)
-    if declared is not None:
-        return float(declared)
-    return DEFAULT_DELTAS.get(model.name, TRANSFORMER_DELTA)
+    declared = type(model).default_patch_delta
+    return TRANSFORMER_DELTA if declared is None else float(declared)
 
 
 def copy_model(model: Model, fresh: Model) -> Model:

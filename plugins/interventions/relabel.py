@@ -39,9 +39,9 @@ from harness.api import (
     Task,
 )
 from harness.errors import UserError
-from harness.selection import largest_remainder
 from harness.training import Trainer, hash_spec_train_cases, hash_split
 from harness_plugins.interventions.common import check_selector
+from harness_plugins.interventions.selection import largest_remainder
 
 CLEANLAB_MISSING = UserError(
     "relabel method 'cleanlab' needs the optional package cleanlab, which is not installed",

@@ -19,6 +19,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 import harness
 from harness.api import (
+    ComparisonRole,
     Intervention,
     InterventionContext,
     InterventionOutcome,
@@ -28,15 +29,18 @@ from harness.api import (
     Task,
 )
 from harness.errors import UserError
-from harness.selection import select
 from harness.training import Trainer, hash_spec_train_cases, hash_split, hash_texts
 from harness_plugins.interventions.common import check_selector
+from harness_plugins.interventions.selection import select
+
+RANDOM = "random"
+"""The baseline selector: a uniform random sample of the candidates."""
 
 
 class RetrainArgs(StrictModel):
     """Parameters of ``retrain``."""
 
-    selection: str = Field(default="random", description="selector name (random = baseline)")
+    selection: str = Field(default=RANDOM, description="selector name (random = baseline)")
     selector_args: dict[str, Any] = Field(default_factory=dict)
     budget: int | None = Field(default=None, ge=0, description="default: the run's budget")
     labels: Literal["keep", "agree"] = Field(
@@ -100,6 +104,25 @@ class Retrain(Intervention[RetrainArgs]):
         """Its own ``budget``, else the run's."""
         args: RetrainArgs = self.args
         return run_budget if args.budget is None else args.budget
+
+    def comparison_role(self, run_budget: int | None) -> ComparisonRole:
+        """``selection: random`` is the baseline of the ``retrain`` group, every other
+        selector guided; rows pair at the same budget drawing from the same ``sources``."""
+        args: RetrainArgs = self.args
+        budget = run_budget if args.budget is None else args.budget
+        sources = None if args.sources is None else tuple(args.sources)
+        baseline = "selection: random" + (f", sources: [{', '.join(sources)}]" if sources else "")
+        if args.budget is not None:
+            baseline += f", budget: {budget}"
+        return ComparisonRole(
+            group=self.name,
+            role="baseline" if args.selection == RANDOM else "guided",
+            budget=budget,
+            sources=sources,
+            comparison_kind="guided-vs-random",
+            baseline_name="random retrain",
+            baseline_hint=f"a retrain with {{{baseline}}}",
+        )
 
     def pool_sources(self) -> list[str] | None:
         """The ``sources`` it is restricted to (``None``: every pool source)."""

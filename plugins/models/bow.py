@@ -67,6 +67,10 @@ class BowModel(TorchModel[BowArgs]):
     name = "bow"
     description = "fast torch bag-of-n-grams classifier (EmbeddingBag + MLP); trains in seconds"
     Args = BowArgs
+    default_patch_delta = 0.02
+    """Measured on the demo (see :mod:`harness_plugins.interventions.patch`): 5e-4 barely moves
+    a model trained with Adam at lr 0.01; 0.02 keeps two thirds of the unconstrained FR drop at
+    a third of its accuracy cost."""
     cpu_threads = 1
 
     def __init__(

@@ -351,6 +351,9 @@ class HtmlReporter(Reporter):
     name = "html"
     description = "self-contained HTML page (inline CSS/JS/SVG): leaderboard, charts, examples"
     suffix = ".html"
+    suffixes = (".htm",)
+    aliases = ("htm",)
+    takes_options = True
 
     def __init__(self) -> None:
         self.options = ReportOptions()

@@ -88,6 +88,9 @@ class MarkdownReporter(Reporter):
     name = "markdown"
     description = "GitHub-flavoured Markdown leaderboard and per-run detail"
     suffix = ".md"
+    suffixes = (".markdown",)
+    aliases = ("md",)
+    takes_options = True
 
     def __init__(self) -> None:
         self.options = ReportOptions()

@@ -1,8 +1,9 @@
 """``random``: the baseline selector, a seeded uniform sample of the pool.
 
 Each query group receives an independent random permutation; the round-robin of
-:func:`harness.selection.select` over such permutations (skipping examples already taken) draws a
-uniform sample without replacement, with exactly the same budget and filters as a guided selector.
+:func:`harness_plugins.interventions.selection.select` over such permutations (skipping
+examples already taken) draws a uniform sample without replacement, with exactly the same budget
+and filters as a guided selector.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ class CsvSource(SpecSource):
     name = "csv"
     description = "CSV/TSV/JSONL rows with a column mapping (spec, text, label, split, template)"
     Options = TableOptions
+    suffixes = (".csv", ".tsv", ".jsonl", ".parquet", ".arrow")
 
     def load(self, ref: str, options: dict[str, Any], *, seed: int = 0) -> list[SpecSuite]:
         """Load the table at path ``ref``."""

@@ -13,7 +13,9 @@ moderation policy, written with its own templates and vocabulary
 
 from __future__ import annotations
 
+import copy
 import random
+from typing import Any
 
 import numpy as np
 from pydantic import Field
@@ -303,3 +305,33 @@ def register_tasks(register: Register[TaskDefinition]) -> None:
             "4k general, 300 policy-annotated) with a group-mention shortcut and 5% label noise",
         )
     )
+
+
+DEMO_RUN: dict[str, Any] = {
+    "task": "demo",
+    "task_args": {},
+    "specs": [{"ref": "demo"}],
+    "model": "bow",
+    "model_args": {},
+    "interventions": [
+        {"name": "retrain", "params": {"selection": "random"}},
+        {"name": "retrain", "params": {"selection": "tfidf"}},
+        {"name": "retrain", "params": {"selection": "tfidf", "sources": ["general"]}},
+        {"name": "augment", "params": {}},
+        {"name": "patch", "params": {"delta": "auto"}},
+        {"name": "patch", "params": {"delta": None}},
+        {"name": "relabel", "params": {"method": "rrf"}},
+        {"name": "relabel", "params": {"method": "cleanlab"}},
+    ],
+}
+"""The embedded demo (``harness run`` with no arguments), spelled out in ``examples/demo.yaml``:
+the demo task, its suite and the fast ``bow`` model, with each intervention next to its
+baseline: guided vs random retraining at the same budget (guided from both pool sources and
+from the general source alone), training on the specs' own D_i cases (the upper bound),
+constrained vs unconstrained patching, spec-based vs confident-learning relabelling."""
+
+
+@harness.hookimpl
+def default_run_config() -> dict[str, Any]:
+    """Declare the embedded demo as the default run."""
+    return copy.deepcopy(DEMO_RUN)

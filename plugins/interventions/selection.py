@@ -1,5 +1,8 @@
 """Spec-guided selection from the pool: round-robin over specs, deduplicated, exact budget.
 
+The algorithm of the ``retrain`` intervention, part of the built-in plugins (``augment`` and
+``relabel`` share its :func:`round_robin`, :func:`draw_counts` and :func:`largest_remainder`).
+
 A :class:`~harness.api.Selector` ranks pool examples per spec, using ONLY the spec's D_i
 (``train_cases``); D_i_heldout never reaches it. :func:`select` then takes the specs' candidates
 in turns (spec 1's best, spec 2's best, ..., spec 1's second best, ...), skipping examples already
