@@ -1,5 +1,10 @@
 """Rich console report printed after a run and by ``harness report`` (no ``--format``).
 
+Tables fit the console's width (80 to 160 columns and beyond) without cutting a spec or model
+id (see :mod:`harness.console_layout`). Nothing is said by colour alone: a significant change
+against M0 carries ``▼`` (fixed) or ``▲`` (broken), failed guards say ``GUARD FAIL`` and
+collapsed models ``COLLAPSED``, so piped output, logs and ``NO_COLOR`` terminals keep them.
+
 Every text that comes from specs, data or configs goes through ``escape``
 (:func:`harness.display.console_text`): capped, terminal control characters escaped, rich
 markup escaped.
@@ -7,11 +12,27 @@ markup escaped.
 
 from __future__ import annotations
 
-from rich.console import Console
+from collections.abc import Callable
+from typing import Any
+
+from rich.console import Console, RenderableType
 from rich.table import Table
 
 from harness.api import DI_SOURCE
 from harness.collapse import COLLAPSE_NOTE
+from harness.console_layout import (
+    BASE,
+    SECTION,
+    Column,
+    ModelLayout,
+    Noted,
+    RowNames,
+    choose_layout,
+    fitted_tables,
+    legend,
+    report_table,
+    row_name_limit,
+)
 from harness.display import console_text as escape
 from harness.leaderboard import Leaderboard
 from harness.report_views import (
@@ -42,6 +63,12 @@ from harness.results import ModelResult, RunResult
 from harness.stats import format_p
 
 STATUS_STYLE = {"fixed": "green", "broken": "bold red", "unchanged": "dim"}
+STATUS_MARK = {"fixed": "▼", "broken": "▲"}
+"""Textual marks of a significant change against M0 (FR down: fixed; FR up: broken)."""
+MARK_NOTE = (
+    "▼ fixed / ▲ broken: FR change vs M0 significant (exact McNemar on the same cases, Holm "
+    "across specs)"
+)
 CHECK_STYLE = {
     "PASS": "bold green",
     "FAIL": "bold red",
@@ -61,142 +88,246 @@ def points(value: float | None, digits: int = 1) -> str:
     return "-" if value is None else f"{100 * value:+.{digits}f}"
 
 
+def _seeds(result: RunResult) -> str:
+    n = len(result.seeds)
+    return f"mean over {n} seed{'s' if n != 1 else ''}"
+
+
 def _ci(model: ModelResult, spec_id: str) -> str:
     interval = pooled_interval(model, spec_id)
-    return "" if interval is None else f" [{pct(interval[0], 0)}–{pct(interval[1], 0)}]"
+    return "" if interval is None else f"[{pct(interval[0], 0)}–{pct(interval[1], 0)}]"
 
 
-def spec_table(result: RunResult, ci: bool = False, group_by: GroupBy = "label") -> Table:
+# --------------------------------------------------------------------------------------------
+# Tables with one column per model
+# --------------------------------------------------------------------------------------------
+
+Row = tuple[list[str], dict[str, list[str]], str]
+"""A row of a model-column table: the leading cells (rich markup), the parts of each model's
+cell (joined on one line or stacked) and the style of the row (``"section"`` starts a new
+section before it)."""
+
+
+def model_column_tables(
+    console: Console,
+    models: list[str],
+    heads: list[tuple[str, str]],
+    rows: list[Row],
+    title: str,
+    caption: str,
+    styles: Callable[[str, int], str] | None = None,
+) -> list[RenderableType]:
+    """Tables with the leading columns ``heads`` (name, justify) and one column per model,
+    laid out to fit ``console`` (:func:`harness.console_layout.choose_layout`); a legend of the
+    model keys follows the notes when keys are used. ``styles(model, row)`` styles a cell."""
+
+    def build(layout: ModelLayout, chunk: list[str]) -> Table:
+        table = report_table()
+        for name, justify in heads:
+            table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+        for model in chunk:
+            table.add_column(escape(layout.headers[model]), justify="right", no_wrap=True)
+        for index, (lead, cells, kind) in enumerate(rows):
+            if kind == "section" and index:
+                table.add_section()
+            joiner = "\n" if layout.stacked else " "
+            texts = []
+            for model in chunk:
+                text = joiner.join(part for part in cells.get(model, []) if part)
+                style = styles(model, index) if styles else ""
+                texts.append(f"[{style}]{text}[/]" if style and text else text)
+            table.add_row(*lead, *texts)
+        return table
+
+    layout = choose_layout(console, models, build)
+    notes = [caption] + ([legend(layout.headers)] if layout.keyed else [])
+    tables: list[RenderableType] = []
+    for index, chunk in enumerate(layout.chunks):
+        part = f" ({index + 1} of {len(layout.chunks)})" if len(layout.chunks) > 1 else ""
+        last = index == len(layout.chunks) - 1
+        tables.append(Noted(title + part, build(layout, chunk), notes if last else []))
+    return tables
+
+
+def spec_tables(
+    result: RunResult, console: Console, ci: bool = False, group_by: GroupBy = "label"
+) -> list[RenderableType]:
     """One row per spec, grouped; FR (%) of every model; each intervention's change against M0
-    coloured: green fixed, red broken (exact McNemar, Holm), dim unchanged."""
+    below or beside it, marked ``▼`` fixed / ``▲`` broken (exact McNemar, Holm) and coloured."""
     models = shown_models(result)
     comps = vs_m0(result)
-    table = Table(
-        title=f"Held-out spec failure rate (%) — run {escape(result.run_id)}",
-        title_justify="left",
-    )
-    table.add_column("spec")
-    table.add_column("n", justify="right")
-    for model in models:
-        table.add_column(
-            escape(model.id) + (" (Δ vs M0)" if model.id in comps else ""), justify="right"
-        )
+    names = RowNames(row_name_limit(console))
+    rows: list[Row] = []
+    statuses: dict[tuple[str, int], str] = {}
     for group, specs in group_specs(result, group_by):
-        table.add_row(f"[bold]{escape(group_by)}: {escape(group)}[/]", "", *["" for _ in models])
+        rows.append(([f"[bold]{escape(group_by)}: {escape(group)}[/]", ""], {}, "section"))
         for spec in specs:
-            cells = []
+            cells: dict[str, list[str]] = {}
             for model in models:
                 value = model.aggregate.heldout_fr.get(spec.id)
-                text = pct(value) + (_ci(model, spec.id) if ci and value is not None else "")
+                parts = [pct(value)]
+                if ci and value is not None:
+                    parts.append(_ci(model, spec.id))
                 item = comps.get(model.id, {}).get("specs", {}).get(spec.id)
                 if item is not None:
-                    text += f" ({points(item.get('delta'))})"
-                    style = STATUS_STYLE.get(item.get("status") or "", "")
-                    if style:
-                        text = f"[{style}]{text}[/]"
-                cells.append(text)
-            table.add_row("  " + escape(spec.id), str(spec.n_heldout_cases), *cells)
-        table.add_section()
-    seeds = len(result.seeds)
-    table.caption = (
-        f"mean over {seeds} seed{'s' if seeds != 1 else ''}; "
-        + ("[…]: Wilson 95% interval, pooled over seeds; " if ci else "--ci adds intervals; ")
-        + "[green]fixed[/] / [bold red]broken[/] = FR change vs M0 significant "
-        "(exact McNemar, Holm across specs), [dim]dim = unchanged[/]"
+                    status = item.get("status") or ""
+                    parts.append(STATUS_MARK.get(status, "") + points(item.get("delta")))
+                    statuses[(model.id, len(rows))] = status
+                cells[model.id] = parts
+            rows.append((["  " + names.shown(spec.id), str(spec.n_heldout_cases)], cells, ""))
+    caption = f"FR in %, {_seeds(result)}; then the change vs M0 in points; {MARK_NOTE}" + (
+        "; […]: Wilson 95% interval pooled over seeds" if ci else "; --ci adds intervals"
     )
-    return table
+    tables = model_column_tables(
+        console,
+        [m.id for m in models],
+        [("spec", "left"), ("n", "right")],
+        rows,
+        f"Held-out spec failure rate (%) — run {escape(result.run_id)}",
+        caption,
+        lambda model, row: STATUS_STYLE.get(statuses.get((model, row), ""), ""),
+    )
+    if names.long and isinstance(tables[-1], Noted):
+        tables[-1].notes += names.notes()
+    return tables
 
 
-def label_table(result: RunResult) -> Table:
+def label_tables(result: RunResult, console: Console) -> list[RenderableType]:
     """Mean held-out FR (%) per spec label and model."""
     models = shown_models(result)
-    table = Table(title="Per label: mean held-out spec FR (%)", title_justify="left")
-    table.add_column("label")
-    table.add_column("specs", justify="right")
-    for model in models:
-        table.add_column(escape(model.id), justify="right")
-    for row in label_summary(result):
-        table.add_row(
-            escape(row["label"]), str(row["n_specs"]), *[pct(row["fr"].get(m.id)) for m in models]
+    rows: list[Row] = [
+        (
+            [escape(row["label"]), str(row["n_specs"])],
+            {m.id: [pct(row["fr"].get(m.id))] for m in models},
+            "",
         )
-    return table
+        for row in label_summary(result)
+    ]
+    return model_column_tables(
+        console,
+        [m.id for m in models],
+        [("label", "left"), ("specs", "right")],
+        rows,
+        "Per label: mean held-out spec FR (%)",
+        _seeds(result),
+    )
 
 
-def suite_table(result: RunResult) -> Table:
+def suite_tables(result: RunResult, console: Console) -> list[RenderableType]:
     """Per suite and per label within it: each model's held-out FR (%), case-weighted and
     spec-mean (means over seeds); with two or more suites a row for all specs."""
     models = shown_models(result)
-    table = Table(
-        title="Per suite: held-out FR (%), case-weighted / spec-mean", title_justify="left"
-    )
-    table.add_column("suite")
-    table.add_column("specs", justify="right")
-    table.add_column("cases", justify="right")
-    for model in models:
-        table.add_column(escape(model.id), justify="right")
+    rows: list[Row] = []
     for row in suite_rows(result):
-        if row.kind == "all":
-            table.add_section()
-        name = (
-            f"  label: {escape(row.label or '')}"
-            if row.kind == "label"
-            else f"[bold]{escape(row.suite or '(no suite)')}[/]"
-        )
-        cells = [
-            f"{pct(row.fr[m.id][0])} / {pct(row.fr[m.id][1])}" if m.id in row.fr else "-"
+        if row.kind == "label":
+            name = f"  {escape(row.label or '')}"
+        else:
+            name = f"[bold]{escape(row.suite or '(no suite)')}[/]"
+        cells = {
+            m.id: [f"{pct(row.fr[m.id][0])} /", pct(row.fr[m.id][1])] if m.id in row.fr else ["-"]
             for m in models
-        ]
-        table.add_row(name, str(row.n_specs), str(row.n_cases), *cells)
-    seeds = len(result.seeds)
-    table.caption = f"mean over {seeds} seed{'s' if seeds != 1 else ''}; {escape(SUITE_NOTE)}"
-    return table
-
-
-def summary_table(result: RunResult) -> Table:
-    """One row per model: test metrics, mean/worst spec FR, D_i vs D_i_heldout, wall time."""
-    table = Table(title="Models", title_justify="left")
-    heads = (
-        "model",
-        "test acc",
-        "macro-F1",
-        "MCC",
-        "mean spec FR",
-        "worst spec FR",
-        "FR D_i",
-        "FR D_i_heldout",
-        "gap",
-        "wall s",
-        "note",
+        }
+        rows.append(([name, str(row.n_specs), str(row.n_cases)], cells, ""))
+        if row.kind == "all" and len(rows) > 1:
+            rows[-1] = (rows[-1][0], rows[-1][1], "section")
+    return model_column_tables(
+        console,
+        [m.id for m in models],
+        [("suite / label", "left"), ("specs", "right"), ("cases", "right")],
+        rows,
+        "Per suite: held-out FR (%), case-weighted / spec-mean",
+        f"{_seeds(result)}; {escape(SUITE_NOTE)}",
     )
-    for name in heads:
-        table.add_column(name, justify="left" if name in ("model", "note") else "right")
+
+
+# --------------------------------------------------------------------------------------------
+# Models, what they added, seen cases, comparisons
+# --------------------------------------------------------------------------------------------
+
+
+def summary_table(result: RunResult, console: Console) -> list[Noted]:
+    """One row per model: test metrics, mean/worst spec FR, FR on D_i and the generalisation
+    gap, wall time, and a short note (skipped, COLLAPSED, GUARD FAIL); below it each model's
+    worst spec and the notes in full."""
     multi = len(result.seeds) > 1
-    for model in result.models:
+    guards = guard_flags(result)
+    flags = [_short_note(model, model.id in guards) for model in result.models]
+    columns = [Column("model", "left", no_wrap=True)] + [
+        Column(name)
+        for name in ("test acc", "macro-F1", "MCC", "mean FR", "worst FR", "FR D_i", "gap")
+    ]
+    columns.append(Column("wall s"))
+    rows = []
+    for model, flag in zip(result.models, flags, strict=True):
         agg = model.aggregate
-        worst = max(agg.heldout_fr.items(), key=lambda kv: kv[1]) if agg.heldout_fr else None
         gap = (
             agg.mean_fr - agg.mean_train_fr
             if agg.mean_fr is not None and agg.mean_train_fr is not None
             else None
         )
-        table.add_row(
-            escape(model.id),
-            pct(agg.accuracy)
-            + (f" ±{pct(agg.accuracy_std)}" if multi and agg.accuracy_std else ""),
-            pct(agg.macro_f1),
-            "-" if agg.mcc is None else f"{agg.mcc:.3f}",
-            pct(agg.mean_fr) + (f" ±{pct(agg.mean_fr_std)}" if multi and agg.mean_fr_std else ""),
-            f"{pct(worst[1])} ({escape(worst[0])})" if worst else "-",
-            pct(agg.mean_train_fr),
-            pct(agg.mean_fr),
-            points(gap),
-            wall_time(result, model.id),
-            _note(result, model),
+        rows.append(
+            [
+                escape(model.id) + (f"\n{flag}" if flag else ""),
+                pct(agg.accuracy)
+                + (f" ±{pct(agg.accuracy_std)}" if multi and agg.accuracy_std else ""),
+                pct(agg.macro_f1),
+                "-" if agg.mcc is None else f"{agg.mcc:.3f}",
+                pct(agg.mean_fr)
+                + (f" ±{pct(agg.mean_fr_std)}" if multi and agg.mean_fr_std else ""),
+                pct(agg.worst_fr),
+                pct(agg.mean_train_fr),
+                points(gap),
+                escape(wall_time(result, model.id)),
+            ]
         )
-    table.caption = "rates in %; gap = FR on D_i_heldout minus FR on D_i (generalisation gap)"
+    caption = [
+        "rates in %; mean FR: over the specs' held-out cases (D_i_heldout); gap = mean FR minus "
+        "FR on D_i (generalisation gap)"
+    ]
     if any_loaded(result):
-        table.caption += "; " + WALL_TIME_NOTE
-    return table
+        caption.append(WALL_TIME_NOTE)
+    notes = [escape("; ".join(caption), 4_000), *model_notes(result)]
+    return fitted_tables(console, "Models", columns, rows, notes)
+
+
+def _short_note(model: ModelResult, guard_failed: bool) -> str:
+    """The note cell: short flags; their details follow the table (:func:`model_notes`)."""
+    parts = []
+    if model.skipped:
+        parts.append("skipped")
+    if collapse_mark(model):
+        parts.append("[bold red]COLLAPSED[/]")
+    if guard_failed:
+        parts.append("[bold red]GUARD FAIL[/]")
+    return ", ".join(parts)
+
+
+def model_notes(result: RunResult) -> list[str]:
+    """Lines under the models table: each model's worst spec, and the full note of every
+    flagged or skipped model (rich markup)."""
+    worst: dict[str, list[str]] = {}
+    for model in result.models:
+        fr = model.aggregate.heldout_fr
+        if fr:
+            spec = max(fr.items(), key=lambda kv: kv[1])[0]
+            worst.setdefault(spec, []).append(model.id)
+    lines = []
+    if worst:
+        lines.append(
+            "worst spec: "
+            + "; ".join(
+                f"[bold]{escape(spec)}[/] ({', '.join(escape(m) for m in ids)})"
+                for spec, ids in worst.items()
+            )
+        )
+    guards = guard_flags(result)
+    for model in result.models:
+        note = model_note(result, model)
+        if note:
+            flagged = model.id in guards or collapse_mark(model)
+            text = escape(note)
+            lines.append(f"{escape(model.id)}: " + (f"[bold red]{text}[/]" if flagged else text))
+    return lines
 
 
 def collapse_lines(result: RunResult) -> list[str]:
@@ -208,87 +339,108 @@ def collapse_lines(result: RunResult) -> list[str]:
     return lines + [f"[dim]{escape(COLLAPSE_NOTE)}[/]"]
 
 
-def _note(result: RunResult, model: ModelResult) -> str:
-    note = escape(model_note(result, model))
-    flagged = model.id in guard_flags(result) or collapse_mark(model)
-    return f"[bold red]{note}[/]" if flagged else note
-
-
-def comparison_table(result: RunResult) -> Table | None:
+def comparison_table(result: RunResult, console: Console) -> list[Noted]:
     """Paired comparisons: Δ test accuracy, Δ mean FR with its bootstrap interval, specs fixed
     and broken."""
     comps = [c for c in result.comparisons if "specs" in c]
     if not comps:
-        return None
-    table = Table(title="Comparisons (A vs B, same cases and seeds)", title_justify="left")
-    for name in ("A", "B", "seeds", "Δ test acc", "Δ mean FR", "95% CI", "p", "fixed", "broken"):
-        table.add_column(name, justify="left" if name in ("A", "B") else "right")
+        return []
+    seed_counts = {len(c["seeds"]) for c in comps}
+    constant = len(seed_counts) == 1
+    columns = [Column("A", "left", no_wrap=True), Column("B", "left", no_wrap=True)]
+    if not constant:
+        columns.append(Column("seeds"))
+    columns += [Column(name) for name in ("Δ test acc", "Δ mean FR")]
+    columns += [Column("95% CI", no_wrap=True), Column("p"), Column("▼ / ▲", no_wrap=True)]
+    rows = []
     for comp in comps:
         boot = comp.get("bootstrap") or {}
         multi = len(comp["seeds"]) > 1
         acc_std = comp.get("test_accuracy_delta_std")
         fr_std = comp.get("mean_fr_delta_std")
-        table.add_row(
-            escape(comp["a"]),
-            escape(comp["b"]),
-            str(len(comp["seeds"])),
+        cells = [escape(comp["a"]), escape(comp["b"])]
+        if not constant:
+            cells.append(str(len(comp["seeds"])))
+        cells += [
             points(comp.get("test_accuracy_delta"))
             + (f" ±{pct(acc_std)}" if multi and acc_std is not None else ""),
             points(comp.get("mean_fr_delta"))
             + (f" ±{pct(fr_std)}" if multi and fr_std is not None else ""),
-            f"[{points(boot['ci_low'])}, {points(boot['ci_high'])}]" if boot else "-",
+            escape(f"[{points(boot['ci_low'])}, {points(boot['ci_high'])}]") if boot else "-",
             format_p(boot["p"]) if boot else "-",
-            str(comp.get("n_fixed", "-")),
-            str(comp.get("n_broken", "-")),
-        )
-    table.caption = "points; negative Δ FR = A fails less. " + escape(
-        " | ".join(comparison_methods(result))
+            f"{comp.get('n_fixed', '-')} / {comp.get('n_broken', '-')}",
+        ]
+        rows.append(cells)
+    count = seed_counts.pop() if constant else 0
+    seeds = f"over {count} seed{'s' if count != 1 else ''}; " if constant else ""
+    caption = escape(
+        f"{seeds}points; negative Δ FR = A fails less; ▼ / ▲: specs A fixed / broke vs B. "
+        + " | ".join(comparison_methods(result)),
+        4_000,
     )
-    return table
+    return fitted_tables(
+        console, "Comparisons (A vs B, same cases and seeds)", columns, rows, [caption], lead=2
+    )
 
 
-def drawn_table(result: RunResult) -> Table | None:
+def drawn_table(result: RunResult, console: Console) -> list[Noted]:
     """Examples each intervention added to training, per source and label (means over seeds);
-    ``None`` when no intervention records them."""
-    rows = drawn_counts(result)
-    if not rows:
-        return None
+    nothing when no intervention records them."""
+    found = drawn_counts(result)
+    if not found:
+        return []
     labels = list(result.task.label_names)
-    table = Table(title="Added to train, per source and label", title_justify="left")
-    table.add_column("model")
-    table.add_column("source")
-    table.add_column("added", justify="right")
-    for label in labels:
-        table.add_column(escape(label), justify="right")
+    columns = [Column("model", "left", no_wrap=True), Column("source", "left"), Column("added")]
+    columns += [Column(escape(label)) for label in labels]
+    rows: list[list[str]] = []
     previous = None
-    for row in rows:
+    for row in found:
         if previous is not None and row.model != previous:
-            table.add_section()
-        table.add_row(
-            escape(row.model) if row.model != previous else "",
-            escape(row.source),
-            count_text(row.n),
-            *[count_text(row.labels[label]) for label in labels],
+            rows.append([SECTION])
+        rows.append(
+            [
+                escape(row.model) if row.model != previous else "",
+                escape(row.source),
+                count_text(row.n),
+                *[count_text(row.labels[label]) for label in labels],
+            ]
         )
         previous = row.model
     seeds = len(result.seeds)
     sizes = ", ".join(f"{escape(k)} {v}" for k, v in result.task.pool_sources.items())
     notes = [f"mean over {seeds} seeds" if seeds > 1 else ""]
     notes.append(f"pool sources: {sizes}" if sizes else f"pool: {result.task.n_pool} examples")
-    if any(row.source == DI_SOURCE for row in rows):
+    if any(row.source == DI_SOURCE for row in found):
         notes.append(f"{DI_SOURCE}: the specs' own train-side cases")
-    table.caption = "; ".join(note for note in notes if note)
-    return table
+    caption = "; ".join(note for note in notes if note)
+    return fitted_tables(console, "Added to train, per source and label", columns, rows, [caption])
 
 
-def check_lines(result: RunResult) -> list[str]:
-    """The expected-outcome check as plain PASS/FAIL lines (rich markup)."""
-    lines = []
-    for check in result.checks:
-        status = str(check.get("status", "?"))
-        style = CHECK_STYLE.get(status, "bold")
-        lines.append(f"[{style}]{escape(status)}[/] {escape(str(check.get('detail', '')))}")
-    return lines
+def seen_unseen_table(result: RunResult, console: Console) -> list[Noted]:
+    """Per model: held-out cases it trained on, FR on them and mean spec FR on the rest (only
+    when some model saw a held-out case)."""
+    found = seen_unseen_rows(result)
+    if not found:
+        return []
+    columns = [Column("model", "left", no_wrap=True)]
+    columns += [Column(n) for n in ("seen cases / seed", "FR seen", "unseen FR", "mean FR (all)")]
+    rows = [
+        [
+            escape(row["model"]),
+            f"{row['per_seed']:g}",
+            pct(row["seen_fr"]),
+            pct(row["unseen_fr"]),
+            pct(row["mean_fr"]),
+        ]
+        for row in found
+    ]
+    notes = ["rates in %; " + escape(SEEN_NOTE)]
+    return fitted_tables(console, "Seen / unseen held-out cases", columns, rows, notes)
+
+
+# --------------------------------------------------------------------------------------------
+# Broken specs, checks, signals, leakage
+# --------------------------------------------------------------------------------------------
 
 
 def broken_lines(result: RunResult) -> list[str]:
@@ -301,7 +453,7 @@ def broken_lines(result: RunResult) -> list[str]:
                 f"Holm p={format_p(e.get('p_holm'))})"
                 for e in found["broken"]
             )
-            lines.append(f"[bold red]{escape(model_id)} BROKE[/] {items}")
+            lines.append(f"[bold red]▲ {escape(model_id)} BROKE[/] {items}")
         if found["worse"]:
             items = ", ".join(
                 f"{escape(e['spec'])} ({pct(e['fr_b'])}% → {pct(e['fr_a'])}%)"
@@ -309,6 +461,136 @@ def broken_lines(result: RunResult) -> list[str]:
             )
             lines.append(f"[yellow]{escape(model_id)} worse, not significant:[/] {items}")
     return lines
+
+
+GUARD_WORDS = {"accuracy": "test acc", "macro_f1": "macro-F1"}
+
+
+def check_row(check: dict[str, Any]) -> tuple[str, str, str, str] | None:
+    """``(what, Δ, 95% CI, Holm p)`` of a guard or FR check for the compact table; ``None``
+    for an entry whose detail is the message (a warning, a skip, a note)."""
+    kind, status = check.get("kind"), check.get("status")
+    if kind == "guard":
+        words = GUARD_WORDS.get(str(check.get("metric")), str(check.get("metric")))
+        delta = check.get("delta_points")
+        return (
+            f"{words} {check.get('model')} ≥ M0 − {check.get('tolerance', 0):g}",
+            "-" if delta is None else f"{delta:+.1f}",
+            "",
+            "",
+        )
+    if kind == "expected-outcome" and status in ("PASS", "FAIL") and "baseline" in check:
+        suite = check.get("suite")
+        low, high = check.get("ci_low"), check.get("ci_high")
+        return (
+            f"mean FR {check.get('model')} < {check.get('baseline')}"
+            + (f" on {suite}" if suite else ""),
+            points(check.get("delta")),
+            "" if low is None or high is None else f"[{points(low)}, {points(high)}]",
+            format_p(check.get("p_holm")),
+        )
+    return None
+
+
+def check_table(result: RunResult, console: Console) -> list[Noted]:
+    """The checks as a compact table, one row per FR check and guard (status, what, Δ, CI,
+    Holm p), then warnings, skips and notes with their full text. The long detail of every
+    check stays in ``results.json`` and the Markdown and HTML reports. Nothing when the run
+    has no checks."""
+    if not result.checks:
+        return []
+    columns = [
+        Column("status", "left", no_wrap=True),
+        Column("check", "left"),
+        Column("Δ pt", no_wrap=True),
+        Column("95% CI", no_wrap=True),
+        Column("Holm p", no_wrap=True),
+    ]
+    lines: list[str] = []
+    notes: list[str] = []
+    rows: list[tuple[int, list[str]]] = []
+    for check in result.checks:
+        status = str(check.get("status", "?"))
+        mark = f"[{CHECK_STYLE.get(status, 'bold')}]{escape(status)}[/]"
+        row = check_row(check)
+        if row is None:
+            lines.append(f"{mark} {escape(str(check.get('detail', '')), 4_000)}")
+            continue
+        order = 0 if check.get("kind") == "expected-outcome" else 1
+        rows.append((order, [mark, *map(escape, row)]))
+        if check.get("kind") == "expected-outcome":
+            if check.get("resamples"):
+                notes.append(f"FR checks: p resamples {check['resamples']}")
+            if check.get("n_seen_excluded"):
+                notes.append("on held-out cases unseen by both models (seen ones left out)")
+    alpha = (result.config.get("check") or {}).get("alpha", 0.05)
+    caption = [
+        "Δ in points: FR checks, mean spec FR minus the baseline's (they pass when Δ < 0 and "
+        f"Holm p < {alpha:g}); guards, the test metric minus M0's",
+        *dict.fromkeys(notes),
+        "each check in full: harness report RUN_DIR --format md|html|json",
+    ]
+    title = "Expected-outcome check"
+    if not rows:
+        return [Noted(title, None, lines=lines)]
+    ordered = [cells for _, cells in sorted(rows, key=lambda item: item[0])]  # FR, then guards
+    tables = fitted_tables(console, title, columns, ordered, [escape("; ".join(caption), 4_000)])
+    tables[-1].lines = lines
+    return tables
+
+
+def check_lines(result: RunResult) -> list[str]:
+    """Every check as one plain line with its full detail (rich markup)."""
+    lines = []
+    for check in result.checks:
+        status = str(check.get("status", "?"))
+        style = CHECK_STYLE.get(status, "bold")
+        lines.append(f"[{style}]{escape(status)}[/] {escape(str(check.get('detail', '')))}")
+    return lines
+
+
+SIGNAL_NOTE = (
+    "a pre-training signal is known before any training: how well the data an intervention "
+    "added covers each spec (coverage.n: pool examples drawn for the spec; "
+    "coverage.mean_similarity: their mean selector score). ρ: Spearman correlation across specs "
+    "between the signal and the spec's FR drop vs M0 (positive: better-covered specs improved "
+    "more, the hypothesis of DESIGN.md §1)"
+)
+
+
+def signal_table(result: RunResult, console: Console) -> list[Noted]:
+    """Spearman between pre-training coverage and the FR drop, one row per defined signal,
+    explained below; the undefined ones (constant across specs, or under 3 specs) are named
+    once. Nothing when the run has no signals."""
+    if not result.signals:
+        return []
+    defined = [s for s in result.signals if s.get("rho") is not None]
+    undefined = [s for s in result.signals if s.get("rho") is None]
+    columns = [Column("model", "left", no_wrap=True), Column("signal", "left", no_wrap=True)]
+    columns += [Column("specs"), Column("ρ"), Column("p")]
+    rows = [
+        [
+            escape(sig["model"]),
+            escape(sig["signal"]),
+            str(sig["n_specs"]),
+            f"{sig['rho']:+.2f}",
+            format_p(sig.get("p")),
+        ]
+        for sig in defined
+    ]
+    lines = []
+    if undefined:
+        names = ", ".join(f"{escape(s['model'])} {escape(s['signal'])}" for s in undefined)
+        lines.append(
+            f"undefined{'' if defined else ' for every intervention'} ({names}): the signal is "
+            "the same for every spec, or fewer than 3 specs have one"
+        )
+    title, notes = "Pre-training signal", [escape(SIGNAL_NOTE)]
+    tables = fitted_tables(console, title, columns, rows, notes) if rows else [Noted(title, None)]
+    if not rows:
+        tables[-1].notes = notes
+    tables[-1].lines = lines
+    return tables
 
 
 def signal_lines(result: RunResult) -> list[str]:
@@ -328,64 +610,77 @@ def signal_lines(result: RunResult) -> list[str]:
     return lines
 
 
-def seen_unseen_table(result: RunResult) -> Table | None:
-    """Per model: held-out cases it trained on, FR on them and mean spec FR on the rest (only
-    when some model saw a held-out case)."""
-    rows = seen_unseen_rows(result)
-    if not rows:
-        return None
-    table = Table(title="Seen / unseen held-out cases", title_justify="left")
-    for name in ("model", "seen cases / seed", "FR seen", "unseen FR", "mean FR (all)"):
-        table.add_column(name, justify="left" if name == "model" else "right")
-    for row in rows:
-        table.add_row(
-            escape(row["model"]),
-            f"{row['per_seed']:g}",
-            pct(row["seen_fr"]),
-            pct(row["unseen_fr"]),
-            pct(row["mean_fr"]),
-        )
-    table.caption = "rates in %; " + SEEN_NOTE
-    return table
-
-
 def leakage_lines(result: RunResult) -> list[str]:
     """The leakage totals stored with the run, one line each (rich markup escaped)."""
     return [escape(line) for line in leakage_overview(result)]
 
 
-def leaderboard_table(board: Leaderboard) -> Table:
-    """The merged leaderboard: one row per run x model row, ranked by mean spec FR per task."""
-    table = Table(title="Leaderboard", title_justify="left")
-    for name in (
-        "task",
-        "model",
-        "row",
-        "run",
-        "test acc",
-        "macro-F1",
-        "MCC",
-        "mean FR",
-        "worst FR",
-    ):
-        table.add_column(
-            name, justify="left" if name in ("task", "model", "row", "run") else "right"
-        )
+# --------------------------------------------------------------------------------------------
+# Several runs
+# --------------------------------------------------------------------------------------------
+
+
+def leaderboard_table(board: Leaderboard, console: Console) -> list[Noted]:
+    """The merged leaderboard: one row per run x model row, ranked by mean spec FR per task.
+    Columns whose value is the same in every row (task, model, run) move to a note."""
+    columns = {
+        "task": [row.task for row in board.rows],
+        "model": [row.model for row in board.rows],
+        "run": [row.run_id for row in board.rows],
+    }
+    constant = {name: values[0] for name, values in columns.items() if len(set(values)) == 1}
+    varying = [name for name in columns if name not in constant]
+    heads = [Column(name, "left", no_wrap=True) for name in [*varying, "row"]]
+    heads += [Column(n) for n in ("seeds", "test acc", "macro-F1", "MCC", "mean FR", "worst FR")]
+    rows = []
     for row in board.rows:
-        table.add_row(
-            escape(row.task),
-            escape(row.model),
-            escape(row.row)
-            + (" [bold red]COLLAPSED[/]" if row.collapse else "")
-            + "".join(f"\n[bold red]{escape(f)}[/]" for f in row.flags),
-            escape(row.run_id),
-            pct(row.accuracy),
-            pct(row.macro_f1),
-            "-" if row.mcc is None else f"{row.mcc:.3f}",
-            pct(row.mean_fr),
-            pct(row.worst_fr),
+        flags = (["COLLAPSED"] if row.collapse else []) + list(row.flags)
+        rows.append(
+            [
+                *[escape(getattr(row, "run_id" if name == "run" else name)) for name in varying],
+                escape(row.row) + "".join(f"\n[bold red]{escape(flag)}[/]" for flag in flags),
+                str(row.n_seeds),
+                pct(row.accuracy),
+                pct(row.macro_f1),
+                "-" if row.mcc is None else f"{row.mcc:.3f}",
+                pct(row.mean_fr),
+                pct(row.worst_fr),
+            ]
         )
-    return table
+    notes = ["rates in %; ranked by mean spec FR within each task"]
+    if constant:
+        notes.insert(0, "; ".join(f"{name}: {escape(value)}" for name, value in constant.items()))
+    return fitted_tables(console, "Leaderboard", heads, rows, notes, lead=len(varying) + 1)
+
+
+def runs_table(
+    results: list[RunResult], check: Callable[[RunResult], str | None], console: Console
+) -> list[Noted]:
+    """One row per run: id, task, model, seeds, specs, the check status and when it finished."""
+    columns = [Column("run", "left", no_wrap=True), Column("task", "left"), Column("model", "left")]
+    columns += [Column("seeds"), Column("specs"), Column("check", "left")]
+    columns.append(Column("finished", "left", no_wrap=True))
+    rows = []
+    for result in results:
+        status = check(result) or "-"
+        rows.append(
+            [
+                escape(result.run_id),
+                escape(result.task.name),
+                escape(str(result.config.get("model", "?"))),
+                str(len(result.seeds)),
+                str(len(result.specs)),
+                f"[{CHECK_STYLE.get(status, 'bold')}]{escape(status)}[/]",
+                escape(result.timing.finished[:16].replace("T", " ")),
+            ]
+        )
+    notes = ["each run in full: harness report RUN_DIR (or --format md|html -o FILE for all)"]
+    return fitted_tables(console, f"Runs ({len(results)})", columns, rows, notes)
+
+
+# --------------------------------------------------------------------------------------------
+# The whole report
+# --------------------------------------------------------------------------------------------
 
 
 def train_sample_line(result: RunResult) -> str | None:
@@ -400,47 +695,62 @@ def train_sample_line(result: RunResult) -> str | None:
     )
 
 
+def _section(console: Console, title: str, lines: list[str]) -> None:
+    if lines:
+        console.print(f"[bold]{title}[/]")
+        for line in lines:
+            console.print("  " + line)
+
+
 def print_result(
     result: RunResult,
     console: Console | None = None,
     ci: bool = False,
     group_by: GroupBy = "label",
 ) -> None:
-    """Print the per-spec table, per-label summary, model summary, what each intervention added
-    per source and label, comparisons, broken specs, the expected-outcome check and the
-    coverage signals."""
+    """Print the per-spec table, per-label and per-suite summaries, the models, what each
+    intervention added per source and label, seen cases, comparisons, broken specs, the checks,
+    the coverage signals and the leakage totals, fitted to ``console``'s width."""
     console = console or Console()
-    console.print(spec_table(result, ci=ci, group_by=group_by))
+    parts: list[RenderableType | None] = [*spec_tables(result, console, ci=ci, group_by=group_by)]
     if len({s.label for s in result.specs}) > 1:
-        console.print(label_table(result))
+        parts += label_tables(result, console)
     if result.specs:
-        console.print(suite_table(result))
-    console.print(summary_table(result))
+        parts += suite_tables(result, console)
+    parts += summary_table(result, console)
     sampled = train_sample_line(result)
-    if sampled:
-        console.print(sampled, highlight=False)
     collapsed = collapse_lines(result)
-    if collapsed:
-        console.print("[bold]Collapsed models[/]")
-        for line in collapsed:
-            console.print("  " + line)
-    drawn = drawn_table(result)
-    if drawn is not None:
-        console.print(drawn)
-    seen = seen_unseen_table(result)
-    if seen is not None:
-        console.print(seen)
-    comps = comparison_table(result)
-    if comps is not None:
-        console.print(comps)
-    sections: list[tuple[str, list[str]]] = [
-        ("Specs broken by an intervention (vs M0)", broken_lines(result)),
-        ("Expected-outcome check", check_lines(result)),
-        ("Pre-training signal", signal_lines(result)),
-        ("Leakage: held-out cases found in train, pool, D_i or test", leakage_lines(result)),
+    broken = broken_lines(result)
+    leakage = leakage_lines(result)
+    parts += [
+        Noted("Training sample", None, lines=[sampled]) if sampled else None,
+        Noted("Collapsed models", None, lines=collapsed) if collapsed else None,
+        *drawn_table(result, console),
+        *seen_unseen_table(result, console),
+        *comparison_table(result, console),
+        Noted("Specs broken by an intervention (vs M0)", None, lines=broken) if broken else None,
+        *check_table(result, console),
+        *signal_table(result, console),
+        Noted("Leakage: held-out cases found in train, pool, D_i or test", None, lines=leakage)
+        if leakage
+        else None,
     ]
-    for title, lines in sections:
-        if lines:
-            console.print(f"[bold]{title}[/]")
-            for line in lines:
-                console.print("  " + line)
+    for part in parts:
+        if part is not None:
+            console.print(part)
+
+
+__all__ = [
+    "BASE",
+    "check_lines",
+    "check_table",
+    "label_tables",
+    "leaderboard_table",
+    "print_result",
+    "runs_table",
+    "signal_lines",
+    "signal_table",
+    "spec_tables",
+    "suite_tables",
+    "summary_table",
+]

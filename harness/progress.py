@@ -198,7 +198,7 @@ class Progress:
         if self._rich is None:
             yield ProgressTask(None, None)
             return
-        task_id = self._rich.add_task(printable(description), total=total)
+        task_id = self._rich.add_task(escape(printable(description)), total=total)
         try:
             yield ProgressTask(self._rich, task_id)  # type: ignore[arg-type]
         finally:
@@ -221,12 +221,16 @@ class Progress:
             raise
         self._line(escape(f"{where} finished in {clock(time.monotonic() - started)}"))
 
-    def log(self, message: str) -> None:
-        """Print a status line (rich markup) to stderr when progress is enabled."""
+    def log(self, message: str, style: str | None = None) -> None:
+        """Print a status line to stderr when progress is enabled. ``message`` is plain text,
+        never read as markup (it names user labels and files); ``style`` (e.g. ``"dim"``)
+        styles the whole line on a terminal."""
         if self.style == "lines":
-            self._line(message)
+            self._line(escape(message))
         elif self.enabled:
-            self.console.print(printable(message))
+            self.console.print(
+                Text(printable(message), style=style or ""), highlight=False, soft_wrap=True
+            )
 
 
 def silent() -> Progress:

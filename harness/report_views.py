@@ -29,24 +29,29 @@ class ReportOptions:
 
 
 WALL_TIME_NOTE = (
-    "wall s: seconds in this run; a / b: the models came from the cache, a = seconds they took to "
-    "train when trained, b = seconds this run took to load and evaluate them"
+    "wall s: seconds this run spent on the row; cached (s): its models came from the cache, s = "
+    "the seconds they took to train; (k/n cached): k of its n models came from the cache"
 )
 """Caption text for the wall-time cell of a row whose models came from the cache."""
 
 
 def wall_time(result: RunResult, model_id: str, missing: str = "-") -> str:
-    """The wall-time cell of a model row: this run's seconds, or ``trained / loaded`` seconds
-    when the row's models were loaded from the cache (``?`` for a training time the cache entry
-    predates)."""
+    """The wall-time cell of a model row: this run's seconds; ``cached (s)`` when every model
+    of the row came from the cache (``s``: the seconds they took to train, when the cache entry
+    records it); ``s (k/n cached)`` when k of its n models did."""
     timing = result.timing
     seconds = timing.seconds.get(model_id)
     if seconds is None:
         return missing
-    if not timing.loaded_models.get(model_id):
+    loaded = timing.loaded_models.get(model_id) or 0
+    if not loaded:
         return f"{seconds:.1f}"
-    trained = timing.trained_seconds.get(model_id)
-    return f"{'?' if trained is None else f'{trained:.1f}'} / {seconds:.1f}"
+    found = [m for m in result.models if m.id == model_id]
+    total = sum(1 for s in found[0].seeds if s.test is not None) if found else loaded
+    if loaded >= total:
+        trained = timing.trained_seconds.get(model_id)
+        return "cached" if trained is None else f"cached ({trained:.1f})"
+    return f"{seconds:.1f} ({loaded}/{total} cached)"
 
 
 def any_loaded(result: RunResult) -> bool:

@@ -551,7 +551,7 @@ class Runner:
             memo_value=self.trainer.memo,
         )
         if not self.progress.lines:  # as lines, the unit's "started" line already says it
-            self.progress.log(f"[dim]{label} (seed {seed})[/dim]")
+            self.progress.log(f"{label} (seed {seed})", style="dim")
         outcome = intervention.apply(ctx)
         if outcome.model is None:
             row.result.seeds.append(

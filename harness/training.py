@@ -127,9 +127,11 @@ class Trainer:
         if self.enabled and (entry / "done.json").exists() and self._load_cached(model, entry):
             self.loaded += 1
             self._count_stored_seconds(entry)
-            self.progress.log(f"[dim]{purpose} (seed {seed}): model from cache {key[:12]}[/dim]")
+            self.progress.log(f"{purpose} (seed {seed}): model from cache {key[:12]}", style="dim")
         else:
-            self.progress.log(f"[dim]training {purpose} (seed {seed}, {len(split)} examples)[/dim]")
+            self.progress.log(
+                f"training {purpose} (seed {seed}, {len(split)} examples)", style="dim"
+            )
             started = time.perf_counter()
             model.fit(split.texts, split.labels, seed, self.progress)
             seconds = time.perf_counter() - started
@@ -165,7 +167,7 @@ class Trainer:
             if self._load_cached(model, entry):
                 self.loaded += 1
                 self._count_stored_seconds(entry)
-                self.progress.log(f"[dim]{purpose}: model from cache {key[:12]}[/dim]")
+                self.progress.log(f"{purpose}: model from cache {key[:12]}", style="dim")
                 changes = json.loads((entry / "changes.json").read_text(encoding="utf-8"))
                 setattr(model, CACHE_KEY_ATTRIBUTE, key)
                 return model, changes
@@ -216,7 +218,7 @@ class Trainer:
         try:
             model.load(entry)
         except Exception as exc:  # a damaged entry must cost a retrain, not the run
-            self.progress.log(f"[yellow]ignoring damaged cache entry {entry.name}: {exc}[/yellow]")
+            self.progress.log(f"ignoring damaged cache entry {entry.name}: {exc}", style="yellow")
             shutil.rmtree(entry, ignore_errors=True)
             return False
         return True
@@ -302,7 +304,7 @@ class Trainer:
                     if cached.shape == (len(texts),):
                         self.predictions_cached += 1
                         return cached
-        self.progress.log(f"[dim]{description} ({len(texts)} texts)[/dim]")
+        self.progress.log(f"{description} ({len(texts)} texts)", style="dim")
         predictions = model.predict(list(texts), self.progress)
         self.predicted += 1
         if path is not None:

@@ -10,6 +10,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from harness.display import console_text
 from harness.kinds import KINDS as ITEM_KINDS
 from harness.plugins import Registries, load_registries, plugin_infos, plugin_origin
 from harness.registry import Entry
@@ -77,7 +78,9 @@ def list_command(kind: str | None, as_json: bool) -> None:
         table.add_column("origin", overflow="fold")
         table.add_column("description")
         for row in rows:
-            table.add_row(row["name"], row["plugin"], row["origin"], row["description"])
+            table.add_row(
+                *(console_text(row[k]) for k in ("name", "plugin", "origin", "description"))
+            )
         console.print(table)
 
 
@@ -107,7 +110,9 @@ def plugins_command(as_json: bool, docs: bool) -> None:
     for col in ("name", "distribution", "version", "hooks"):
         table.add_column(col)
     for info in infos:
-        table.add_row(info.name, info.distribution, info.version, ", ".join(info.hooks))
+        table.add_row(
+            *map(console_text, (info.name, info.distribution, info.version, ", ".join(info.hooks)))
+        )
     Console().print(table)
 
 

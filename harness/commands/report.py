@@ -20,6 +20,31 @@ def _samples_path(run_dir: Path) -> Path:
     return (run_dir if run_dir.is_dir() else run_dir.parent) / "samples.jsonl"
 
 
+def expand_run_dirs(paths: tuple[Path, ...]) -> tuple[tuple[Path, ...], bool]:
+    """The run folders ``paths`` name: a folder holding ``results.json`` is a run; a folder
+    without one stands for the runs directly inside it (``harness report runs/``), sorted by
+    name. Returns the runs and whether some folder was expanded; a folder with no run in it is a
+    one-line error."""
+    from harness.errors import UserError
+
+    out: list[Path] = []
+    expanded = False
+    for path in paths:
+        if path.is_dir() and not (path / "results.json").exists():
+            found = sorted(p for p in path.iterdir() if (p / "results.json").is_file())
+            if not found:
+                raise UserError(
+                    "no results.json here, and no run folder inside",
+                    file=path,
+                    fix="give a run folder (it holds results.json) or a folder of runs, e.g. runs/",
+                )
+            out += found
+            expanded = True
+        else:
+            out.append(path)
+    return tuple(out), expanded
+
+
 def load_runs(run_dirs: tuple[Path, ...]) -> list[tuple[Path, Any]]:
     """Read every run (refusing other schema versions); analyse runs written before the
     analysis existed, from their ``samples.jsonl`` when present."""
@@ -207,6 +232,9 @@ def report_command(
     """Report on one or more run folders: a leaderboard over all of them (rows: model x
     intervention) plus every run's per-spec detail, comparisons and checks.
 
+    A folder without results.json stands for the runs inside it: `harness report runs/` shows
+    the leaderboard and a list of the runs on the terminal, and every run in full with --format.
+
     Runs that share M0 (same task, specs, model, seeds and M0 model_hash at every seed, e.g. a
     guided retrain run and a random retrain run added later) are paired by default: their rows
     are compared case by case as one run, so the expected-outcome check can be made across them.
@@ -219,6 +247,7 @@ def report_command(
 
     reporters = load_registries().reporters
     name = resolve_format(fmt, output, reporters)  # a bad -o suffix stops before any work
+    run_dirs, expanded = expand_run_dirs(run_dirs)
     runs = load_runs(run_dirs)
     results = [result for _, result in runs]
     paired = pair_if_possible(runs, pair)
@@ -232,14 +261,19 @@ def report_command(
     if name == CONSOLE:
         from rich.console import Console
 
-        from harness.console import leaderboard_table, print_result
+        from harness.console import leaderboard_table, print_result, runs_table
         from harness.leaderboard import build_leaderboard
 
         console = Console()
         if len(results) > 1:
-            console.print(leaderboard_table(build_leaderboard(results)))
-        for result in results:
-            print_result(result, console, ci=ci, group_by=group_by)  # type: ignore[arg-type]
+            for table in leaderboard_table(build_leaderboard(results), console):
+                console.print(table)
+        if expanded and len(results) > 1:  # a folder of runs: the list, not every run in full
+            for table in runs_table(results, check_status, console):
+                console.print(table)
+        else:
+            for result in results:
+                print_result(result, console, ci=ci, group_by=group_by)  # type: ignore[arg-type]
     else:
         reporter = reporters.get(name, field="--format")()
         if reporter.takes_options:
