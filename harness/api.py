@@ -15,6 +15,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 if TYPE_CHECKING:
     import torch
 
+    from harness.plugins import Registries
     from harness.progress import Progress
     from harness.report_views import ReportOptions
     from harness.results import RunResult
@@ -55,6 +56,24 @@ class Register(Protocol[ItemT]):
 PATH_RESOLVER = "harness.path_resolver"
 """Key of the pydantic validation context under which :mod:`harness.local_paths` passes the
 function that resolves :class:`PathArg` values (absent: values stay as written)."""
+
+
+REGISTRIES = "harness.registries"
+"""Key of the pydantic validation context under which planning passes the run's registries
+(:class:`harness.plugins.Registries`), built once per run; see :func:`registries_in`."""
+
+
+def registries_in(info: Any) -> Registries:
+    """The registries to look other plugins up in from inside an argument validator (``info``:
+    pydantic's ``ValidationInfo``), e.g. to check that a ``selection`` names a registered
+    selector: the run's, while a run is planned, else freshly built ones."""
+    context = getattr(info, "context", None)
+    registries = context.get(REGISTRIES) if isinstance(context, dict) else None
+    if registries is None:
+        from harness.plugins import load_registries
+
+        registries = load_registries()
+    return registries  # type: ignore[no-any-return]
 
 
 class PathArg:

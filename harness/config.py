@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import Field, field_validator, model_validator
@@ -15,6 +15,9 @@ from harness.flag_values import parse_interventions
 from harness.flag_values import parse_key_values as parse_key_values  # re-exported
 from harness.validation import validate
 from harness.yamlio import load_yaml
+
+if TYPE_CHECKING:
+    from harness.plugins import Registries
 
 
 class SpecRef(StrictModel):
@@ -191,6 +194,7 @@ def resolve_config(
     *,
     resolve_paths: bool = True,
     path_keys: Collection[str] | None = None,
+    registries: Registries | None = None,
 ) -> RunConfig:
     """Merge the config file (if any) with CLI ``overrides`` (which win) and validate.
 
@@ -199,8 +203,9 @@ def resolve_config(
     default), relative local paths written in the file are made absolute against the file's
     folder (see :mod:`harness.config_paths`; this loads the plugins and validates the arguments
     read from the file). Those from ``overrides`` and the defaults mean "from the current
-    folder" and are made absolute by :func:`harness.runner.plan_run`. ``path_keys``: resolve
-    (and validate) only these top-level keys."""
+    folder" and are made absolute by :func:`harness.plan.plan_run`. ``path_keys``: resolve
+    (and validate) only these top-level keys. ``registries``: the command's (built here when
+    not given and needed)."""
     data: dict[str, Any] = {}
     node = None
     if path is not None:
@@ -223,7 +228,8 @@ def resolve_config(
     from harness.config_paths import ConfigBases, check_flag_arguments, resolve_config_paths
     from harness.plugins import load_registries
 
-    check_flag_arguments(config, load_registries(), from_cli - set(file_subkeys))
+    registries = registries or load_registries()
+    check_flag_arguments(config, registries, from_cli - set(file_subkeys))
     if path is None:
         return config
     # Values read from the file are resolved now, against its folder; flags and defaults are
@@ -236,7 +242,7 @@ def resolve_config(
         config_file=path,
         node=node,
     )
-    return resolve_config_paths(config, load_registries(), bases, keys=path_keys).config
+    return resolve_config_paths(config, registries, bases, keys=path_keys).config
 
 
 MERGED_BY_FLAGS = {"task_args": "task", "model_args": "model"}

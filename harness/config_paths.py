@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.api import SpecSource
+from harness.api import REGISTRIES, SpecSource
 from harness.config import InterventionConfig, RunConfig, SpecRef, flag_name
 from harness.errors import UserError
 from harness.local_paths import FoundPath, Location, resolve_path, validate_resolving
@@ -114,6 +114,7 @@ def resolve_config_paths(
             bases.node,
             frozenset(keys),
         )
+    context = {REGISTRIES: registries}  # validators look other plugins up in these
     found: list[FoundPath] = []
     update: dict[str, Any] = {}
     for key in ("output_dir", "cache_dir"):
@@ -129,7 +130,7 @@ def resolve_config_paths(
         except UserError as err:
             raise bases.located(err, "task", ("task",)) from None
         task_args, update["task_args"], paths = _resolve_args(
-            task_def.args, config.task_args, "task_args", folder, bases
+            task_def.args, config.task_args, "task_args", folder, bases, context
         )
         found += paths
 
@@ -140,7 +141,7 @@ def resolve_config_paths(
         except UserError as err:
             raise bases.located(err, "model", ("model",)) from None
         model_args, update["model_args"], paths = _resolve_args(
-            model_class.Args, config.model_args, "model_args", folder, bases
+            model_class.Args, config.model_args, "model_args", folder, bases, context
         )
         found += paths
 
@@ -158,6 +159,7 @@ def resolve_config_paths(
                     [folder],
                     prefix=f"interventions[{i}].params.",
                     location=(*location, "params"),
+                    context=context,
                     **_file_of(bases, "interventions"),
                 )
             except UserError as err:
@@ -217,7 +219,12 @@ def _strings(value: Any) -> set[str]:
 
 
 def _resolve_args(
-    model: Any, raw: dict[str, Any], key: str, folder: Path, bases: ConfigBases
+    model: Any,
+    raw: dict[str, Any],
+    key: str,
+    folder: Path,
+    bases: ConfigBases,
+    context: dict[str, Any],
 ) -> tuple[Any, dict[str, Any], list[FoundPath]]:
     """Validate an argument mapping (``task_args`` / ``model_args``) resolving its paths
     against ``folder``. For a mapping a flag merged into the file's (``bases.file_subkeys``),
@@ -228,7 +235,13 @@ def _resolve_args(
     prefix, location = f"{key}.", (key,)
     if subkeys is None:
         return validate_resolving(
-            model, raw, [folder], prefix=prefix, location=location, **_file_of(bases, key)
+            model,
+            raw,
+            [folder],
+            prefix=prefix,
+            location=location,
+            context=context,
+            **_file_of(bases, key),
         )
     from_file = _strings({k: v for k, v in raw.items() if k in subkeys})
     try:
@@ -239,6 +252,7 @@ def _resolve_args(
             prefix=prefix,
             location=location,
             only=from_file.__contains__,
+            context=context,
             **_file_of(bases, key),
         )
     except UserError as err:
@@ -283,7 +297,12 @@ def check_flag_arguments(config: RunConfig, registries: Registries, keys: Collec
             else:
                 model = registries.models.get(config.model, field="model").Args
             validate_resolving(
-                model, getattr(config, key), [], prefix=f"{key}.", only=lambda _: False
+                model,
+                getattr(config, key),
+                [],
+                prefix=f"{key}.",
+                only=lambda _: False,
+                context={REGISTRIES: registries},
             )
         except UserError as err:
             if err.field and err.field.startswith(f"{key}."):
@@ -300,7 +319,9 @@ def _check_intervention(
     flag = flag_name("interventions")
     cls = registries.interventions.get(item.name, field=flag)
     try:
-        validate_resolving(cls.Args, item.params, [], only=lambda _: False)
+        validate_resolving(
+            cls.Args, item.params, [], only=lambda _: False, context={REGISTRIES: registries}
+        )
     except UserError as err:
         repeated = sum(other.name == item.name for other in items) > 1
         where = item.name + (f":{err.field}" if err.field else "")

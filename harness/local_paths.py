@@ -188,6 +188,7 @@ def validate_resolving(
     file: str | Path | None = None,
     node: Any = None,
     only: Callable[[str], bool] | None = None,
+    context: dict[str, Any] | None = None,
 ) -> tuple[M, Any, list[FoundPath]]:
     """Validate ``data`` into ``model_cls`` while resolving its :class:`PathArg` values against
     ``folders`` (see :func:`resolve_path`). Returns the validated model, ``data`` with the resolved
@@ -195,7 +196,8 @@ def validate_resolving(
     ``location``. A validation error is a one-line :class:`~harness.errors.UserError`, naming
     ``file`` and the line of the key in ``node`` (the file's YAML node, ``data`` lying at
     ``location`` in it) when given. ``only``: resolve just the values it accepts (the others
-    stay as written)."""
+    stay as written). ``context``: more of pydantic's validation context (e.g. the run's
+    registries under :data:`harness.api.REGISTRIES`)."""
 
     def resolver(value: str, marker: PathArg) -> str:
         if only is not None and not only(value):
@@ -203,7 +205,7 @@ def validate_resolving(
         return resolve_path(value, folders, marker.or_name)
 
     try:
-        model = model_cls.model_validate(data, context={PATH_RESOLVER: resolver})
+        model = model_cls.model_validate(data, context={**(context or {}), PATH_RESOLVER: resolver})
     except ValidationError as exc:
         raise user_error_from_validation(
             exc, model_cls, prefix=prefix, file=file, node=node, loc_prefix=location

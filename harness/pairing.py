@@ -15,10 +15,13 @@ import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.comparisons import RowRoles, declared_roles
 from harness.results import LeakageReport, ModelResult, RunResult, Timing
+
+if TYPE_CHECKING:
+    from harness.plugins import Registries
 
 BASE = "M0"
 
@@ -115,9 +118,11 @@ def pairing_mismatch(
     specs_a, specs_b = _spec_key(a), _spec_key(b)
     if specs_a != specs_b:
         return f"specs differ ({_first_spec_difference(specs_a, specs_b)})"
-    for key in ("model", "model_args"):
-        if a.config.get(key) != b.config.get(key):
-            return f"config {key} differs ({a.config.get(key)!r} vs {b.config.get(key)!r})"
+    if a.config.get("model") != b.config.get("model"):
+        return f"config model differs ({a.config.get('model')!r} vs {b.config.get('model')!r})"
+    args_a, args_b = a.config.get("model_args"), b.config.get("model_args")
+    if args_a != args_b and _filled(a, args_a) != _filled(b, args_b):
+        return f"config model_args differs ({args_a!r} vs {args_b!r})"
     if a.seeds != b.seeds:
         return f"seeds differ ({a.seeds} vs {b.seeds})"
     hashes_a, hashes_b = _m0_hashes(a), _m0_hashes(b)
@@ -141,6 +146,23 @@ def pairing_mismatch(
                 "without both samples.jsonl the test splits cannot be compared"
             )
     return None
+
+
+def _filled(run: RunResult, args: Any) -> Any:
+    """``args`` with the model's defaults filled in, as runs record them since they record
+    validated arguments (an older run's raw arguments then compare equal to a newer run's);
+    ``args`` as they are when the model is not installed here or they do not validate."""
+    from harness.errors import UserError
+    from harness.plugins import load_registries
+    from harness.validation import validate
+
+    entry = load_registries().models.find(str(run.config.get("model")))
+    if entry is None or not isinstance(args, dict):
+        return args
+    try:
+        return validate(entry.item.Args, args).model_dump(mode="json")
+    except UserError:
+        return args
 
 
 def _renamed(model: ModelResult, new_id: str, budget: Any) -> ModelResult:
@@ -205,7 +227,7 @@ def _pool_notes(
     return notes
 
 
-def pair_runs(runs: list[RunFiles]) -> PairedRuns:
+def pair_runs(runs: list[RunFiles], registries: Registries | None = None) -> PairedRuns:
     """Merge runs that share M0 (check with :func:`pairing_mismatch` first) into one result.
 
     The first run gives M0, the config (check settings included), the leakage findings (with
@@ -216,7 +238,7 @@ def pair_runs(runs: list[RunFiles]) -> PairedRuns:
     from harness.plugins import load_registries
 
     first = runs[0].result
-    registries = load_registries()
+    registries = registries or load_registries()
     roles: RowRoles = {}
     pool_sources = dict(first.task.pool_sources)
     leakage = first.leakage.model_copy(deep=True) if first.leakage is not None else None
@@ -281,13 +303,15 @@ def pair_runs(runs: list[RunFiles]) -> PairedRuns:
     return PairedRuns(result=merged, sources=sources, notes=notes, roles=roles)
 
 
-def analyse_paired(runs: list[RunFiles]) -> tuple[RunResult, PairedRuns]:
+def analyse_paired(
+    runs: list[RunFiles], registries: Registries | None = None
+) -> tuple[RunResult, PairedRuns]:
     """Pair ``runs`` (they must share M0) and analyse the merged result: comparisons and checks
     across the runs, preceded by an INFO entry naming the paired runs and a WARN entry per
     note (e.g. a missing ``samples.jsonl``)."""
     from harness.analysis import analyse
 
-    paired = pair_runs(runs)
+    paired = pair_runs(runs, registries)
     result = analyse(paired.result, paired.samples(), roles=paired.roles)
     ids = ", ".join(r.result.run_id for r in runs)
     info = {

@@ -1,19 +1,21 @@
-"""The versioned results schema (``results.json``) and atomic writers for run artefacts."""
+"""The versioned results schema (``results.json``), and reading and writing it.
+
+Files are written through :mod:`harness.atomic` (``atomic_write_text`` and
+``atomic_write_jsonl`` are importable from here too)."""
 
 from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, ValidationError
 
 from harness.api import StrictModel
-from harness.errors import OutputError, UserError
+from harness.atomic import atomic_write_jsonl as atomic_write_jsonl  # re-exported (stable path)
+from harness.atomic import atomic_write_text
+from harness.errors import UserError
 
 SCHEMA_VERSION = 1
 """Bumped on every incompatible change of :class:`RunResult`."""
@@ -289,47 +291,6 @@ class RunResult(StrictModel):
             if model.id == model_id:
                 return model
         raise KeyError(model_id)
-
-
-def _umask() -> int:
-    """The process umask (read by setting and restoring it)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename.
-
-    A failed write (disk full, file-size limit, permissions) removes the temporary file and raises
-    :class:`~harness.errors.OutputError` (``cannot write FILE: reason``)."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise OutputError(path, exc) from None
-    try:
-        # backslashreplace: a lone surrogate that slipped through is written as the JSON escape
-        # it came from (\udXXX) instead of crashing the run at its very end.
-        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as handle:
-            os.fchmod(handle.fileno(), 0o666 & ~_umask())  # mkstemp makes it 0600
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise OutputError(path, exc) from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
-    """Write one JSON object per line, atomically."""
-    atomic_write_text(
-        path, "".join(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n" for row in rows)
-    )
 
 
 def dump_result(result: RunResult) -> str:

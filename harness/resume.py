@@ -98,7 +98,7 @@ def warn_if_data_changed(run_dir: Path, run_id: str, config: RunConfig) -> None:
 
     import click
 
-    from harness.runner import run_id_prefix
+    from harness.plan import run_id_prefix
 
     name = run_dir.name
     pattern = re.escape(run_id_prefix(config)) + r"[0-9a-f]{10}"

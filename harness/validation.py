@@ -127,10 +127,13 @@ def validate(
     node: yaml.Node | None = None,
     prefix: str = "",
     loc_prefix: tuple[Any, ...] = (),
+    context: dict[str, Any] | None = None,
 ) -> M:
-    """Validate ``data`` into ``model_cls`` or raise a one-line :class:`UserError`."""
+    """Validate ``data`` into ``model_cls`` or raise a one-line :class:`UserError`.
+    ``context``: pydantic's validation context (e.g. the run's registries under
+    :data:`harness.api.REGISTRIES`)."""
     try:
-        return model_cls.model_validate(data)
+        return model_cls.model_validate(data, context=context)
     except ValidationError as exc:
         raise user_error_from_validation(
             exc, model_cls, file=file, node=node, prefix=prefix, loc_prefix=loc_prefix

@@ -12,10 +12,10 @@ from click.testing import CliRunner
 
 import harness.class_weights
 from harness.api import Model, NoArgs
+from harness.cache import Cache
 from harness.cli import cli
 from harness.errors import UserError
 from harness.testing import make_tiny_bert
-from harness.training import Trainer
 from harness.validation import validate
 from harness_plugins.models.bow import BowArgs, BowModel
 from harness_plugins.models.hf import HfArgs, HfModel
@@ -282,7 +282,7 @@ def test_class_weight_is_part_of_the_cache_key() -> None:
     from harness.api import Split
 
     split = Split(ids=[str(i) for i in range(8)], texts=TEXTS, labels=Y)
-    trainer = Trainer(enabled=False)
+    trainer = Cache(enabled=False)
 
     def key(class_weight: Any, labels: list[str] = LABELS) -> str:
         args = validate(BowArgs, {"class_weight": class_weight})

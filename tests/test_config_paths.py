@@ -21,8 +21,8 @@ from harness.config import RunConfig, SpecRef, resolve_config
 from harness.config_paths import resolve_spec_ref
 from harness.errors import UserError
 from harness.local_paths import fingerprint, resolve_path, validate_resolving
+from harness.plan import plan_run, run_id_for
 from harness.plugins import load_registries
-from harness.runner import plan_run, run_id_for
 
 OK = ["thanks for the lovely soup", "see you at the park", "what a kind neighbour"]
 BAD = ["you are an idiot", "what a stupid clown", "get lost you moron"]

@@ -28,10 +28,11 @@ from harness.api import (
 )
 from harness.config import resolve_config
 from harness.errors import UserError
+from harness.plan import plan_run
 from harness.plugins import get_plugin_manager
 from harness.report_views import iter_samples
 from harness.results import read_result
-from harness.runner import Runner, plan_run
+from harness.runner import Runner
 
 FAST_BOW = {"buckets": 512, "dim": 8, "hidden": 8, "epochs": 2}
 

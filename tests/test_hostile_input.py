@@ -604,7 +604,7 @@ def test_disk_full_while_writing_samples_is_one_line(
 ) -> None:
     import errno
 
-    import harness.results
+    import harness.atomic
 
     real_fsync = os.fsync
 
@@ -615,7 +615,7 @@ def test_disk_full_while_writing_samples_is_one_line(
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         real_fsync(fd)
 
-    monkeypatch.setattr(harness.results.os, "fsync", full_disk)
+    monkeypatch.setattr(harness.atomic.os, "fsync", full_disk)
     out = tmp_path / "out"
     done = CliRunner().invoke(cli, _run_args(out))
     assert done.exit_code == 2, done.output

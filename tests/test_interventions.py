@@ -660,8 +660,9 @@ def test_demo_yaml_is_the_default_config() -> None:
 
 
 def test_demo_interventions_run_end_to_end(tmp_path: Path) -> None:
+    from harness.plan import plan_run
     from harness.results import read_result
-    from harness.runner import Runner, plan_run
+    from harness.runner import Runner
 
     config = RunConfig(
         task_args={"n_train": 300, "n_test": 100, "n_pool": 300},

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from harness.api import Split
+from harness.cache import Cache, model_hash
 from harness.cli import cli
-from harness.training import Trainer
 from harness.validation import validate
 from harness_plugins.models.bow import BowArgs, BowModel
 
@@ -99,10 +99,10 @@ def test_damaged_entry_is_retrained(tmp_path: Path) -> None:
         texts=["you fool" if i % 2 else "nice day" for i in range(40)],
         labels=np.arange(40) % 2,
     )
-    trainer = Trainer(cache_dir=tmp_path, enabled=True)
+    trainer = Cache(root=tmp_path, enabled=True)
     args = validate(BowArgs, {"epochs": 1})
     first = trainer.train(BowModel(args, 2), split, 0, "M0")
-    key = trainer.model_hash(first)
+    key = model_hash(first)
     assert key is not None
     (tmp_path / "models" / key / "model.safetensors").write_bytes(b"garbage")
     again = trainer.train(BowModel(args, 2), split, 0, "M0")

@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 from rich.console import Console
 
+from harness.aggregate import aggregate
 from harness.analysis import analyse, default_pairs
 from harness.cli import cli
 from harness.console import print_result
@@ -32,7 +33,6 @@ from harness.results import (
     read_result,
     write_result,
 )
-from harness.runner import aggregate
 from harness.stats import wilson_interval
 from harness_plugins.reporters.html import HtmlReporter
 from harness_plugins.reporters.markdown import MarkdownReporter

@@ -158,9 +158,9 @@ def _tiny_model_and_split():
 
 
 def test_two_runs_sharing_a_cache_keep_the_first_finished_entry(tmp_path: Path) -> None:
-    from harness.training import Trainer
+    from harness.cache import Cache
 
-    trainer = Trainer(cache_dir=tmp_path / "cache")
+    trainer = Cache(root=tmp_path / "cache")
     model, split = _tiny_model_and_split()
     trainer.train(model, split, 0, "M0")
     (entry,) = (tmp_path / "cache" / "models").iterdir()
@@ -168,15 +168,15 @@ def test_two_runs_sharing_a_cache_keep_the_first_finished_entry(tmp_path: Path) 
     # A second process that trained the same unit concurrently stores it after the first.
     other, _ = _tiny_model_and_split()
     other.fit(split.texts, split.labels, 0)
-    trainer._store_model(other, entry, "M0", 0)
+    trainer._store(other, entry, "M0", 0)
     assert (entry / "done.json").stat().st_mtime_ns == before
     assert sorted(p.name for p in entry.parent.iterdir()) == [entry.name]
 
 
 def test_losing_the_rename_race_to_an_identical_entry_is_fine(tmp_path: Path, monkeypatch) -> None:
-    from harness.training import Trainer
+    from harness.cache import Cache
 
-    trainer = Trainer(cache_dir=tmp_path / "cache")
+    trainer = Cache(root=tmp_path / "cache")
     model, split = _tiny_model_and_split()
     model.fit(split.texts, split.labels, 0)
     entry = tmp_path / "cache" / "models" / "k"
@@ -189,6 +189,6 @@ def test_losing_the_rename_race_to_an_identical_entry_is_fine(tmp_path: Path, mo
         raise OSError(39, "Directory not empty")
 
     monkeypatch.setattr(os, "replace", racing_replace)
-    trainer._store_model(model, entry, "M0", 0)
+    trainer._store(model, entry, "M0", 0)
     monkeypatch.setattr(os, "replace", real_replace)
     assert sorted(p.name for p in entry.parent.iterdir()) == ["k"]

@@ -144,8 +144,8 @@ def test_plan_run_checks_specs_against_the_task(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from harness.config import resolve_config
+    from harness.plan import plan_run
     from harness.plugins import load_registries
-    from harness.runner import plan_run
 
     task = load_registries().tasks.get("demo").load()
     leaked = task.train.texts[0]

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from harness.aggregate import aggregate
 from harness.cli import cli
 from harness.evaluation import spec_score
 from harness.results import (
@@ -24,7 +25,6 @@ from harness.results import (
     Timing,
     read_result,
 )
-from harness.runner import aggregate
 from harness.suites import run_suite_aggregates, seed_suite_scores, specs_by_suite
 
 OK = Metrics(n=10, accuracy=1.0, macro_f1=1.0, mcc=1.0)

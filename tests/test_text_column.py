@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 
 from harness.api import Split
+from harness.cache import hash_split, hash_texts
 from harness.text_column import (
     TextColumn,
     concat_texts,
     iter_chunks,
     take_texts,
 )
-from harness.training import hash_split, hash_texts
 
 WORDS = [f"text number {i} é✓" for i in range(10)]
 

@@ -10,8 +10,6 @@ from pathlib import Path
 
 import click
 
-CACHE_FOLDERS = ("models", "predictions")
-
 
 @dataclass
 class CacheEntry:
@@ -46,6 +44,8 @@ def human_size(size: float) -> str:
 def cache_entries(cache_dir: Path) -> tuple[list[CacheEntry], int, int]:
     """The finished model entries (newest first), plus the count and bytes of prediction files
     whose model entry is gone (orphans)."""
+    from harness.cache import DONE, entry_info
+
     predictions: dict[str, list[Path]] = {}
     pred_dir = cache_dir / "predictions"
     if pred_dir.is_dir():
@@ -56,13 +56,10 @@ def cache_entries(cache_dir: Path) -> tuple[list[CacheEntry], int, int]:
     model_dir = cache_dir / "models"
     if model_dir.is_dir():
         for entry in model_dir.iterdir():
-            done = entry / "done.json"
+            done = entry / DONE
             if entry.name.startswith(".") or not done.is_file():
                 continue
-            try:
-                info = json.loads(done.read_text())
-            except (OSError, ValueError):
-                info = {}
+            info = entry_info(entry)
             preds = predictions.pop(entry.name, [])
             created = info.get("created") or time.strftime(
                 "%Y-%m-%dT%H:%M:%S", time.localtime(done.stat().st_mtime)
@@ -85,7 +82,7 @@ def cache_entries(cache_dir: Path) -> tuple[list[CacheEntry], int, int]:
 
 
 def _cache_dir(value: str | None) -> Path:
-    from harness.training import default_cache_dir
+    from harness.cache import default_cache_dir
 
     return Path(value).expanduser() if value else default_cache_dir()
 
@@ -147,9 +144,12 @@ def cache_ls(cache_dir: str | None, as_json: bool) -> None:
 @click.option("--cache-dir", help="Cache folder (default: $HARNESS_CACHE_DIR or ~/.cache).")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 def cache_clear(cache_dir: str | None, yes: bool) -> None:
-    """Delete every cached model and prediction (only the harness's own sub-folders)."""
+    """Delete every cached model, prediction and memoised value (only the harness's own
+    sub-folders)."""
+    from harness.cache import FOLDERS
+
     root = _cache_dir(cache_dir)
-    targets = [root / name for name in CACHE_FOLDERS if (root / name).exists()]
+    targets = [root / name for name in FOLDERS if (root / name).exists()]
     if not targets:
         click.echo(f"cache {root} is empty")
         return

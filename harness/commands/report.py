@@ -45,10 +45,12 @@ def expand_run_dirs(paths: tuple[Path, ...]) -> tuple[tuple[Path, ...], bool]:
     return tuple(out), expanded
 
 
-def load_runs(run_dirs: tuple[Path, ...]) -> list[tuple[Path, Any]]:
+def load_runs(run_dirs: tuple[Path, ...], registries: Any = None) -> list[tuple[Path, Any]]:
     """Read every run (refusing other schema versions); analyse runs written before the
-    analysis existed, from their ``samples.jsonl`` when present."""
+    analysis existed, from their ``samples.jsonl`` when present (``registries``: where the
+    rows' interventions are found, to ask how they pair; built when needed and not given)."""
     from harness.analysis import analyse
+    from harness.comparisons import declared_roles
     from harness.report_views import iter_samples
     from harness.results import read_result
 
@@ -58,12 +60,15 @@ def load_runs(run_dirs: tuple[Path, ...]) -> list[tuple[Path, Any]]:
         if not result.checks:
             samples = _samples_path(run_dir)
             present = samples.exists() or samples.is_symlink()
-            result = analyse(result, iter_samples(samples) if present else None)
+            roles = declared_roles(result, registries)
+            result = analyse(result, iter_samples(samples) if present else None, roles=roles)
         runs.append((run_dir, result))
     return runs
 
 
-def pair_if_possible(runs: list[tuple[Path, Any]], pair: bool | None) -> tuple[Any, Any] | None:
+def pair_if_possible(
+    runs: list[tuple[Path, Any]], pair: bool | None, registries: Any = None
+) -> tuple[Any, Any] | None:
     """Pair the runs' rows when they share M0 (``pair`` ``None``: when possible; ``True``: or
     fail with the reason; ``False``: never). Returns ``(merged result, PairedRuns)`` or
     ``None``."""
@@ -111,7 +116,7 @@ def pair_if_possible(runs: list[tuple[Path, Any]], pair: bool | None) -> tuple[A
     for run_dir, result in runs:
         samples = _samples_path(run_dir)
         files.append(RunFiles(result=result, samples=samples if samples.is_file() else None))
-    return analyse_paired(files)
+    return analyse_paired(files, registries)
 
 
 def write_output(path: Path, text: str) -> None:
@@ -245,12 +250,13 @@ def report_command(
     from harness.plugins import load_registries
     from harness.report_views import ReportOptions, failing_examples
 
-    reporters = load_registries().reporters
+    registries = load_registries()  # once for the whole command
+    reporters = registries.reporters
     name = resolve_format(fmt, output, reporters)  # a bad -o suffix stops before any work
     run_dirs, expanded = expand_run_dirs(run_dirs)
-    runs = load_runs(run_dirs)
+    runs = load_runs(run_dirs, registries)
     results = [result for _, result in runs]
-    paired = pair_if_possible(runs, pair)
+    paired = pair_if_possible(runs, pair, registries)
     if paired is not None:
         results = [paired[0]]
         click.echo(

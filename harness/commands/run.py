@@ -94,6 +94,9 @@ def run_command(
     With no arguments, runs the embedded demo (built-in task, specs and fast model, on CPU).
     """
     from harness.config import resolve_config
+    from harness.plugins import load_registries
+
+    registries = load_registries()  # once for the whole command
 
     overrides: dict[str, Any] = {
         "task": task,
@@ -121,29 +124,32 @@ def run_command(
         given = [k for k, v in overrides.items() if v is not None and k != "cache_dir"]
         config = resume_config(resume_dir, given, config_path, cache_dir)
     else:
-        config = resolve_config(config_path, overrides)
+        config = resolve_config(config_path, overrides, registries=registries)
     if print_config:
         import yaml
 
         from harness.config_paths import resolve_config_paths
-        from harness.plugins import load_registries
 
-        config = resolve_config_paths(config, load_registries()).config
+        config = resolve_config_paths(config, registries).config
         click.echo(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False), nl=False)
         return
-    execute(config, quiet=quiet, run_dir=resume_dir)
+    execute(config, quiet=quiet, run_dir=resume_dir, registries=registries)
 
 
-def execute(config: Any, quiet: bool = False, run_dir: Path | None = None) -> None:
-    """Plan (validating everything), run, and print the tables."""
+def execute(
+    config: Any, quiet: bool = False, run_dir: Path | None = None, registries: Any = None
+) -> None:
+    """Plan (validating everything), run, and print the tables. ``registries``: the command's
+    (built when not given)."""
     from rich.console import Console
 
     from harness.console import print_result
     from harness.display import console_text
+    from harness.plan import plan_run
     from harness.progress import Progress
-    from harness.runner import Runner, plan_run
+    from harness.runner import Runner
 
-    plan = plan_run(config)
+    plan = plan_run(config, registries)
     progress = Progress(Console(stderr=True), enabled=not quiet)
     runner = Runner(plan, progress, run_dir=run_dir)
     if run_dir is not None:
@@ -155,7 +161,7 @@ def execute(config: Any, quiet: bool = False, run_dir: Path | None = None) -> No
     ctx = click.get_current_context(silent=True)
     print_result(result, console, ci=bool(ctx and ctx.meta.get("harness.ci")))
     console.print(f"wrote {console_text(runner.run_dir / 'results.json', 4_000)}")
-    console.print(f"[dim]{console_text(runner.trainer.summary(), 4_000)}[/dim]")
+    console.print(f"[dim]{console_text(runner.cache.summary(), 4_000)}[/dim]")
 
 
 def register(group: click.Group) -> None:

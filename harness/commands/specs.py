@@ -106,8 +106,8 @@ def _run_suites(config_path: Path) -> RunSuites:
     load is kept as an error (the others are still checked)."""
     from harness.config import resolve_config
     from harness.config_paths import resolve_config_paths
+    from harness.plan import load_task
     from harness.plugins import load_registries
-    from harness.runner import load_task
     from harness.spec_loading import load_suites
 
     keys = ("task_args", "specs")

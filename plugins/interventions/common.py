@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationInfo
+
+from harness.api import registries_in
 from harness.errors import UserError
 
 
-def check_selector(name: str, args: dict[str, Any] | None = None) -> None:
+def check_selector(name: str, info: ValidationInfo, args: dict[str, Any] | None = None) -> None:
     """Raise ``ValueError`` (turned into a one-line config error) if ``name`` is not a
     registered selector or ``args`` (when given) do not validate, so mistakes surface before any
-    training."""
-    from harness.plugins import load_registries
+    training. ``info``: the calling validator's, whose context holds the run's registries."""
     from harness.validation import validate
 
     try:
-        cls = load_registries().selectors.get(name, field="selection")
+        cls = registries_in(info).selectors.get(name, field="selection")
         if args is not None:
             validate(cls.Args, args)
     except UserError as err:

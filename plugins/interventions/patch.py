@@ -50,8 +50,8 @@ from harness.api import (
     StrictModel,
     TorchModel,
 )
+from harness.cache import hash_texts
 from harness.errors import UserError
-from harness.training import hash_texts
 
 if TYPE_CHECKING:
     import torch

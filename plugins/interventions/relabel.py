@@ -38,8 +38,8 @@ from harness.api import (
     StrictModel,
     Task,
 )
+from harness.cache import hash_spec_train_cases, hash_split, model_hash
 from harness.errors import UserError
-from harness.training import Trainer, hash_spec_train_cases, hash_split
 from harness_plugins.interventions.common import check_selector
 from harness_plugins.interventions.selection import largest_remainder
 
@@ -83,14 +83,14 @@ class RelabelArgs(StrictModel):
     @classmethod
     def _known_similarity(cls, value: str, info: ValidationInfo) -> str:
         if info.data.get("method") in ("rrf", "borda"):
-            check_selector(value)
+            check_selector(value, info)
         return value
 
     @field_validator("similarity_args")
     @classmethod
     def _valid_similarity_args(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
         if info.data.get("method") in ("rrf", "borda") and "similarity" in info.data:
-            check_selector(info.data["similarity"], value)
+            check_selector(info.data["similarity"], info, value)
         return value
 
 
@@ -348,7 +348,7 @@ class Relabel(Intervention[RelabelArgs]):
             "train": hash_split(train),
             "labels": names,
             "specs": hash_spec_train_cases(ctx.specs),
-            "base_model": Trainer.model_hash(ctx.base_model),
+            "base_model": model_hash(ctx.base_model),
         }
         chosen = ctx.memo(recipe, choose)
         flips = [(int(i), int(label)) for i, label in chosen["flips"]]

@@ -28,8 +28,8 @@ from harness.api import (
     StrictModel,
     Task,
 )
+from harness.cache import hash_spec_train_cases, hash_split, hash_texts, model_hash
 from harness.errors import UserError
-from harness.training import Trainer, hash_spec_train_cases, hash_split, hash_texts
 from harness_plugins.interventions.common import check_selector
 from harness_plugins.interventions.selection import select
 
@@ -71,15 +71,15 @@ class RetrainArgs(StrictModel):
 
     @field_validator("selection")
     @classmethod
-    def _known_selector(cls, value: str) -> str:
-        check_selector(value)
+    def _known_selector(cls, value: str, info: ValidationInfo) -> str:
+        check_selector(value, info)
         return value
 
     @field_validator("selector_args")
     @classmethod
     def _valid_selector_args(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
         if "selection" in info.data:  # else the selector's name is the error
-            check_selector(info.data["selection"], value)
+            check_selector(info.data["selection"], info, value)
         return value
 
 
@@ -175,7 +175,7 @@ class Retrain(Intervention[RetrainArgs]):
             **({"pool_sources": hash_texts(task.pool.sources)} if task.pool.sources else {}),
             "labels": task.label_names,
             "specs": hash_spec_train_cases(ctx.specs),
-            "base_model": Trainer.model_hash(ctx.base_model),
+            "base_model": model_hash(ctx.base_model),
         }
         chosen = ctx.memo(recipe, choose)
         added = task.pool.subset(chosen["indices"])
