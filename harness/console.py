@@ -13,7 +13,6 @@ markup escaped.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from rich.console import Console, RenderableType
 from rich.table import Table
@@ -37,11 +36,13 @@ from harness.display import console_text as escape
 from harness.leaderboard import Leaderboard
 from harness.report_views import (
     SEEN_NOTE,
+    SIGNAL_NOTE,
     SUITE_NOTE,
     WALL_TIME_NOTE,
     GroupBy,
     any_loaded,
     broken_specs,
+    check_row,
     collapse_mark,
     collapsed_models,
     comparison_methods,
@@ -463,35 +464,6 @@ def broken_lines(result: RunResult) -> list[str]:
     return lines
 
 
-GUARD_WORDS = {"accuracy": "test acc", "macro_f1": "macro-F1"}
-
-
-def check_row(check: dict[str, Any]) -> tuple[str, str, str, str] | None:
-    """``(what, Δ, 95% CI, Holm p)`` of a guard or FR check for the compact table; ``None``
-    for an entry whose detail is the message (a warning, a skip, a note)."""
-    kind, status = check.get("kind"), check.get("status")
-    if kind == "guard":
-        words = GUARD_WORDS.get(str(check.get("metric")), str(check.get("metric")))
-        delta = check.get("delta_points")
-        return (
-            f"{words} {check.get('model')} ≥ M0 − {check.get('tolerance', 0):g}",
-            "-" if delta is None else f"{delta:+.1f}",
-            "",
-            "",
-        )
-    if kind == "expected-outcome" and status in ("PASS", "FAIL") and "baseline" in check:
-        suite = check.get("suite")
-        low, high = check.get("ci_low"), check.get("ci_high")
-        return (
-            f"mean FR {check.get('model')} < {check.get('baseline')}"
-            + (f" on {suite}" if suite else ""),
-            points(check.get("delta")),
-            "" if low is None or high is None else f"[{points(low)}, {points(high)}]",
-            format_p(check.get("p_holm")),
-        )
-    return None
-
-
 def check_table(result: RunResult, console: Console) -> list[Noted]:
     """The checks as a compact table, one row per FR check and guard (status, what, Δ, CI,
     Holm p), then warnings, skips and notes with their full text. The long detail of every
@@ -547,15 +519,6 @@ def check_lines(result: RunResult) -> list[str]:
         style = CHECK_STYLE.get(status, "bold")
         lines.append(f"[{style}]{escape(status)}[/] {escape(str(check.get('detail', '')))}")
     return lines
-
-
-SIGNAL_NOTE = (
-    "a pre-training signal is known before any training: how well the data an intervention "
-    "added covers each spec (coverage.n: pool examples drawn for the spec; "
-    "coverage.mean_similarity: their mean selector score). ρ: Spearman correlation across specs "
-    "between the signal and the spec's FR drop vs M0 (positive: better-covered specs improved "
-    "more, the hypothesis of DESIGN.md §1)"
-)
 
 
 def signal_table(result: RunResult, console: Console) -> list[Noted]:

@@ -474,3 +474,105 @@ LEAKAGE_NOTE = (
     "split; near D_i: word n-gram near-duplicates of a D_i case; a case can count in several "
     "columns"
 )
+
+
+@dataclass
+class SpecChange:
+    """One intervention's change of one spec's held-out FR against M0, for the charts."""
+
+    model: str
+    spec: str
+    delta: float | None
+    low: float | None
+    high: float | None
+    status: str
+    """``fixed`` / ``broken`` (significant, exact McNemar with Holm), ``unchanged``, or ``""``
+    when untested (no paired cases)."""
+    p_holm: float | None
+
+
+def spec_changes(result: RunResult) -> list[SpecChange]:
+    """Every intervention's change against M0 on every spec, with Newcombe's 95% interval for
+    the paired difference (:func:`harness.stats.paired_difference_interval`) from the mean
+    counts per seed of cases both models fail, only A fails and only M0 fails (the same cases
+    at every seed are not counted as new ones); the significance is the comparison's (McNemar
+    at each seed, combined across seeds, Holm across specs)."""
+    from harness.stats import paired_difference_interval
+
+    sizes = {spec.id: spec.n_heldout_cases for spec in result.specs}
+    out = []
+    for model_id, comp in vs_m0(result).items():
+        k = max(1, len(comp.get("seeds") or []))
+        for spec_id, item in comp["specs"].items():
+            delta = item.get("delta")
+            low = high = None
+            if delta is not None and "broken" in item and "fixed" in item:
+                seeds = item.get("per_seed") or []
+                n = sum(s["n"] for s in seeds) / len(seeds) if seeds else sizes.get(spec_id, 0)
+                broken, fixed = item["broken"] / k, item["fixed"] / k
+                both = max(0.0, n * float(item.get("fr_b") or 0.0) - fixed)
+                if n > 0:
+                    low, high = paired_difference_interval(both, broken, fixed, n)
+            out.append(
+                SpecChange(
+                    model=model_id,
+                    spec=spec_id,
+                    delta=delta,
+                    low=low,
+                    high=high,
+                    status=str(item.get("status") or ""),
+                    p_holm=item.get("p_holm"),
+                )
+            )
+    return out
+
+
+CHANGE_NOTE = (
+    "change of each spec's held-out FR against M0, in points, with Newcombe's 95% interval "
+    "for a paired difference (from the mean counts per seed); ▼ fixed / ▲ broken: significant "
+    "by the exact McNemar test on the same cases (combined across seeds, Holm across specs); "
+    "a hollow dot is not significant"
+)
+"""What the change chart shows (HTML reports)."""
+
+
+def check_row(check: dict[str, Any]) -> tuple[str, str, str, str] | None:
+    """``(what, Δ, 95% CI, Holm p)`` of a guard or FR check for compact check tables; ``None``
+    for an entry whose detail is the message (a warning, a skip, a note)."""
+    from harness.stats import format_p
+
+    kind, status = check.get("kind"), check.get("status")
+    if kind == "guard":
+        words = CHECK_WORDS.get(str(check.get("metric")), str(check.get("metric")))
+        delta = check.get("delta_points")
+        return (
+            f"{words} {check.get('model')} ≥ M0 − {check.get('tolerance', 0):g}",
+            "-" if delta is None else f"{delta:+.1f}",
+            "",
+            "",
+        )
+    if kind == "expected-outcome" and status in ("PASS", "FAIL") and "baseline" in check:
+        suite = check.get("suite")
+        low, high = check.get("ci_low"), check.get("ci_high")
+        delta = check.get("delta")
+        return (
+            f"mean FR {check.get('model')} < {check.get('baseline')}"
+            + (f" on {suite}" if suite else ""),
+            "-" if delta is None else f"{100 * delta:+.1f}",
+            "" if low is None or high is None else f"[{100 * low:+.1f}, {100 * high:+.1f}]",
+            format_p(check.get("p_holm")),
+        )
+    return None
+
+
+CHECK_WORDS = {"accuracy": "test acc", "macro_f1": "macro-F1"}
+
+
+SIGNAL_NOTE = (
+    "a pre-training signal is known before any training: how well the data an intervention "
+    "added covers each spec (coverage.n: pool examples drawn for the spec; "
+    "coverage.mean_similarity: their mean selector score). ρ: Spearman correlation across specs "
+    "between the signal and the spec's FR drop vs M0 (positive: better-covered specs improved "
+    "more, the hypothesis of DESIGN.md §1)"
+)
+"""What the pre-training signal table shows (every report prints it under the table)."""

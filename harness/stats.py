@@ -54,8 +54,9 @@ from statistics import NormalDist
 import numpy as np
 
 
-def wilson_interval(failures: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval for a proportion ``failures / n`` (``(0, 1)`` when ``n == 0``).
+def wilson_interval(failures: float, n: float, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a proportion ``failures / n`` (``(0, 1)`` when ``n == 0``;
+    counts may be means over seeds, hence floats).
 
     Closed form: ``(p + z²/2n ± z·sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n)`` with ``z`` the normal
     quantile for ``confidence``; the same numbers as
@@ -71,6 +72,34 @@ def wilson_interval(failures: int, n: int, confidence: float = 0.95) -> tuple[fl
     low = 0.0 if failures == 0 else max(0.0, centre - half)
     high = 1.0 if failures == n else min(1.0, centre + half)
     return low, high
+
+
+def paired_difference_interval(
+    both: float, a_only: float, b_only: float, n: float, confidence: float = 0.95
+) -> tuple[float, float]:
+    """Newcombe's score interval for the difference ``p_a - p_b`` of two proportions measured
+    on the same ``n`` cases (Newcombe 1998, Stat Med 17:2635, method 10): ``both`` cases count
+    for both, ``a_only`` for A alone, ``b_only`` for B alone. It combines the Wilson intervals
+    of ``p_a`` and ``p_b`` with the correlation of the paired outcomes, stays within [-1, 1]
+    and behaves at 0 and n, unlike the Wald interval. ``(-1, 1)`` when ``n == 0``."""
+    if n <= 0:
+        return -1.0, 1.0
+    neither = max(0.0, n - both - a_only - b_only)
+    pa, pb = (both + a_only) / n, (both + b_only) / n
+    la, ua = wilson_interval(both + a_only, n, confidence)
+    lb, ub = wilson_interval(both + b_only, n, confidence)
+    margins = (both + a_only) * (b_only + neither) * (both + b_only) * (a_only + neither)
+    cross = both * neither - a_only * b_only
+    cross = cross - n / 2 if cross > n / 2 else min(cross, 0.0)  # Newcombe's correction
+    phi = cross / math.sqrt(margins) if margins > 0 else 0.0
+    delta = pa - pb
+    low = delta - math.sqrt(
+        max(0.0, (pa - la) ** 2 - 2 * phi * (pa - la) * (ub - pb) + (ub - pb) ** 2)
+    )
+    high = delta + math.sqrt(
+        max(0.0, (ua - pa) ** 2 - 2 * phi * (ua - pa) * (pb - lb) + (pb - lb) ** 2)
+    )
+    return max(-1.0, low), min(1.0, high)
 
 
 def rounded(value: float | None, digits: int = 6) -> float | None:

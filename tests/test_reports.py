@@ -21,7 +21,7 @@ from harness.cli import cli
 from harness.console import print_result
 from harness.evaluation import spec_score
 from harness.leaderboard import LEADERBOARD_VERSION, Leaderboard, build_leaderboard
-from harness.report_views import ReportOptions, failing_examples
+from harness.report_views import ReportOptions, check_row, failing_examples
 from harness.results import (
     Metrics,
     ModelResult,
@@ -337,11 +337,10 @@ def test_html_is_self_contained_escaped_and_structured(tmp_path: Path, analysed:
         assert "src" not in attrs and "href" not in attrs, (tag, attrs)
         assert tag not in ("link", "iframe", "img", "object", "embed")
     assert "default-src 'none'" in page
-    # the chart: one bar per model and spec, with titles
-    bars = [a for t, a in parser.tags if t == "rect" and a.get("class") == "bar"]
-    assert len(bars) == 3 * len(SPECS)
-    widths = {float(a["width"] or 0) for a in bars}
-    assert max(widths) > 0
+    # the chart: a lane per intervention and spec (the change against M0), with its tooltip
+    lanes = [a for t, a in parser.tags if t == "div" and a.get("class") == "lane"]
+    assert len(lanes) == 2 * len(SPECS)
+    assert all(a.get("title", "").count(" vs M0, ") == 1 for a in lanes)
     # sortable tables: leaderboard, models, per-spec, comparisons
     sortable = [a for t, a in parser.tags if t == "table" and "sortable" in (a.get("class") or "")]
     assert len(sortable) == 4
@@ -349,8 +348,10 @@ def test_html_is_self_contained_escaped_and_structured(tmp_path: Path, analysed:
     classes = " ".join(a.get("class") or "" for _, a in parser.tags)
     assert "broken" in classes and "fixed" in classes
     assert "PASS" in text and "retrain-tfidf BROKE direct-threat" in text
-    # failing examples per spec, with predictions
-    assert tags.count("details") == len(SPECS)
+    # failing examples per spec, with predictions (the other details hold each check in full)
+    details = [a.get("class") for t, a in parser.tags if t == "details"]
+    assert details.count("detail") == sum(check_row(c) is not None for c in result.checks)
+    assert len(details) - details.count("detail") == len(SPECS)
     assert f"of neutral-mention {XSS}" in text  # case texts are shown as text too
 
 
@@ -370,7 +371,7 @@ def test_markdown_escapes_and_keeps_tables_intact(analysed: Any) -> None:
             while j < len(lines) and lines[j].startswith("|"):
                 assert lines[j].replace("\\|", "").count("|") == width, lines[j]
                 j += 1
-    assert "✅ PASS" in text and "🔴" in text and "🟢" in text
+    assert "✅ PASS" in text and " ▲" in text and " ▼" in text
     assert "#### label: toxic" in text
     m0 = result.model("M0")
     scores = [s.heldout["neutral-mention"] for s in m0.seeds]
@@ -575,5 +576,5 @@ def test_end_to_end_run_then_html_report(tmp_path: Path) -> None:
     parser.feed(page)
     assert [t for t, _ in parser.tags].count("script") == 1
     assert "Neutral <script>alert(1)</script> mentions are not toxic." in "".join(parser.text)
-    bars = [a for t, a in parser.tags if t == "rect" and a.get("class") == "bar"]
-    assert len(bars) == 3 * 2
+    lanes = [a for t, a in parser.tags if t == "div" and a.get("class") == "lane"]
+    assert len(lanes) == 2 * 2  # two interventions, two specs

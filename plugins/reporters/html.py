@@ -12,19 +12,27 @@ configs is HTML-escaped; a Content-Security-Policy forbids loading anything from
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+from markupsafe import Markup, escape
 
 import harness
 from harness.api import DI_SOURCE, Register, Reporter
 from harness.collapse import COLLAPSE_NOTE
+from harness.console_layout import model_keys
 from harness.leaderboard import build_leaderboard
 from harness.report_views import (
     LEAKAGE_COLUMNS,
     LEAKAGE_NOTE,
     SEEN_NOTE,
+    SIGNAL_NOTE,
     SUITE_NOTE,
+    WALL_TIME_NOTE,
     ReportOptions,
+    any_loaded,
     broken_specs,
+    check_row,
     collapse_mark,
     collapsed_models,
     comparison_methods,
@@ -46,10 +54,9 @@ from harness.report_views import (
 )
 from harness.results import RunResult
 from harness.stats import format_p
+from harness_plugins.reporters.html_chart import change_chart
 
-MAX_CHART_SPECS = 80
 MAX_SPEC_COLUMNS = 40
-PALETTE = ["#4c78a8", "#f58518", "#54a24b", "#b279a2", "#e45756", "#72b7b2", "#9d755d", "#eeca3b"]
 
 TEMPLATE = r"""<!DOCTYPE html>
 <html lang="en">
@@ -60,40 +67,77 @@ TEMPLATE = r"""<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>spec-harness report</title>
 <style>
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px;color:#1f2328}
-h1{font-size:22px}h2{font-size:18px;margin-top:36px;border-bottom:1px solid #d0d7de}
-h3{font-size:15px;margin-top:22px}
-table{border-collapse:collapse;margin:8px 0 14px;font-variant-numeric:tabular-nums}
-.scroll{overflow-x:auto;max-width:100%}
-th,td{border:1px solid #d0d7de;padding:3px 7px;vertical-align:top}
+*{box-sizing:border-box}
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;
+ padding:16px clamp(10px,3vw,28px);max-width:1500px;color:#1f2328;overflow-wrap:break-word}
+h1{font-size:22px}h2{font-size:18px;margin-top:36px;border-bottom:1px solid #d0d7de;
+ overflow-wrap:anywhere}h3{font-size:15px;margin-top:22px}
+p,li,figcaption,summary,p code,li code{overflow-wrap:anywhere}td.note{min-width:14em}
+table{border-collapse:separate;border-spacing:0;margin:0;font-variant-numeric:tabular-nums}
+.scroll{overflow-x:auto;max-width:100%;margin:8px 0 14px;border-left:1px solid #d0d7de}
+th,td{border:1px solid #d0d7de;border-left:0;padding:3px 7px;vertical-align:top;background:#fff}
 th{background:#f6f8fa;text-align:left}td.n{text-align:right;white-space:nowrap}
+tr+tr>td,tbody>tr:first-child>td{border-top:0}
+.sticky th:first-child,.sticky td:first-child{position:sticky;left:0;z-index:1;
+ box-shadow:1px 0 0 #d0d7de;min-width:9em;max-width:16em}
+.flag{display:block;font-size:12px}th{white-space:nowrap}th.spec{white-space:normal}
+th.spec{min-width:5.5em;max-width:10em;overflow-wrap:normal;font-weight:600}
 table.sortable th{cursor:pointer;user-select:none}
 table.sortable th:after{content:" \2195";color:#8c959f;font-size:11px}
 tr.group td{background:#eef2f6;font-weight:600}
-.fixed{color:#116329;background:#dafbe1}.broken{color:#82071e;background:#ffebe9;font-weight:600}
+.fixed{color:#0a5a2a;background:#dafbe1}.broken{color:#82071e;background:#ffebe9;font-weight:600}
 .unchanged{color:#57606a}.PASS{color:#116329;font-weight:700}.FAIL{color:#82071e;font-weight:700}
-.SKIP{color:#9a6700;font-weight:700}.WARN{color:#9a6700;font-weight:700}.INFO{color:#0969da;font-weight:700}.muted{color:#57606a;font-size:12px}
-.desc{max-width:420px}.ok{color:#116329}.bad{color:#82071e}
+.SKIP,.WARN{color:#7d5400;font-weight:700}.INFO{color:#0969da;font-weight:700}
+.muted{color:#57606a;font-size:12px}
+.desc{min-width:12em;max-width:28em}.ok{color:#116329}.bad{color:#82071e}
 ul.checks{list-style:none;padding-left:0}ul.checks li{margin:3px 0}
 details{margin:4px 0}summary{cursor:pointer}
-svg text{font:11px system-ui,sans-serif;fill:#1f2328}
+td.what{min-width:11em;max-width:34em}
+details.detail{margin:2px 0 0;font-size:12px;color:#424a53}
+details.detail summary{color:#57606a}
+figure.changes{margin:10px 0 18px}
+.pick{display:flex;flex-wrap:wrap;gap:4px 14px;margin:0 0 8px;font-size:13px}
+.pick label{white-space:nowrap;cursor:pointer}.pick b{font-variant-numeric:tabular-nums}
+.sw{display:inline-block;width:.8em;height:.8em;border-radius:50%;margin:0 3px 0 2px;
+ vertical-align:-1px}
+.pick button{font:inherit;font-size:12px;padding:0 6px}
+.crow{display:grid;grid-template-columns:minmax(7rem,14rem) minmax(0,1fr);gap:2px 12px;
+ padding:5px 0;border-top:1px solid #eef2f6}
+.crow .name code{font-weight:600}
+.lane,.axis{display:grid;grid-template-columns:1.6em minmax(0,1fr) 5.4em;gap:0 6px;
+ align-items:center;min-height:15px}
+.lane[hidden]{display:none}
+.lane .key{font-size:11px;font-weight:700;text-align:right}
+.lane svg{display:block;width:100%;height:12px;overflow:visible}
+.lane .val{font-size:12px;text-align:right;white-space:nowrap;padding:0 2px;
+ font-variant-numeric:tabular-nums}
+.lane .val.unchanged{background:none}
+.ticks{position:relative;height:16px;font-size:11px;color:#57606a}
+.ticks span{position:absolute;top:0;transform:translateX(-50%);white-space:nowrap}
+.ticks span:first-child{transform:none}.ticks span:last-child{transform:translateX(-100%)}
+.axisrow{position:sticky;top:0;background:#fff;z-index:2;border-bottom:1px solid #d0d7de}
+@media (max-width:640px){.crow{grid-template-columns:minmax(0,1fr)}
+ .crow .axis-spacer{display:none}}
 </style>
 </head>
 <body>
 <h1>spec-harness report</h1>
 <p class="muted">{{ runs|length }} run(s). FR = failure rate on held-out spec cases (%, lower is
-better). Click a column header to sort.</p>
+better). Click a column header to sort; tables scroll sideways inside their frame.</p>
 
 <h2 id="leaderboard">Leaderboard</h2>
-<div class="scroll"><table class="sortable" id="leaderboard-table">
-<thead><tr><th>task</th><th>model</th><th>row</th><th>run</th><th>seeds</th><th>test acc</th>
-<th>macro-F1</th><th>MCC</th><th>mean FR</th><th>worst FR</th>
-{% for s in board_specs %}<th title="{{ s.description }}">{{ s.key }}</th>{% endfor %}</tr></thead>
+{% if board_constant %}<p class="muted">{% for c in board_constant %}{{ c.name }}: <b>{{ c.value
+}}</b>{% if not loop.last %} · {% endif %}{% endfor %} (the same in every row)</p>{% endif %}
+<div class="scroll"><table class="sortable sticky" id="leaderboard-table">
+<thead><tr><th>row</th>{% for c in board_columns %}<th>{{ c }}</th>{% endfor %}<th>seeds</th>
+<th>test acc</th><th>macro-F1</th><th>MCC</th><th>mean FR</th><th>worst FR</th>
+{% for s in board_specs %}<th class="spec" title="{{ s.description }}">{{ s.key|breakable }}</th>
+{% endfor %}</tr></thead>
 <tbody>
-{% for r in board_rows %}<tr><td>{{ r.task }}</td><td>{{ r.model }}</td><td><b>{{ r.row }}</b>
-{% if r.collapse %} <span class="broken" title="{{ r.collapse }}">⚠ COLLAPSED</span>{% endif %}
-{% for f in r.flags %}<br><span class="broken">{{ f }}</span>{% endfor %}</td>
-<td>{{ r.run_id }}</td><td class="n">{{ r.n_seeds }}</td>
+{% for r in board_rows %}<tr><td><b>{{ r.row }}</b>
+{% if r.collapse %} <span class="broken flag" title="{{ r.collapse }}">⚠ COLLAPSED</span>
+{% endif %}{% for f in r.flags %}<span class="broken flag">{{ f }}</span>{% endfor %}</td>
+{% for v in r.varying %}<td>{{ v }}</td>{% endfor %}<td class="n">{{ r.n_seeds }}</td>
 {% for c in r.cells %}<td class="n" data-v="{{ c.v }}">{{ c.t }}</td>{% endfor %}</tr>
 {% endfor %}</tbody></table></div>
 {% if specs_truncated %}<p class="muted">Showing {{ board_specs|length }} of {{ n_board_specs }}
@@ -106,58 +150,84 @@ spec columns; the JSON report holds all.</p>{% endif %}
 {{ run.n_specs }} specs, spec-harness {{ run.version }}</p>
 
 <h3 id="check-{{ loop.index }}">Expected-outcome check</h3>
+{% if run.check_rows %}<div class="scroll"><table class="checks">
+<thead><tr><th>status</th><th>check</th><th>Δ pt</th><th>95% CI</th><th>Holm p</th></tr>
+</thead><tbody>
+{% for c in run.check_rows %}<tr><td><span class="{{ c.status }}">{{ c.status }}</span></td>
+<td class="what">{{ c.what|breakable }}<details class="detail"><summary>in full</summary>
+{{ c.detail }}</details></td><td class="n">{{ c.delta }}</td><td class="n">{{ c.ci }}</td>
+<td class="n">{{ c.p }}</td></tr>
+{% endfor %}</tbody></table></div>
+<p class="muted">Δ in points: FR checks, the guided retrain's mean spec FR minus the baseline's
+(they pass when Δ &lt; 0 and Holm p &lt; α); guards, the test metric minus M0's (they fail
+below the tolerance).</p>{% endif %}
 <ul class="checks">
-{% for c in run.checks %}<li><span class="{{ c.status }}">{{ c.status }}</span> {{ c.detail }}</li>
-{% else %}<li class="muted">not computed</li>{% endfor %}
-</ul>
+{% for c in run.check_notes %}<li><span class="{{ c.status }}">{{ c.status }}</span> {{ c.detail
+}}</li>
+{% endfor %}{% if not run.check_rows and not run.check_notes %}<li class="muted">not computed</li>
+{% endif %}</ul>
 
-<h3 id="chart-{{ loop.index }}">Per-spec failure rate by model</h3>
-<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="{{ run.chart.width }}"
- height="{{ run.chart.height }}" viewBox="0 0 {{ run.chart.width }} {{ run.chart.height }}"
- role="img" aria-label="held-out failure rate per spec and model">
-{% for item in run.chart.legend %}<rect x="{{ item.x }}" y="{{ item.y }}" width="12" height="12"
- fill="{{ item.color }}"/><text x="{{ item.x + 16 }}" y="{{ item.y + 10 }}">{{ item.name }}</text>
+{% if run.chart.specs %}<h3 id="chart-{{ loop.index }}">Change against M0, per spec</h3>
+<figure class="changes" id="changes-{{ loop.index }}">
+<div class="pick" role="group" aria-label="models shown">{% for m in run.chart.models %}
+<label><input type="checkbox" checked data-model="m{{ m.index }}"><i class="sw"
+ style="background:{{ m.colour }}"></i><b>{{ m.key }}</b> {{ m.id }}</label>{% endfor %}
+<button type="button" data-pick="all">all</button><button type="button"
+ data-pick="none">none</button></div>
+<div class="crow axisrow"><div class="axis-spacer muted">spec · M0 FR</div>
+<div class="axis"><span></span><div class="ticks">{% for t in run.chart.ticks %}<span
+ style="left:{{ t.left }}%">{{ t.label }}</span>{% endfor %}</div><span class="muted">Δ pt</span>
+</div></div>
+{% for s in run.chart.specs %}<div class="crow"><div class="name"><code>{{ s.id|breakable }}</code>
+<span class="muted">{{ s.label }} · M0 {{ s.m0 }}%</span></div><div class="lanes">
+{% for l in s.lanes %}<div class="lane" data-model="m{{ l.index }}" title="{{ l.title }}">
+<span class="key" style="color:{{ l.colour }}">{{ l.key }}</span><svg class="lane-plot"
+ viewBox="0 0 {{ run.chart.width }} 12" preserveAspectRatio="none" role="img"
+ aria-label="{{ l.title }}">{% for g in run.chart.grid %}<line x1="{{ g }}" x2="{{ g }}" y1="0"
+ y2="12" stroke="#e1e4e8" vector-effect="non-scaling-stroke"/>{% endfor %}<line
+ x1="{{ run.chart.zero }}" x2="{{ run.chart.zero }}" y1="0" y2="12" stroke="#57606a"
+ vector-effect="non-scaling-stroke"/>{% if l.low is not none %}<line x1="{{ l.low }}"
+ x2="{{ l.high }}" y1="6" y2="6" stroke="{{ l.colour }}" stroke-width="2"
+ vector-effect="non-scaling-stroke"/>{% endif %}<line class="dot" x1="{{ l.x }}" x2="{{ l.x }}"
+ y1="6" y2="6" stroke="{{ l.colour }}" stroke-width="10" stroke-linecap="round"
+ vector-effect="non-scaling-stroke"/>{% if not l.solid %}<line class="hollow" x1="{{ l.x }}"
+ x2="{{ l.x }}" y1="6" y2="6" stroke="#fff" stroke-width="5" stroke-linecap="round"
+ vector-effect="non-scaling-stroke"/>{% endif %}</svg><span class="val {{ l.status }}">{{ l.mark
+}}{{ l.value }}</span></div>
+{% endfor %}</div></div>
 {% endfor %}
-{% for g in run.chart.grid %}<line x1="{{ g.x }}" y1="{{ run.chart.top }}" x2="{{ g.x }}"
- y2="{{ run.chart.bottom }}" stroke="#d0d7de"/><text x="{{ g.x }}" y="{{ run.chart.bottom + 14 }}"
- text-anchor="middle">{{ g.label }}</text>
-{% endfor %}
-{% for row in run.chart.rows %}<text x="{{ run.chart.left - 6 }}" y="{{ row.y }}"
- text-anchor="end"><title>{{ row.title }}</title>{{ row.label }}</text>
-{% for b in row.bars %}<rect class="bar" x="{{ run.chart.left }}" y="{{ b.y }}" width="{{ b.w }}"
- height="{{ b.h }}" fill="{{ b.color }}"><title>{{ b.title }}</title></rect>
-{% if b.ci %}<line x1="{{ b.ci[0] }}" x2="{{ b.ci[1] }}" y1="{{ b.y + b.h / 2 }}"
- y2="{{ b.y + b.h / 2 }}" stroke="#1f2328" stroke-width="1"/>{% endif %}
-{% endfor %}{% endfor %}
-</svg>
-<p class="muted">Bars: mean FR over seeds; whiskers: Wilson 95% interval pooled over seeds.
-{% if run.chart.truncated %}Showing the first {{ run.chart.rows|length }} of {{ run.n_specs }}
-specs.{% endif %}</p>
+<figcaption class="muted">{{ run.chart.note[0]|upper }}{{ run.chart.note[1:] }}. Dots: mean
+change over seeds; lines: the interval; keys and colours: the models above (untick one to hide
+it).{% if run.chart.truncated %} Showing the first {{ run.chart.specs|length }} of
+{{ run.chart.n_specs }} specs; the tables below hold all.{% endif %}</figcaption>
+</figure>{% endif %}
 
 <h3 id="models-{{ loop.index }}">Models</h3>
-<table class="sortable">
+<div class="scroll"><table class="sortable sticky">
 <thead><tr><th>model</th><th>test acc</th><th>macro-F1</th><th>MCC</th><th>mean FR</th>
 <th>worst FR</th><th>FR on D_i</th><th>FR on D_i_heldout</th><th>gap</th><th>wall s</th>
 <th>note</th></tr></thead>
 <tbody>{% for m in run.models %}<tr><td><b>{{ m.id }}</b></td>
 {% for c in m.cells %}<td class="n" data-v="{{ c.v }}">{{ c.t }}</td>{% endfor %}
-<td{% if m.flagged %} class="broken"{% endif %}>{{ m.note }}</td></tr>{% endfor %}</tbody></table>
-<p class="muted">gap = FR on D_i_heldout minus FR on D_i (generalisation gap).</p>
+<td class="note{% if m.flagged %} broken{% endif %}">{{ m.note }}</td></tr>{% endfor %}</tbody>
+</table></div>
+<p class="muted">gap = FR on D_i_heldout minus FR on D_i (generalisation gap).{% if run.wall_note %}
+{{ run.wall_note }}.{% endif %}</p>
 {% if run.collapsed %}<h3 id="collapsed-{{ loop.index }}">Collapsed models</h3>
 <ul>{% for c in run.collapsed %}<li><span class="broken">⚠ {{ c.model }} COLLAPSED</span>
 {{ c.text }}</li>{% endfor %}</ul>
 <p class="muted">{{ collapse_note }}</p>{% endif %}
 
 {% if run.seen %}<h3 id="seen-{{ loop.index }}">Seen / unseen held-out cases</h3>
-<table class="sortable"><thead><tr><th>model</th><th>seen cases / seed</th><th>FR seen</th>
-<th>unseen FR</th><th>mean FR (all)</th></tr></thead>
+<div class="scroll"><table class="sortable sticky"><thead><tr><th>model</th>
+<th>seen cases / seed</th><th>FR seen</th><th>unseen FR</th><th>mean FR (all)</th></tr></thead>
 <tbody>{% for r in run.seen %}<tr><td><b>{{ r.model }}</b></td>
 {% for c in r.cells %}<td class="n" data-v="{{ c.v }}">{{ c.t }}</td>{% endfor %}</tr>
-{% endfor %}</tbody></table>
+{% endfor %}</tbody></table></div>
 <p class="muted">{{ run.seen_note }}.</p>{% endif %}
 
 {% if run.leakage %}<h3 id="leakage-{{ loop.index }}">Leakage: held-out cases found elsewhere</h3>
-<div class="scroll"><table><thead><tr><th>suite</th><th>specs affected</th>
+<div class="scroll"><table class="sticky"><thead><tr><th>suite</th><th>specs affected</th>
 {% for h in run.leakage_columns %}<th>{{ h }}</th>{% endfor %}</tr></thead>
 <tbody>{% for r in run.leakage %}<tr><td>{{ r.name }}</td><td class="n">{{ r.specs }}</td>
 {% for v in r["values"] %}<td class="n">{{ v }}</td>{% endfor %}</tr>{% endfor %}</tbody>
@@ -168,14 +238,14 @@ specs.{% endif %}</p>
 <p class="muted">{{ run.leakage_note }}.</p>{% endif %}
 
 <h3 id="specs-{{ loop.index }}">Per-spec failure rate (%)</h3>
-<p class="muted">Interventions show the change against M0 in points, coloured
-<span class="fixed">fixed</span> / <span class="broken">broken</span> /
-<span class="unchanged">unchanged</span> by an exact McNemar test on the same cases with Holm's
-correction across specs. [low–high]: Wilson 95% interval pooled over seeds.</p>
-<div class="scroll"><table class="sortable specs">
-<thead><tr><th>{{ run.group_by }}</th><th>spec</th><th>description</th><th>tags</th><th>n</th>
+<p class="muted">Interventions show the change against M0 in points, marked
+<span class="fixed">▼ fixed</span> / <span class="broken">▲ broken</span> when an exact McNemar
+test on the same cases is significant with Holm's correction across specs, else
+<span class="unchanged">unchanged</span>. [low–high]: Wilson 95% interval pooled over seeds.</p>
+<div class="scroll"><table class="sortable specs sticky">
+<thead><tr><th>spec</th><th>{{ run.group_by }}</th><th>description</th><th>tags</th><th>n</th>
 {% for m in run.model_ids %}<th>{{ m }}</th>{% endfor %}</tr></thead>
-<tbody>{% for s in run.specs %}<tr><td>{{ s.group }}</td><td><code>{{ s.id }}</code></td>
+<tbody>{% for s in run.specs %}<tr><td><code>{{ s.id|breakable }}</code></td><td>{{ s.group }}</td>
 <td class="desc">{{ s.description }}</td><td>{{ s.tags }}</td><td class="n">{{ s.n }}</td>
 {% for c in s.cells %}<td class="n {{ c.status }}" data-v="{{ c.v }}"
  title="{{ c.title }}">{{ c.t }}
@@ -183,14 +253,15 @@ correction across specs. [low–high]: Wilson 95% interval pooled over seeds.</p
 {% endfor %}</tbody></table></div>
 
 {% if run.labels %}<h3>Per label: mean FR (%)</h3>
-<table><thead><tr><th>label</th><th>specs</th>{% for m in run.model_ids %}<th>{{ m }}</th>
-{% endfor %}</tr></thead><tbody>{% for l in run.labels %}<tr><td>{{ l.label }}</td>
-<td class="n">{{ l.n }}</td>{% for v in l.frs %}<td class="n">{{ v }}</td>{% endfor %}</tr>
-{% endfor %}</tbody></table>{% endif %}
+<div class="scroll"><table class="sticky"><thead><tr><th>label</th><th>specs</th>
+{% for m in run.model_ids %}<th>{{ m }}</th>{% endfor %}</tr></thead><tbody>
+{% for l in run.labels %}<tr><td>{{ l.label }}</td><td class="n">{{ l.n }}</td>
+{% for v in l.frs %}<td class="n">{{ v }}</td>{% endfor %}</tr>
+{% endfor %}</tbody></table></div>{% endif %}
 
 {% if run.suites %}<h3 id="suites-{{ loop.index }}">Per suite: held-out FR (%),
 case-weighted / spec-mean</h3>
-<div class="scroll"><table class="suites"><thead><tr><th>suite</th><th>label</th>
+<div class="scroll"><table class="suites sticky"><thead><tr><th>suite</th><th>label</th>
 <th>specs</th><th>cases</th>{% for m in run.model_ids %}<th>{{ m }}</th>{% endfor %}</tr></thead>
 <tbody>{% for r in run.suites %}<tr{% if r.kind != "label" %} class="group"{% endif %}>
 <td>{{ r.suite }}</td><td>{{ r.label }}</td><td class="n">{{ r.n_specs }}</td>
@@ -199,19 +270,22 @@ case-weighted / spec-mean</h3>
 <p class="muted">{{ run.suite_note }}</p>{% endif %}
 
 {% if run.drawn %}<h3 id="drawn-{{ loop.index }}">Added to train, per source and label</h3>
-<table><thead><tr><th>model</th><th>source</th><th>added</th>{% for l in run.label_names %}
-<th>{{ l }}</th>{% endfor %}</tr></thead><tbody>{% for d in run.drawn %}<tr>
+<div class="scroll"><table class="sticky"><thead><tr><th>model</th><th>source</th><th>added</th>
+{% for l in run.label_names %}<th>{{ l }}</th>{% endfor %}</tr></thead><tbody>
+{% for d in run.drawn %}<tr>
 <td>{% if d.first %}<b>{{ d.model }}</b>{% endif %}</td><td>{{ d.source }}</td>
-{% for c in d.cells %}<td class="n">{{ c }}</td>{% endfor %}</tr>{% endfor %}</tbody></table>
+{% for c in d.cells %}<td class="n">{{ c }}</td>{% endfor %}</tr>{% endfor %}</tbody>
+</table></div>
 <p class="muted">{{ run.drawn_note }}</p>{% endif %}
 
 {% if run.comparisons %}<h3 id="comparisons-{{ loop.index }}">
 Comparisons (A vs B on the same cases and seeds)</h3>
-<table class="sortable"><thead><tr><th>A</th><th>B</th><th>seeds</th><th>Δ test acc</th>
-<th>Δ mean FR</th><th>95% CI</th><th>p</th><th>specs fixed</th><th>specs broken</th></tr></thead>
+<div class="scroll"><table class="sortable sticky"><thead><tr><th>A</th><th>B</th><th>seeds</th>
+<th>Δ test acc</th><th>Δ mean FR</th><th>95% CI</th><th>p</th><th>specs fixed</th>
+<th>specs broken</th></tr></thead>
 <tbody>{% for c in run.comparisons %}<tr><td>{{ c.a }}</td><td>{{ c.b }}</td>
 {% for x in c.cells %}<td class="n" data-v="{{ x.v }}">{{ x.t }}</td>{% endfor %}</tr>
-{% endfor %}</tbody></table>
+{% endfor %}</tbody></table></div>
 <p class="muted">Points; negative Δ FR: A fails less. Method:
 {% for m in run.methods %}{{ m }}{% if not loop.last %} | {% endif %}{% endfor %}.</p>{% endif %}
 
@@ -220,16 +294,21 @@ Specs broken by an intervention (vs M0)</h3>
 <ul>{% for b in run.broken %}<li class="{{ b.cls }}">{{ b.text }}</li>
 {% else %}<li>none</li>{% endfor %}</ul>{% endif %}
 
-{% if run.signals %}<h3>Pre-training signal</h3><ul>{% for s in run.signals %}<li>{{ s }}</li>
-{% endfor %}</ul>{% endif %}
+{% if run.signals %}<h3>Pre-training signal</h3>
+<div class="scroll"><table class="sticky"><thead><tr><th>model</th><th>signal</th><th>specs</th>
+<th>ρ</th><th>p</th></tr></thead><tbody>{% for s in run.signals %}<tr><td>{{ s.model }}</td>
+<td>{{ s.signal }}</td><td class="n">{{ s.n }}</td><td class="n">{{ s.rho }}</td>
+<td class="n">{{ s.p }}</td></tr>{% endfor %}</tbody></table></div>
+<p class="muted">{{ signal_note }}</p>{% endif %}
 
 {% if run.examples %}<h3 id="examples-{{ loop.index }}">
 Failing examples (held-out cases, first seed)</h3>
 {% for e in run.examples %}<details><summary><code>{{ e.spec }}</code> ({{ e.cases|length }}
-cases)</summary><table><thead><tr><th>text</th><th>expected</th>{% for m in run.model_ids %}
-<th>{{ m }}</th>{% endfor %}</tr></thead><tbody>{% for c in e.cases %}<tr><td>{{ c.text }}</td>
-<td>{{ c.label }}</td>{% for p in c.preds %}<td class="{{ p.cls }}">{{ p.text }}</td>{% endfor %}
-</tr>{% endfor %}</tbody></table></details>
+cases)</summary><div class="scroll"><table><thead><tr><th>text</th><th>expected</th>
+{% for m in run.model_ids %}<th>{{ m }}</th>{% endfor %}</tr></thead><tbody>
+{% for c in e.cases %}<tr><td class="desc">{{ c.text }}</td><td>{{ c.label }}</td>
+{% for p in c.preds %}<td class="{{ p.cls }}">{{ p.text }}</td>{% endfor %}
+</tr>{% endfor %}</tbody></table></div></details>
 {% endfor %}{% endif %}
 </section>
 {% endfor %}
@@ -259,6 +338,22 @@ cases)</summary><table><thead><tr><th>text</th><th>expected</th>{% for m in run.
       });
     });
   });
+  document.querySelectorAll("figure.changes").forEach(function (fig) {
+    var boxes = fig.querySelectorAll(".pick input");
+    function show(box) {
+      fig.querySelectorAll('.lane[data-model="' + box.getAttribute("data-model") + '"]')
+        .forEach(function (lane) { lane.hidden = !box.checked; });
+    }
+    boxes.forEach(function (box) { box.addEventListener("change", function () { show(box); }); });
+    fig.querySelectorAll(".pick button").forEach(function (button) {
+      button.addEventListener("click", function () {
+        boxes.forEach(function (box) {
+          box.checked = button.getAttribute("data-pick") === "all";
+          show(box);
+        });
+      });
+    });
+  });
 })();
 </script>
 </body>
@@ -266,83 +361,36 @@ cases)</summary><table><thead><tr><th>text</th><th>expected</th>{% for m in run.
 """
 
 
+BREAK_AFTER = re.compile(r"([-_:/.|])")
+
+
+def breakable(text: Any) -> Markup:
+    """``text`` HTML-escaped (and capped, as every shown text), with a line-break opportunity
+    (``<wbr>``) after each ``-``, ``_``, ``:``, ``/``, ``.`` and ``|``, so that a long id wraps
+    at its separators instead of overflowing or breaking mid-word."""
+    parts = BREAK_AFTER.split(shown_text(str(text)))
+    return Markup("").join(
+        escape(part) + (Markup("<wbr>") if BREAK_AFTER.fullmatch(part) else "") for part in parts
+    )
+
+
+def _finalize(value: Any) -> Any:
+    """Every value the template prints: capped (:func:`shown_text`); markup made here (by
+    :func:`breakable`, from escaped parts) passes as it is."""
+    return value if isinstance(value, Markup) else shown_text(value)
+
+
 def _pct(value: float | None) -> str:
     return "–" if value is None else f"{100 * value:.1f}"
 
 
 def _points(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:+.1f}"
+    """Signed points, one decimal, never ``-0.0``."""
+    return "–" if value is None else f"{round(100 * value, 1) + 0.0:+.1f}"
 
 
 def _cell(value: float | None, text: str | None = None) -> dict[str, Any]:
     return {"v": "" if value is None else f"{value:.6g}", "t": text or _pct(value)}
-
-
-def _short(text: str, limit: int = 30) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def chart(run: RunResult) -> dict[str, Any]:
-    """Geometry of the grouped horizontal bar chart (all numbers; texts are escaped later)."""
-    models = shown_models(run)
-    specs = [s for _, group in group_specs(run, "label") for s in group][:MAX_CHART_SPECS]
-    left, plot_w, bar_h, gap = 220, 680, 10, 10
-    legend, x, line = [], left, 0
-    for i, model in enumerate(models):
-        width = 24 + 7 * len(model.id)
-        if x + width > left + plot_w and x > left:
-            x, line = left, line + 1
-        legend.append(
-            {"x": x, "y": 6 + 18 * line, "name": model.id, "color": PALETTE[i % len(PALETTE)]}
-        )
-        x += width
-    top = 34 + 18 * line
-    scale = plot_w / 100.0
-    rows, y = [], top
-    for spec in specs:
-        bars = []
-        for i, model in enumerate(models):
-            value = model.aggregate.heldout_fr.get(spec.id)
-            if value is None:
-                continue
-            interval = pooled_interval(model, spec.id)
-            bars.append(
-                {
-                    "y": y + i * bar_h,
-                    "h": bar_h - 2,
-                    "w": round(100 * value * scale, 2),
-                    "color": PALETTE[i % len(PALETTE)],
-                    "title": f"{model.id} on {spec.id}: FR {_pct(value)}%",
-                    "ci": [
-                        round(left + 100 * interval[0] * scale, 2),
-                        round(left + 100 * interval[1] * scale, 2),
-                    ]
-                    if interval
-                    else None,
-                }
-            )
-        height = max(1, len(models)) * bar_h
-        rows.append(
-            {
-                "y": y + height / 2 + 4,
-                "label": _short(spec.id),
-                "title": f"{spec.id} ({spec.label}): {spec.description}",
-                "bars": bars,
-            }
-        )
-        y += height + gap
-    grid = [{"x": left + p * scale, "label": f"{p}%"} for p in (0, 25, 50, 75, 100)]
-    return {
-        "width": left + plot_w + 30,
-        "height": y + 24,
-        "left": left,
-        "top": top - 4,
-        "bottom": y - gap + 4,
-        "rows": rows,
-        "legend": legend,
-        "grid": grid,
-        "truncated": len(run.specs) > len(specs),
-    }
 
 
 class HtmlReporter(Reporter):
@@ -363,17 +411,27 @@ class HtmlReporter(Reporter):
         import jinja2
 
         env = jinja2.Environment(
-            autoescape=True, undefined=jinja2.StrictUndefined, finalize=shown_text
+            autoescape=True, undefined=jinja2.StrictUndefined, finalize=_finalize
         )
+        env.filters["breakable"] = breakable
         board = build_leaderboard(runs)
         specs = board.specs[:MAX_SPEC_COLUMNS]
+        identity = {
+            "task": [r.task for r in board.rows],
+            "model": [r.model for r in board.rows],
+            "run": [r.run_id for r in board.rows],
+        }
+        constant = [
+            {"name": name, "value": values[0]}
+            for name, values in identity.items()
+            if values and len(set(values)) == 1
+        ]
+        varying = [name for name in identity if name not in {c["name"] for c in constant}]
         board_rows = [
             {
-                "task": r.task,
-                "model": r.model,
                 "row": r.row,
+                "varying": [identity[name][i] for name in varying],
                 "flags": r.flags,
-                "run_id": r.run_id,
                 "n_seeds": r.n_seeds,
                 "collapse": r.collapse or "",
                 "cells": [
@@ -385,16 +443,19 @@ class HtmlReporter(Reporter):
                     *[_cell(r.spec_fr.get(s.key)) for s in specs],
                 ],
             }
-            for r in board.rows
+            for i, r in enumerate(board.rows)
         ]
         return env.from_string(TEMPLATE).render(
             runs=runs,
+            board_constant=constant,
+            board_columns=varying,
             board_specs=specs,
             n_board_specs=len(board.specs),
             specs_truncated=len(board.specs) > len(specs),
             board_rows=board_rows,
             run_views=[self.run_view(run) for run in runs],
             collapse_note=COLLAPSE_NOTE,
+            signal_note=SIGNAL_NOTE[0].upper() + SIGNAL_NOTE[1:] + ".",
         )
 
     def run_view(self, run: RunResult) -> dict[str, Any]:
@@ -444,7 +505,8 @@ class HtmlReporter(Reporter):
                     item = comps.get(m.id, {}).get("specs", {}).get(spec.id)
                     text, status, title = _pct(value), "", f"{m.id}: FR {_pct(value)}%"
                     if item is not None:
-                        text += f" ({_points(item.get('delta'))})"
+                        mark = {"fixed": "▼", "broken": "▲"}.get(str(item.get("status")), "")
+                        text += f" ({mark}{_points(item.get('delta'))})"
                         status = item.get("status") or ""
                         p = item.get("p_holm")
                         title += f"; vs M0 {status or 'untested'}" + (
@@ -535,16 +597,16 @@ class HtmlReporter(Reporter):
                             f"{_pct(e['fr_b'])}% → {_pct(e['fr_a'])}%",
                         }
                     )
-        signals = []
-        for s in run.signals:
-            rho = s.get("rho")
-            rho_text = (
-                "undefined" if rho is None else f"ρ = {rho:+.2f} (p = {format_p(s.get('p'))})"
-            )
-            signals.append(
-                f"{s['model']}: Spearman({s['signal']}, FR drop vs M0) over {s['n_specs']} "
-                f"specs: {rho_text}"
-            )
+        signals = [
+            {
+                "model": s["model"],
+                "signal": s["signal"],
+                "n": s["n_specs"],
+                "rho": "undefined" if s.get("rho") is None else f"{s['rho']:+.2f}",
+                "p": "–" if s.get("rho") is None else format_p(s.get("p")),
+            }
+            for s in run.signals
+        ]
         drawn, previous = [], None
         drawn_rows = drawn_counts(run)
         for drawn_row in drawn_rows:
@@ -594,11 +656,9 @@ class HtmlReporter(Reporter):
             "seeds": ", ".join(map(str, run.seeds)),
             "version": run.harness_version,
             "n_specs": len(run.specs),
-            "checks": [
-                {"status": str(c.get("status", "?")), "detail": str(c.get("detail", ""))}
-                for c in run.checks
-            ],
-            "chart": chart(run),
+            **self.check_view(run),
+            "chart": change_chart(run, model_keys([m.id for m in models])),
+            "wall_note": WALL_TIME_NOTE[0].upper() + WALL_TIME_NOTE[1:] if any_loaded(run) else "",
             "models": model_rows,
             "model_ids": model_ids,
             "group_by": group_by,
@@ -620,6 +680,31 @@ class HtmlReporter(Reporter):
                 + f"; {SUITE_NOTE}."
             ),
         }
+
+    def check_view(self, run: RunResult) -> dict[str, Any]:
+        """The checks: a row per FR check and guard (FR checks first) with its full text, and
+        the warnings, skips and notes as a list."""
+        rows, notes = [], []
+        for check in run.checks:
+            status, detail = str(check.get("status", "?")), str(check.get("detail", ""))
+            row = check_row(check)
+            if row is None:
+                notes.append({"status": status, "detail": detail})
+                continue
+            what, delta, ci, p = row
+            rows.append(
+                {
+                    "order": 0 if check.get("kind") == "expected-outcome" else 1,
+                    "status": status,
+                    "what": what,
+                    "delta": delta.replace("-", "−"),
+                    "ci": ci.replace("-", "−"),
+                    "p": p,
+                    "detail": detail,
+                }
+            )
+        rows.sort(key=lambda row: row["order"])
+        return {"check_rows": rows, "check_notes": notes}
 
     def suite_view(self, run: RunResult) -> list[dict[str, Any]]:
         """Rows of the per-suite table: case-weighted / spec-mean FR per model."""

@@ -45,7 +45,8 @@ from harness.results import RunResult
 from harness.stats import format_p
 
 MAX_SPEC_COLUMNS = 20
-MARK = {"fixed": " 🟢", "broken": " 🔴", "unchanged": ""}
+MARK = {"fixed": " ▼", "broken": " ▲", "unchanged": ""}
+"""Marks of a significant change against M0 (FR down: fixed; up: broken): text, not colour."""
 CHECK_MARK = {
     "PASS": "✅ PASS",
     "FAIL": "❌ FAIL",
@@ -219,7 +220,7 @@ class MarkdownReporter(Reporter):
         out += [
             "### Per-spec failure rate (%)",
             "",
-            "Interventions show the change against M0 in points: 🟢 fixed, 🔴 broken "
+            "Interventions show the change against M0 in points: ▼ fixed, ▲ broken "
             "(exact McNemar on the same cases, Holm across specs)"
             + ("; [low–high]: Wilson 95% interval pooled over seeds." if ci else "."),
             "",
@@ -429,12 +430,12 @@ class MarkdownReporter(Reporter):
         for model_id, found in broken_specs(run).items():
             for e in found["broken"]:
                 lines.append(
-                    f"- 🔴 **{md(model_id)}** broke `{md(e['spec'])}`: FR {pct(e['fr_b'])} → "
+                    f"- ▲ **{md(model_id)}** broke `{md(e['spec'])}`: FR {pct(e['fr_b'])} → "
                     f"{pct(e['fr_a'])} (Holm p = {format_p(e.get('p_holm'))})"
                 )
             for e in found["worse"]:
                 lines.append(
-                    f"- 🟠 {md(model_id)} worse on `{md(e['spec'])}` (not significant): "
+                    f"- {md(model_id)} worse on `{md(e['spec'])}` (not significant): "
                     f"FR {pct(e['fr_b'])} → {pct(e['fr_a'])}"
                 )
         if not lines and not vs_m0(run):
