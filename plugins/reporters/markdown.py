@@ -18,6 +18,7 @@ from harness.report_views import (
     LEAKAGE_COLUMNS,
     LEAKAGE_NOTE,
     SEEN_NOTE,
+    SIGNAL_NOTE,
     SUITE_NOTE,
     WALL_TIME_NOTE,
     ReportOptions,
@@ -443,18 +444,29 @@ class MarkdownReporter(Reporter):
         return ["### Specs broken by an intervention (vs M0)", ""] + (lines or ["- none"]) + [""]
 
     def signals(self, run: RunResult) -> list[str]:
-        """Coverage-signal correlations."""
+        """Coverage-signal correlations, as a table, explained below it."""
         if not run.signals:
             return []
-        lines = ["### Pre-training signal", ""]
-        for s in run.signals:
-            rho = s.get("rho")
-            value = "undefined" if rho is None else f"ρ = {rho:+.2f} (p = {format_p(s.get('p'))})"
-            lines.append(
-                f"- {md(s['model'])}: Spearman({md(s['signal'])}, FR drop vs M0) over "
-                f"{s['n_specs']} specs: {value}"
-            )
-        return lines + [""]
+        rows = [
+            [
+                md(s["model"]),
+                md(s["signal"]),
+                str(s["n_specs"]),
+                "undefined" if s.get("rho") is None else f"{s['rho']:+.2f}",
+                "–" if s.get("rho") is None else format_p(s.get("p")),
+            ]
+            for s in run.signals
+        ]
+        note = SIGNAL_NOTE[0].upper() + SIGNAL_NOTE[1:]
+        return (
+            ["### Pre-training signal", ""]
+            + table(["model", "signal", "specs", "ρ", "p"], rows, right_from=2)
+            + [
+                md(note) + "; undefined: the signal is the same for every spec, or fewer than "
+                "3 specs have one.",
+                "",
+            ]
+        )
 
     def examples(self, run: RunResult) -> list[str]:
         """A few failing held-out cases per spec, folded."""
