@@ -47,7 +47,7 @@ def plain_jinja2_render(n_specs: int, per_split: int, seed: int = 0) -> Callable
     import jinja2
 
     from benchmarks.bench_specs import make_suite
-    from harness.spec_compiler import a_an, capitalize_first, pluralize
+    from harness.specs.compiler import a_an, capitalize_first, pluralize
 
     suite = make_suite(n_specs, per_split)
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)

@@ -59,7 +59,7 @@ out["pool_type"] = type(task.pool.texts).__name__
 if mode == "select":
     from harness_plugins.selectors.tfidf import TfidfArgs, TfidfSelector
     from harness_plugins.interventions.selection import select
-    from harness.spec_compiler import compile_suite_file
+    from harness.specs.compiler import compile_suite_file
     specs = compile_suite_file(suite).specs
     t1 = time.perf_counter()
     selection = select(TfidfSelector(TfidfArgs()), task.pool, specs, int(sys.argv[6]), seed=0,

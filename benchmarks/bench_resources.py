@@ -80,7 +80,7 @@ def worker(mode: str, pool_size: int) -> dict[str, Any]:
 
     import harness_plugins.interventions.selection  # noqa: F401  (the floor includes every import the selection needs)
     import harness_plugins.selectors.tfidf  # noqa: F401
-    from harness.spec_compiler import compile_suite_file
+    from harness.specs.compiler import compile_suite_file
     from harness_plugins.tasks.demo import load_demo
 
     task = load_demo(n_train=3000, n_test=1000, n_pool=pool_size)

@@ -65,7 +65,7 @@ def make_queries(variants: int = VARIANTS, seed: int = 0) -> list[list[str]]:
     Variant 0 is the suite itself; the others add a demo-style opener and closer."""
     from harness.config import SpecRef
     from harness.plugins import load_registries
-    from harness.spec_loading import load_suites
+    from harness.specs.loading import load_suites
     from harness_plugins.tasks.demo import CLOSERS, OPENERS
 
     suites = load_suites([SpecRef(ref="demo")], load_registries().spec_sources, seed=seed)

@@ -69,8 +69,8 @@ def make_suite(n_specs: int, cases_per_split: int) -> dict[str, Any]:
 
 def run(quick: bool) -> dict[str, Any]:
     """Compile the generated suite and check it; return timings and throughput."""
-    from harness.spec_checks import CheckOptions, check_suites
-    from harness.spec_compiler import compile_suite_file
+    from harness.specs.checks import CheckOptions, check_suites
+    from harness.specs.compiler import compile_suite_file
 
     n_specs, per_split = (20, 250) if quick else (100, 500)
     with tempfile.TemporaryDirectory() as tmp:
@@ -142,8 +142,8 @@ def planted_task(suite: Any, n_pool: int) -> tuple[Any, dict[str, int]]:
 def leakage_timings(suite: Any, n_pool: int) -> dict[str, Any]:
     """Time the leakage check of ``suite`` against a planted task, and the seen-case lookup of
     one retrained model (train + whole pool); return the timings and what was found."""
-    from harness.leakage import HeldoutIndex
-    from harness.spec_checks import CheckOptions, check_suites
+    from harness.specs.checks import CheckOptions, check_suites
+    from harness.specs.leakage import HeldoutIndex
 
     task, planted = planted_task(suite, n_pool)
     start = time.perf_counter()

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from harness.analysis.collapse import collapse_summary, collapsed_seeds
+from harness.analysis.stats import rounded
 from harness.api import Spec
-from harness.collapse import collapse_summary, collapsed_seeds
 from harness.results import Aggregate, SeedResult, SpecInfo
-from harness.stats import rounded
 
 
 def aggregate(seeds: list[SeedResult], specs: list[SpecInfo] | None = None) -> Aggregate:
     """Mean (and std) over the seeds that produced a model; with ``specs`` also the FR per
-    suite and per label within each suite (:mod:`harness.suites`)."""
-    from harness.suites import overall_case_fr, suite_aggregates
+    suite and per label within each suite (:mod:`harness.analysis.suites`)."""
+    from harness.analysis.suites import overall_case_fr, suite_aggregates
 
     done = [s for s in seeds if s.test is not None]
     if not done:

@@ -172,6 +172,10 @@ turns it into per-label weights and a weighted loss."""
 # --------------------------------------------------------------------------------------------
 
 
+Texts = Sequence[str]
+"""Texts a plugin receives: a list, or an Arrow-backed
+:class:`~harness.text_column.TextColumn` (read-only: index, slice, iterate; see :class:`Split`)."""
+
 UNNAMED_SOURCE = "pool"
 """The source name reports use for the rows of a pool that has no named sources."""
 
@@ -465,11 +469,7 @@ class Model(ABC, Generic[ArgsT]):
 
     @abstractmethod
     def fit(
-        self,
-        texts: Sequence[str],
-        labels: np.ndarray,
-        seed: int,
-        progress: Progress | None = None,
+        self, texts: Texts, labels: np.ndarray, seed: int, progress: Progress | None = None
     ) -> None:
         """Train from scratch (from the configured base weights) on ``texts``/``labels``."""
 
@@ -482,6 +482,19 @@ class Model(ABC, Generic[ArgsT]):
         if len(texts) == 0:
             return np.zeros(0, dtype=np.int64)
         return np.asarray(self.predict_proba(texts, progress).argmax(axis=1), dtype=np.int64)
+
+    def save_info(self, directory: Path, filename: str = "config.json") -> None:
+        """Write what a saved model is (``model``, ``num_labels``, validated ``args``) as JSON
+        next to its weights: call it from :meth:`save` (``filename`` when the library's own
+        files use ``config.json``)."""
+        import json
+
+        info = {
+            "model": self.name,
+            "num_labels": self.num_labels,
+            "args": self.args.model_dump(mode="json"),
+        }
+        (directory / filename).write_text(json.dumps(info, indent=2, sort_keys=True))
 
     def embed(self, texts: Sequence[str]) -> np.ndarray | None:
         """Return one embedding row per text, or ``None`` if the model cannot embed."""
@@ -551,6 +564,15 @@ class TorchModel(Model[ArgsT]):
 # --------------------------------------------------------------------------------------------
 
 
+QueryGroups = Sequence[Sequence[str]]
+"""What a selector ranks the pool against: one group of query texts per spec, the texts of its
+D_i cases (never its held-out cases)."""
+
+Rankings = list[tuple[np.ndarray, np.ndarray]]
+"""What :meth:`Selector.top_k` returns: per query group, ``(pool indices, scores)`` of its best
+pool examples, best first (int64 indices into ``pool_texts``, float scores)."""
+
+
 class Selector(ABC, Generic[ArgsT]):
     """Scores ``pool`` examples against the spec cases of D_i."""
 
@@ -563,13 +585,8 @@ class Selector(ABC, Generic[ArgsT]):
 
     @abstractmethod
     def top_k(
-        self,
-        pool_texts: Sequence[str],
-        queries: Sequence[Sequence[str]],
-        k: int,
-        seed: int,
-        model: Model | None = None,
-    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        self, pool_texts: Texts, queries: QueryGroups, k: int, seed: int, model: Model | None = None
+    ) -> Rankings:
         """For each query group (one per spec: its D_i texts), return ``(pool indices, scores)``
         of the ``k`` best pool examples, best first."""
 

@@ -62,6 +62,13 @@ class CheckConfig(StrictModel):
     )
 
 
+def _named_items(value: Any, key: str) -> Any:
+    """A list in which a plain string ``x`` stands for ``{key: x}`` (``specs: [demo]``)."""
+    if isinstance(value, list):
+        return [{key: item} if isinstance(item, str) else item for item in value]
+    return value
+
+
 DEFAULTED_WITH = {"task_args": "task", "model_args": "model"}
 """Argument keys a declared default run fills only together with the key they belong to."""
 
@@ -127,9 +134,7 @@ class RunConfig(StrictModel):
     def _specs_from_strings(cls, value: Any) -> Any:
         if isinstance(value, str):
             value = [part for part in value.split(",") if part.strip()]
-        if isinstance(value, list):
-            return [{"ref": item} if isinstance(item, str) else item for item in value]
-        return value
+        return _named_items(value, "ref")
 
     @field_validator("interventions", mode="before")
     @classmethod
@@ -139,9 +144,7 @@ class RunConfig(StrictModel):
                 return parse_interventions(value)
             except UserError as err:
                 raise ValueError(err.problem + (f"; {err.fix}" if err.fix else "")) from None
-        if isinstance(value, list):
-            return [{"name": item} if isinstance(item, str) else item for item in value]
-        return value
+        return _named_items(value, "name")
 
     @field_validator("seeds", mode="before")
     @classmethod

@@ -346,7 +346,7 @@ def resolve_spec_ref(
     names a source accepts, e.g. hub datasets, stay as written) and its source's
     :data:`~harness.api.LocalPath` options resolved next to the config, then next to the spec
     file."""
-    from harness.spec_loading import qualified_suite, shipped_suites
+    from harness.specs.loading import qualified_suite, shipped_suites
 
     text, prefix, source_name = ref.ref, "", ref.source
     if source_name is None and (text in shipped_suites(sources) or qualified_suite(text, sources)):
@@ -387,7 +387,7 @@ def _options_model(ref: SpecRef, sources: Registry[SpecSource]) -> Any:
     """The declared ``Options`` model of the source that will load ``ref`` (``None`` when the
     source is unknown here, which loading reports, or declares none)."""
     from harness.errors import UserError
-    from harness.spec_loading import guess_source
+    from harness.specs.loading import guess_source
 
     try:
         name = guess_source(ref, sources)

@@ -17,8 +17,9 @@ from collections.abc import Callable
 from rich.console import Console, RenderableType
 from rich.table import Table
 
+from harness.analysis.collapse import COLLAPSE_NOTE
+from harness.analysis.stats import format_p
 from harness.api import DI_SOURCE
-from harness.collapse import COLLAPSE_NOTE
 from harness.console_layout import (
     BASE,
     SECTION,
@@ -33,6 +34,7 @@ from harness.console_layout import (
     row_name_limit,
 )
 from harness.display import console_text as escape
+from harness.display import percent
 from harness.leaderboard import Leaderboard
 from harness.report_views import (
     SEEN_NOTE,
@@ -61,7 +63,6 @@ from harness.report_views import (
     wall_time,
 )
 from harness.results import ModelResult, RunResult
-from harness.stats import format_p
 
 STATUS_STYLE = {"fixed": "green", "broken": "bold red", "unchanged": "dim"}
 STATUS_MARK = {"fixed": "▼", "broken": "▲"}
@@ -81,12 +82,12 @@ CHECK_STYLE = {
 
 def pct(value: float | None, digits: int = 1) -> str:
     """A rate as a percentage without the sign (``-`` for missing)."""
-    return "-" if value is None else f"{100 * value:.{digits}f}"
+    return percent(value, digits, missing="-")
 
 
 def points(value: float | None, digits: int = 1) -> str:
     """A difference of rates in signed percentage points (``-`` for missing)."""
-    return "-" if value is None else f"{100 * value:+.{digits}f}"
+    return percent(value, digits, signed=True, missing="-")
 
 
 def _seeds(result: RunResult) -> str:

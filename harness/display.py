@@ -5,7 +5,8 @@ file). Printed raw, ``\\x1b[2J`` clears the screen, an OSC sequence retitles the
 bidirectional overrides reorder what a line appears to say. :func:`printable` escapes them; every
 console output (the console report, progress lines, ``error:``/``warning:`` lines, ``specs
 preview``/``stats``) goes through it. :func:`shortened` caps a text shown in a report (the full
-text stays in ``samples.jsonl`` / ``results.json``).
+text stays in ``samples.jsonl`` / ``results.json``). :func:`percent` formats every rate and
+difference of rates a report shows, with :data:`MISSING` for a missing value.
 """
 
 from __future__ import annotations
@@ -57,3 +58,18 @@ def console_text(value: object, limit: int = SHOWN_TEXT_CHARS) -> str:
     from rich.markup import escape
 
     return escape(printable(shortened(value, limit)))
+
+
+MISSING = "–"
+"""How a report shows a missing number (a row that never trained, an interval not computed)."""
+
+
+def percent(
+    value: float | None, digits: int = 1, *, signed: bool = False, missing: str = MISSING
+) -> str:
+    """A rate in percent, without the % sign (``0.253`` -> ``25.3``), or with ``signed`` a
+    difference of rates in signed percentage points (``-0.05`` -> ``-5.0``); ``missing`` for
+    ``None``."""
+    if value is None:
+        return missing
+    return f"{100 * value:+.{digits}f}" if signed else f"{100 * value:.{digits}f}"

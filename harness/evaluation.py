@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from harness.analysis.stats import rounded, wilson_interval
 from harness.api import Spec, Task
 from harness.results import Metrics, SpecScore
-from harness.stats import rounded, wilson_interval
 
 
 @dataclass

@@ -68,11 +68,12 @@ def parse_value(raw: str) -> Any:
     return value
 
 
-def key_value(item: str, flag: str) -> tuple[str, Any]:
-    """One ``key=value`` item."""
+def key_value(item: str, flag: str, example: str = "k=v,k=v") -> tuple[str, Any]:
+    """One ``key=value`` item (the one parser of every ``KEY=VALUE`` flag; ``example`` shows
+    the flag's form in the error)."""
     key, sep, raw = item.partition("=")
     if not sep or not key.strip():
-        raise UserError(f"expected key=value, got {item!r}", field=flag, fix="write k=v,k=v")
+        raise UserError(f"expected key=value, got {item!r}", field=flag, fix=f"write {example}")
     return key.strip(), parse_value(raw)
 
 

@@ -23,14 +23,7 @@ if TYPE_CHECKING:
     import click
     import jinja2
 
-    from harness.api import (
-        Intervention,
-        Model,
-        Reporter,
-        Selector,
-        SpecSource,
-        TaskDefinition,
-    )
+    from harness.api import Intervention, Model, Reporter, Selector, SpecSource, TaskDefinition
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 

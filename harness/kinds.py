@@ -24,19 +24,31 @@ class Kind:
     """One kind of plugin item."""
 
     name: str
-    """The registry's field of :class:`harness.plugins.Registries`, e.g. ``tasks``."""
-    hook: str
-    """The hook that fills it, e.g. ``register_tasks``."""
+    """The registry's field of :class:`harness.plugins.Registries`, e.g. ``tasks``; the hook
+    that fills it is ``register_<name>``."""
     base: type
     """What ``register`` accepts: an instance of this class (``registers="instance"``) or a
     subclass of it (``registers="class"``)."""
     registers: Literal["instance", "class"]
-    title: str
-    """The singular noun of messages: ``unknown task 'x'``."""
-    listing: str
-    """The ``harness list KIND`` name (``specs`` lists the suites spec sources ship)."""
     purpose: str
     """What a plugin author adds with it (the first column of the docs' table)."""
+    listing: str = ""
+    """The ``harness list KIND`` name (default: :attr:`name`; spec sources list the suites they
+    ship as ``specs``)."""
+
+    def __post_init__(self) -> None:
+        if not self.listing:
+            object.__setattr__(self, "listing", self.name)
+
+    @property
+    def hook(self) -> str:
+        """The hook that fills the registry: ``register_<name>``."""
+        return f"register_{self.name}"
+
+    @property
+    def title(self) -> str:
+        """The singular noun of messages: ``unknown task 'x'``, ``unknown spec source 'y'``."""
+        return self.name.removesuffix("s").replace("_", " ")
 
     @property
     def item_text(self) -> str:
@@ -52,60 +64,12 @@ class Kind:
 
 
 KINDS: tuple[Kind, ...] = (
-    Kind(
-        name="tasks",
-        hook="register_tasks",
-        base=TaskDefinition,
-        registers="instance",
-        title="task",
-        listing="tasks",
-        purpose="a task (data)",
-    ),
-    Kind(
-        name="spec_sources",
-        hook="register_spec_sources",
-        base=SpecSource,
-        registers="instance",
-        title="spec source",
-        listing="specs",
-        purpose="spec suites / formats",
-    ),
-    Kind(
-        name="models",
-        hook="register_models",
-        base=Model,
-        registers="class",
-        title="model",
-        listing="models",
-        purpose="a model",
-    ),
-    Kind(
-        name="selectors",
-        hook="register_selectors",
-        base=Selector,
-        registers="class",
-        title="selector",
-        listing="selectors",
-        purpose="a pool selector",
-    ),
-    Kind(
-        name="interventions",
-        hook="register_interventions",
-        base=Intervention,
-        registers="class",
-        title="intervention",
-        listing="interventions",
-        purpose="an intervention",
-    ),
-    Kind(
-        name="reporters",
-        hook="register_reporters",
-        base=Reporter,
-        registers="class",
-        title="reporter",
-        listing="reporters",
-        purpose="a report format",
-    ),
+    Kind("tasks", TaskDefinition, "instance", "a task (data)"),
+    Kind("spec_sources", SpecSource, "instance", "spec suites / formats", listing="specs"),
+    Kind("models", Model, "class", "a model"),
+    Kind("selectors", Selector, "class", "a pool selector"),
+    Kind("interventions", Intervention, "class", "an intervention"),
+    Kind("reporters", Reporter, "class", "a report format"),
 )
 """Every kind, in documentation and listing order."""
 

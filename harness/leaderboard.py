@@ -127,7 +127,7 @@ def check_status(result: RunResult) -> str | None:
 
 def build_leaderboard(runs: list[RunResult]) -> Leaderboard:
     """Merge ``runs`` into one leaderboard (a run id given twice is refused)."""
-    from harness.suites import suite_aggregates
+    from harness.analysis.suites import suite_aggregates
 
     board = Leaderboard()
     seen: set[str] = set()

@@ -163,13 +163,13 @@ def _unique_label(label: str, taken: set[str]) -> str:
 def plan_run(config: RunConfig, registries: Registries | None = None) -> Plan:
     """Resolve plugins, load the task and specs, and validate every argument (see the module
     docstring). ``registries``: the caller's, built once per command (else built here)."""
+    from harness.analysis.checks import check_suite_names
     from harness.cache import default_cache_dir
-    from harness.checks import check_suite_names
     from harness.config_paths import resolve_config_paths
     from harness.input_checks import check_interventions
     from harness.local_paths import resolve_path
     from harness.paths import check_writable_folder
-    from harness.spec_loading import check_specs, flatten_specs, load_suites
+    from harness.specs.loading import check_specs, flatten_specs, load_suites
 
     cwd = [Path.cwd()]
     check_writable_folder(Path(resolve_path(config.output_dir, cwd)), "output_dir")

@@ -18,14 +18,7 @@ from typing import Any
 import pluggy
 
 from harness import PROJECT_NAME, __version__, hookspecs
-from harness.api import (
-    Intervention,
-    Model,
-    Reporter,
-    Selector,
-    SpecSource,
-    TaskDefinition,
-)
+from harness.api import Intervention, Model, Reporter, Selector, SpecSource, TaskDefinition
 from harness.errors import PluginError
 from harness.kinds import KINDS, Kind
 from harness.registry import Registry

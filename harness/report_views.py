@@ -74,7 +74,7 @@ def shown_models(result: RunResult) -> list[ModelResult]:
 def pooled_interval(model: ModelResult, spec_id: str) -> tuple[float, float] | None:
     """Wilson 95% interval of a spec's FR pooled over the model's seeds (the mean FR over seeds
     equals the pooled rate, since every seed sees the same cases)."""
-    from harness.stats import wilson_interval
+    from harness.analysis.stats import wilson_interval
 
     scores = [s.heldout[spec_id] for s in model.seeds if spec_id in s.heldout]
     if not scores:
@@ -118,7 +118,7 @@ def label_summary(result: RunResult) -> list[dict[str, Any]]:
 
 def collapsed_models(result: RunResult) -> list[tuple[str, str]]:
     """``(model id, one-line summary)`` of every model row that collapsed on some seed
-    (a single predicted class or near-chance test MCC; see :mod:`harness.collapse`)."""
+    (a single predicted class or near-chance test MCC; see :mod:`harness.analysis.collapse`)."""
     return [(m.id, m.aggregate.collapse) for m in result.models if m.aggregate.collapse]
 
 
@@ -147,7 +147,7 @@ class SuiteRow:
 def suite_rows(result: RunResult) -> list[SuiteRow]:
     """Per suite, then per label within it, each shown model's case-weighted and spec-mean
     held-out FR; with two or more suites a last row for all specs together."""
-    from harness.suites import suite_aggregates
+    from harness.analysis.suites import suite_aggregates
 
     models = shown_models(result)
     per_model = {
@@ -410,7 +410,7 @@ def leakage_overview(result: RunResult, worst: int = 3) -> list[str]:
     """Plain lines on the leakage findings stored with the run: one per suite (and the total
     over several suites), then the specs with most leaked cases. Empty for results written
     before the harness stored leakage."""
-    from harness.leakage import summary_line, where_found, worst_specs
+    from harness.specs.leakage import summary_line, where_found, worst_specs
 
     leakage = result.leakage
     if leakage is None:
@@ -493,11 +493,11 @@ class SpecChange:
 
 def spec_changes(result: RunResult) -> list[SpecChange]:
     """Every intervention's change against M0 on every spec, with Newcombe's 95% interval for
-    the paired difference (:func:`harness.stats.paired_difference_interval`) from the mean
+    the paired difference (:func:`harness.analysis.stats.paired_difference_interval`) from the mean
     counts per seed of cases both models fail, only A fails and only M0 fails (the same cases
     at every seed are not counted as new ones); the significance is the comparison's (McNemar
     at each seed, combined across seeds, Holm across specs)."""
-    from harness.stats import paired_difference_interval
+    from harness.analysis.stats import paired_difference_interval
 
     sizes = {spec.id: spec.n_heldout_cases for spec in result.specs}
     out = []
@@ -539,7 +539,7 @@ CHANGE_NOTE = (
 def check_row(check: dict[str, Any]) -> tuple[str, str, str, str] | None:
     """``(what, Δ, 95% CI, Holm p)`` of a guard or FR check for compact check tables; ``None``
     for an entry whose detail is the message (a warning, a skip, a note)."""
-    from harness.stats import format_p
+    from harness.analysis.stats import format_p
 
     kind, status = check.get("kind"), check.get("status")
     if kind == "guard":

@@ -34,7 +34,7 @@ class Metrics(StrictModel):
 
 
 class Collapse(StrictModel):
-    """Why a seed's model is flagged as collapsed (see :mod:`harness.collapse`)."""
+    """Why a seed's model is flagged as collapsed (see :mod:`harness.analysis.collapse`)."""
 
     kind: Literal["single-class", "near-chance"]
     detail: str = Field(description="one line for reports")
@@ -217,10 +217,10 @@ class Timing(StrictModel):
 
 
 class LeakageCounts(StrictModel):
-    """Held-out spec cases found where they should not be (see :mod:`harness.leakage`).
+    """Held-out spec cases found where they should not be (see :mod:`harness.specs.leakage`).
 
     ``in_*`` count held-out cases whose text occurs in that data verbatim or after
-    normalisation (:func:`harness.normalise.normalise_text`); a case can count in several."""
+    normalisation (:func:`harness.specs.normalise.normalise_text`); a case can count in several."""
 
     n_heldout: int = 0
     leaked: int = Field(default=0, description="cases in train, pool, some D_i or test")

@@ -19,6 +19,7 @@ import numpy as np
 
 from harness import __version__
 from harness.aggregate import aggregate, spec_info
+from harness.analysis.collapse import detect_collapse
 from harness.api import (
     ComparisonRole,
     DeriveModel,
@@ -29,11 +30,9 @@ from harness.api import (
 )
 from harness.atomic import atomic_write_jsonl, atomic_write_text
 from harness.cache import Cache, model_hash
-from harness.collapse import detect_collapse
 from harness.display import printable
 from harness.errors import OutputError, UserError
 from harness.evaluation import Evaluation, evaluation_texts, score, unseen_scores
-from harness.leakage import HeldoutIndex
 from harness.plan import BASE, Plan, Unit
 from harness.progress import Progress, silent
 from harness.results import (
@@ -46,6 +45,7 @@ from harness.results import (
     write_result,
 )
 from harness.samples import sample_rows
+from harness.specs.leakage import HeldoutIndex
 from harness.training_texts import TrainedSplits, training_texts
 from harness.validation import validate
 from harness.versions import package_versions

@@ -9,7 +9,7 @@ from typing import Any
 
 from harness.api import Spec, Task
 from harness.evaluation import Evaluation
-from harness.leakage import HeldoutIndex
+from harness.specs.leakage import HeldoutIndex
 
 
 def sample_rows(

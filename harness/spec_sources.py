@@ -1,4 +1,4 @@
-"""Public spec-source classes that plugins reuse.
+"""Public spec-source classes that plugins reuse (a stable import path).
 
 A plugin that ships its own YAML suites registers an instance of :class:`YamlSuiteDirectory`
 pointed at its package folder, under a name of its own::
@@ -14,101 +14,11 @@ pointed at its package folder, under a name of its own::
     def register_spec_sources(register: Register[SpecSource]) -> None:
         register(YamlSuiteDirectory(root=files("my_plugin") / "specs", name="my-suites"))
 
-The built-in ``yaml`` source is an instance too, which also claims ``.yaml``/``.yml`` files and
-folders named in a run config without ``source:``.
+The class lives in :mod:`harness.specs.sources`.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from harness.specs.sources import SUITE_SUFFIXES, YamlOptions, YamlSuiteDirectory
 
-from pydantic import Field
-
-from harness.api import SpecSource, SpecSuite, StrictModel
-from harness.errors import UserError
-from harness.spec_compiler import compile_suite_file
-from harness.validation import validate
-
-SUITE_SUFFIXES = (".yaml", ".yml")
-"""The suffixes of YAML suite files."""
-
-
-class YamlOptions(StrictModel):
-    """Options of a YAML suite entry."""
-
-    seed: int | None = Field(default=None, description="sampling seed (default: the file's)")
-    max_cases: int | None = Field(default=None, ge=1, description="cap per spec and split")
-
-
-class YamlSuiteDirectory(SpecSource):
-    """Suites from YAML + jinja2 files: the name of a suite shipped in ``root`` (a folder, or an
-    ``importlib.resources`` traversable), or a path to a suite file or a folder of them.
-
-    ``suffixes`` and ``reads_folders`` (see :class:`harness.api.SpecSource`) say which files
-    and folders named without ``source:`` this instance claims (default: none; the built-in
-    ``yaml`` source claims ``.yaml``/``.yml`` files and folders)."""
-
-    description = "YAML + jinja2 suite files (a file, a folder, or a shipped suite name)"
-    Options = YamlOptions
-
-    def __init__(
-        self,
-        root: Any = None,
-        name: str = "",
-        *,
-        suffixes: tuple[str, ...] = (),
-        reads_folders: bool = False,
-    ) -> None:
-        self.root = root
-        if name:
-            self.name = name  # type: ignore[misc]
-        self.suffixes = suffixes
-        self.reads_folders = reads_folders
-
-    def _shipped(self) -> dict[str, Path]:
-        if self.root is None:
-            return {}
-        found: dict[str, Path] = {}
-        for entry in sorted(self.root.iterdir(), key=lambda e: e.name):
-            if entry.name.endswith(SUITE_SUFFIXES):
-                found[entry.name.rsplit(".", 1)[0]] = Path(str(entry))
-        return found
-
-    def suites(self) -> dict[str, str]:
-        """Suites shipped in ``root`` (by file stem), with their descriptions."""
-        out: dict[str, str] = {}
-        for name, path in self._shipped().items():
-            import yaml
-
-            try:
-                head = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-                out[name] = str(head.get("description", "")).strip().split("\n")[0]
-            except Exception:
-                out[name] = ""
-        return out
-
-    def load(self, ref: str, options: dict[str, Any], *, seed: int = 0) -> list[SpecSuite]:
-        """Load the shipped suite ``ref`` or the file/folder at path ``ref``; options ``seed`` and
-        ``max_cases`` override the suite files' own."""
-        opts = validate(YamlOptions, options, prefix="specs.options.")
-        kwargs = {"seed": opts.seed, "max_cases": opts.max_cases}
-        shipped = self._shipped()
-        if ref in shipped:
-            return [compile_suite_file(shipped[ref], **kwargs)]
-        path = Path(ref)
-        if path.is_dir():
-            suite_files = sorted(f for s in SUITE_SUFFIXES for f in path.glob(f"*{s}"))
-            if not suite_files:
-                raise UserError(
-                    "folder holds no .yaml suite files",
-                    file=path,
-                    fix="point to a folder of suite files",
-                )
-            return [compile_suite_file(f, **kwargs) for f in suite_files]
-        if not path.exists():
-            raise UserError("no such spec file", file=path, fix="check the path")
-        return [compile_suite_file(path, **kwargs)]
-
-
-__all__ = ["YamlOptions", "YamlSuiteDirectory"]
+__all__ = ["SUITE_SUFFIXES", "YamlOptions", "YamlSuiteDirectory"]

@@ -12,11 +12,12 @@ from typing import Any
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from test_reports import reports_in_every_format
 
 import harness
+from harness.analysis.collapse import COLLAPSE_NOTE, MCC_FLOOR, collapse_summary, detect_collapse
 from harness.api import Model
 from harness.cli import cli
-from harness.collapse import COLLAPSE_NOTE, MCC_FLOOR, collapse_summary, detect_collapse
 from harness.evaluation import test_metrics as metrics_of
 from harness.plugins import get_plugin_manager
 from harness.results import Collapse, Metrics, SeedResult, read_result
@@ -139,12 +140,7 @@ def test_constant_predictor_is_flagged_everywhere(tmp_path: Path) -> None:
     assert "M0 COLLAPSED collapsed on 2 of 2 seeds" in " ".join(result.output.split())
     assert "a collapsed model predicts a single class" in result.output
 
-    reports = {}
-    for fmt in ("md", "html", "json"):
-        target = tmp_path / f"report.{fmt}"
-        done = runner.invoke(cli, ["report", str(run_dir), "--format", fmt, "-o", str(target)])
-        assert done.exit_code == 0, done.output
-        reports[fmt] = target.read_text()
+    reports = reports_in_every_format(run_dir, tmp_path)
     assert "### Collapsed models" in reports["md"]
     assert "⚠ **M0 COLLAPSED** collapsed on 2 of 2 seeds" in reports["md"]
     assert "**M0** ⚠ COLLAPSED" in reports["md"]  # the leaderboard row

@@ -15,11 +15,11 @@ from rich.console import Console
 from test_reports import build_run, write_run
 
 from harness.analysis import analyse
+from harness.analysis.stats import format_p
 from harness.cli import cli
 from harness.console import print_result
 from harness.progress import Progress
 from harness.results import RunResult
-from harness.stats import format_p
 
 LONG_SPECS = [
     ("neutral-statements-about-a-protected-group", "non-toxic", "Neutral statements.", ["g"]),

@@ -16,7 +16,7 @@ from harness.cli import cli
 from harness.config import SpecRef
 from harness.errors import UserError
 from harness.plugins import load_registries
-from harness.spec_loading import load_suites
+from harness.specs.loading import load_suites
 
 GUIDELINES = {"g1": "Dehumanising comparisons", "g2": "Calls for exclusion", "g3": "Slurs"}
 

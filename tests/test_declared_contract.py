@@ -320,7 +320,7 @@ def test_spec_paths_go_to_the_source_that_declares_their_suffix(tmp_path: Path) 
 
     from harness.config import SpecRef
     from harness.plugins import load_registries
-    from harness.spec_loading import guess_source
+    from harness.specs.loading import guess_source
 
     sources = load_registries().spec_sources
     (tmp_path / "suites").mkdir()

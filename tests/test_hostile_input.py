@@ -478,7 +478,7 @@ def test_hostile_input_is_bounded_and_one_line(
 def test_plugin_filter_results_are_bounded(tmp_path: Path) -> None:
     import harness
     from harness.plugins import get_plugin_manager
-    from harness.spec_compiler import compile_suite_file
+    from harness.specs.compiler import compile_suite_file
 
     class Exploding:
         @harness.hookimpl
@@ -494,7 +494,7 @@ def test_plugin_filter_results_are_bounded(tmp_path: Path) -> None:
 
 
 def test_bounds_leave_ordinary_templates_alone(tmp_path: Path) -> None:
-    from harness.spec_compiler import compile_suite_file
+    from harness.specs.compiler import compile_suite_file
 
     template = (
         "{% set who = x | upper %}{{ '%s is %s' % (who, x) }} ~ {{ [x, x] | join(', ') }} "
@@ -509,7 +509,7 @@ def test_node_count_and_alias_expansion_are_separate_limits(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from harness import yamlio
-    from harness.spec_compiler import compile_suite_file
+    from harness.specs.compiler import compile_suite_file
 
     many = small_suite(tmp_path / "many.yaml", 400, per_split=2)
     assert compile_suite_file(many).specs[-1].id == "s399"  # an honest suite loads

@@ -15,9 +15,9 @@ from test_console_widths import LONG_SPECS, MODELS, wide_run  # noqa: F401 (wide
 from test_reports import build_run
 
 from harness.analysis import analyse
+from harness.analysis.stats import paired_difference_interval
 from harness.report_views import spec_changes
 from harness.results import RunResult
-from harness.stats import paired_difference_interval
 from harness_plugins.reporters.html import HtmlReporter, breakable
 from harness_plugins.reporters.html_chart import PALETTE, nice_limit
 

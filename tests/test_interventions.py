@@ -640,6 +640,19 @@ def test_builtin_interventions_are_registered() -> None:
     )
 
 
+DEMO_ROWS = [
+    "retrain-random",
+    "retrain-tfidf",
+    "retrain-tfidf-general",
+    "augment",
+    "patch",
+    "patch-unconstrained",
+    "relabel-rrf",
+    "relabel-cleanlab",
+]
+"""The rows of the demo's interventions, in config order."""
+
+
 def test_demo_yaml_is_the_default_config() -> None:
     from_file = resolve_config(ROOT / "examples" / "demo.yaml")
     assert from_file.model_dump() == RunConfig().model_dump()
@@ -647,16 +660,7 @@ def test_demo_yaml_is_the_default_config() -> None:
     for item in from_file.interventions:
         cls = load_registries().interventions.get(item.name)
         labels.append(cls(validate(cls.Args, item.params)).label())
-    assert labels == [
-        "retrain-random",
-        "retrain-tfidf",
-        "retrain-tfidf-general",
-        "augment",
-        "patch",
-        "patch-unconstrained",
-        "relabel-rrf",
-        "relabel-cleanlab",
-    ]
+    assert labels == DEMO_ROWS
 
 
 def test_demo_interventions_run_end_to_end(tmp_path: Path) -> None:
@@ -676,17 +680,7 @@ def test_demo_interventions_run_end_to_end(tmp_path: Path) -> None:
     runner = Runner(plan_run(config))
     result = runner.run()
     rows = {m.id: m for m in result.models}
-    assert list(rows) == [
-        "M0",
-        "retrain-random",
-        "retrain-tfidf",
-        "retrain-tfidf-general",
-        "augment",
-        "patch",
-        "patch-unconstrained",
-        "relabel-rrf",
-        "relabel-cleanlab",
-    ]
+    assert list(rows) == ["M0", *DEMO_ROWS]
     for row in rows.values():
         assert row.skipped is None and row.aggregate.accuracy is not None
     seed = {k: m.seeds[0].changes for k, m in rows.items()}

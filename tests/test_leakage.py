@@ -22,8 +22,8 @@ from harness.api import (
     StrictModel,
 )
 from harness.cli import cli
-from harness.leakage import Corpus, HeldoutIndex, find_leakage
-from harness.normalise import normalise_text
+from harness.specs.leakage import Corpus, HeldoutIndex, find_leakage
+from harness.specs.normalise import normalise_text
 
 INSULT_HELDOUT = [
     "You are an idiot, Sam.",  # 0: in the pool verbatim
@@ -149,7 +149,7 @@ def test_normaliser_folds_case_punctuation_urls_and_mentions() -> None:
 def test_ascii_fast_path_matches_the_regex_normaliser() -> None:
     import random
 
-    from harness.normalise import NON_WORD
+    from harness.specs.normalise import NON_WORD
 
     rng = random.Random(0)
     for _ in range(5000):

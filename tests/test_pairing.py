@@ -15,8 +15,8 @@ from click.testing import CliRunner
 from test_reports import FR, build_run, write_run
 
 from harness.analysis import analyse
+from harness.analysis.pairing import RunFiles, analyse_paired, pair_runs, pairing_mismatch
 from harness.cli import cli
-from harness.pairing import RunFiles, analyse_paired, pair_runs, pairing_mismatch
 from harness.results import LeakageReport, LeakageTotals, RunResult, SpecLeakage
 
 

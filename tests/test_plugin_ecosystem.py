@@ -374,7 +374,7 @@ def test_trace_shows_a_failing_hook(
         },
     )
     from harness.errors import PluginError
-    from harness.spec_compiler import compile_suite_file
+    from harness.specs.compiler import compile_suite_file
 
     path = tmp_path / "suite.yaml"
     path.write_text(SUITE.format(suite="s", spec="x"), encoding="utf-8")

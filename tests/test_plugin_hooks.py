@@ -22,6 +22,8 @@ from harness.api import (
     InterventionContext,
     InterventionOutcome,
     Model,
+    QueryGroups,
+    Rankings,
     Reporter,
     Selector,
     Spec,
@@ -31,14 +33,15 @@ from harness.api import (
     Split,
     Task,
     TaskDefinition,
+    Texts,
 )
 from harness.cli import cli
 from harness.config import SpecRef
 from harness.errors import UserError
 from harness.plugins import get_plugin_manager, load_registries
 from harness.results import read_result
-from harness.spec_compiler import compile_suite_file
-from harness.spec_loading import load_suites
+from harness.specs.compiler import compile_suite_file
+from harness.specs.loading import load_suites
 
 RegisterPlugin = Callable[[object, str], None]
 
@@ -219,13 +222,8 @@ class FirstSelector(Selector):
     description = "the first k pool examples"
 
     def top_k(
-        self,
-        pool_texts: Sequence[str],
-        queries: Sequence[Sequence[str]],
-        k: int,
-        seed: int,
-        model: Model | None = None,
-    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        self, pool_texts: Texts, queries: QueryGroups, k: int, seed: int, model: Model | None = None
+    ) -> Rankings:
         indices = np.arange(min(k, len(pool_texts)), dtype=np.int64)
         return [(indices, -indices.astype(float)) for _ in queries]
 

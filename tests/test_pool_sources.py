@@ -276,7 +276,7 @@ def test_demo_pool_has_a_general_and_a_policy_source() -> None:
 
     from harness.config import SpecRef
     from harness.plugins import load_registries
-    from harness.spec_loading import flatten_specs, load_suites
+    from harness.specs.loading import flatten_specs, load_suites
     from harness_plugins.tasks.demo import load_demo
     from harness_plugins.tasks.demo_policy import GUIDELINES
 

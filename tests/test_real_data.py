@@ -22,8 +22,8 @@ from click.testing import CliRunner, Result
 
 from harness.cli import cli
 from harness.example_data import write_example_data
-from harness.normalise import normalise_text
 from harness.results import RunResult, read_result
+from harness.specs.normalise import normalise_text
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "real-data"

@@ -17,6 +17,7 @@ from rich.console import Console
 
 from harness.aggregate import aggregate
 from harness.analysis import analyse, default_pairs
+from harness.analysis.stats import wilson_interval
 from harness.cli import cli
 from harness.console import print_result
 from harness.evaluation import spec_score
@@ -33,7 +34,6 @@ from harness.results import (
     read_result,
     write_result,
 )
-from harness.stats import wilson_interval
 from harness_plugins.reporters.html import HtmlReporter
 from harness_plugins.reporters.markdown import MarkdownReporter
 
@@ -164,6 +164,17 @@ def write_run(root: Path, result: RunResult, samples: list[dict[str, Any]]) -> P
         "".join(json.dumps(row) + "\n" for row in samples), encoding="utf-8"
     )
     return run_dir
+
+
+def reports_in_every_format(run_dir: Path, folder: Path) -> dict[str, str]:
+    """``harness report RUN --format F -o FILE`` for md, html and json: ``{format: text}``."""
+    reports = {}
+    for fmt in ("md", "html", "json"):
+        target = folder / f"report.{fmt}"
+        done = CliRunner().invoke(cli, ["report", str(run_dir), "--format", fmt, "-o", str(target)])
+        assert done.exit_code == 0, done.output
+        reports[fmt] = target.read_text()
+    return reports
 
 
 @pytest.fixture()

@@ -98,7 +98,7 @@ def test_template_injection_is_refused_by_run(payload: str, tmp_path: Path) -> N
 
 
 def test_slot_values_are_data_not_templates(tmp_path: Path) -> None:
-    from harness.spec_compiler import compile_suite_file
+    from harness.specs.compiler import compile_suite_file
 
     path = tmp_path / "suite.yaml"
     sneaky = "{{ ''.__class__.__mro__ }}"

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from harness.api import Model, Selector, Spec, SpecCase, Split
+from harness.api import Model, QueryGroups, Rankings, Selector, Spec, SpecCase, Split, Texts
 from harness.errors import UserError
 from harness.plugins import load_registries
 from harness_plugins.interventions.selection import (
@@ -88,13 +88,8 @@ class SpySelector(Selector):
         self.seen: list[str] = []
 
     def top_k(
-        self,
-        pool_texts: Sequence[str],
-        queries: Sequence[Sequence[str]],
-        k: int,
-        seed: int,
-        model: Model | None = None,
-    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        self, pool_texts: Texts, queries: QueryGroups, k: int, seed: int, model: Model | None = None
+    ) -> Rankings:
         """Record the queries, then delegate."""
         for group in queries:
             self.seen.extend(group)

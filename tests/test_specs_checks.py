@@ -9,8 +9,8 @@ import pytest
 
 from harness.api import Spec, SpecCase, SpecSuite
 from harness.errors import UserError
-from harness.spec_checks import CheckOptions, check_suites, near_duplicates
-from harness.spec_loading import flatten_specs
+from harness.specs.checks import CheckOptions, check_suites, near_duplicates
+from harness.specs.loading import flatten_specs
 
 
 def case(spec: str, split: str, text: str, template: str | None = None) -> SpecCase:

@@ -12,7 +12,7 @@ import pytest
 import harness
 from harness.errors import UserError
 from harness.plugins import get_plugin_manager
-from harness.spec_compiler import (
+from harness.specs.compiler import (
     a_an,
     build_environment,
     compile_suite_file,

@@ -13,7 +13,7 @@ from harness.api import SpecSuite
 from harness.config import SpecRef
 from harness.errors import UserError
 from harness.plugins import load_registries
-from harness.spec_loading import flatten_specs, load_suites
+from harness.specs.loading import flatten_specs, load_suites
 
 HATECHECK_COLUMNS = [
     "",

@@ -10,8 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from test_reports import reports_in_every_format
 
 from harness.aggregate import aggregate
+from harness.analysis.suites import run_suite_aggregates, seed_suite_scores, specs_by_suite
 from harness.cli import cli
 from harness.evaluation import spec_score
 from harness.results import (
@@ -25,7 +27,6 @@ from harness.results import (
     Timing,
     read_result,
 )
-from harness.suites import run_suite_aggregates, seed_suite_scores, specs_by_suite
 
 OK = Metrics(n=10, accuracy=1.0, macro_f1=1.0, mcc=1.0)
 
@@ -228,12 +229,7 @@ def test_two_suites_in_results_and_every_report(tmp_path: Path) -> None:
     assert alpha_cell in flat and beta_cell in flat
     assert "all suites" in flat and "case-weighted = the suite's held-out failures" in flat
 
-    reports = {}
-    for fmt in ("md", "html", "json"):
-        target = tmp_path / f"report.{fmt}"
-        done = runner.invoke(cli, ["report", str(run_dir), "--format", fmt, "-o", str(target)])
-        assert done.exit_code == 0, done.output
-        reports[fmt] = target.read_text()
+    reports = reports_in_every_format(run_dir, tmp_path)
     assert "### Per suite: held-out FR (%), case-weighted / spec-mean" in reports["md"]
     md_rows = [line for line in reports["md"].splitlines() if line.startswith("| **alpha**")]
     assert len(md_rows) == 1 and "all labels" in md_rows[0]

@@ -12,20 +12,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from test_files_task import TRAIN
 
 from harness.errors import UserError
 from harness.tabular import TableHints, read_column_names, read_table
 from harness.text_column import TextColumn
 from harness_plugins.tasks.files import load_files
 
-ROWS = [
-    ("you are a lovely person", "ok"),
-    ("what a kind thing to say", "ok"),
-    ("have a great day", "ok"),
-    ("you are an idiot", "bad"),
-    ("what a stupid clown", "bad"),
-    ("get lost you moron", "bad"),
-]
+ROWS = TRAIN  # the files task's tests' rows
 HINTS = TableHints(field="task_args.train", option_prefix="task_args.")
 
 

@@ -274,7 +274,7 @@ from click.testing import CliRunner
 from harness.cli import cli
 from harness.config import SpecRef
 from harness.plugins import load_registries, reset_plugin_manager
-from harness.spec_loading import load_suites
+from harness.specs.loading import load_suites
 
 
 def setup_function() -> None:

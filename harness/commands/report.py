@@ -50,7 +50,7 @@ def load_runs(run_dirs: tuple[Path, ...], registries: Any = None) -> list[tuple[
     analysis existed, from their ``samples.jsonl`` when present (``registries``: where the
     rows' interventions are found, to ask how they pair; built when needed and not given)."""
     from harness.analysis import analyse
-    from harness.comparisons import declared_roles
+    from harness.analysis.comparisons import declared_roles
     from harness.report_views import iter_samples
     from harness.results import read_result
 
@@ -72,9 +72,14 @@ def pair_if_possible(
     """Pair the runs' rows when they share M0 (``pair`` ``None``: when possible; ``True``: or
     fail with the reason; ``False``: never). Returns ``(merged result, PairedRuns)`` or
     ``None``."""
+    from harness.analysis.pairing import (
+        RunFiles,
+        analyse_paired,
+        pairing_mismatch,
+        test_fingerprint,
+    )
     from harness.display import printable
     from harness.errors import UserError
-    from harness.pairing import RunFiles, analyse_paired, pairing_mismatch, test_fingerprint
 
     if pair is False or len(runs) < 2:
         if pair and len(runs) < 2:
@@ -122,8 +127,8 @@ def pair_if_possible(
 def write_output(path: Path, text: str) -> None:
     """Write a report: atomically for a regular file, directly for a device or pipe (so that
     ``-o /dev/stdout`` or ``-o /dev/null`` are never replaced by a file)."""
+    from harness.atomic import atomic_write_text
     from harness.errors import UserError
-    from harness.results import atomic_write_text
 
     try:
         if path.exists() and not path.is_file():

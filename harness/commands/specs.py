@@ -17,21 +17,11 @@ SPLITS = ("train", "heldout")
 
 
 def _parse_options(items: tuple[str, ...]) -> dict[str, Any]:
-    """``KEY=VALUE`` pairs; values are read as YAML (``label_map={0: a, 1: b}``)."""
-    import yaml
+    """``--option KEY=VALUE`` items (values read as the run flags' are: YAML scalars, or a
+    flow list / mapping in brackets such as ``label_map={0: a, 1: b}``)."""
+    from harness.flag_values import key_value
 
-    options: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise UserError(
-                f"expected KEY=VALUE, got {item!r}", field="--option", fix="e.g. --option seed=1"
-            )
-        try:
-            options[key.strip()] = yaml.safe_load(value) if value.strip() else ""
-        except yaml.YAMLError:
-            options[key.strip()] = value
-    return options
+    return dict(key_value(item, "--option", example="--option seed=1") for item in items)
 
 
 def _task_context(task: str | None, task_args: str | None) -> tuple[Any, list[str] | None]:
@@ -51,7 +41,7 @@ def _task_context(task: str | None, task_args: str | None) -> tuple[Any, list[st
 def _load(refs: tuple[str, ...], source: str | None, options: dict[str, Any], seed: int) -> Any:
     from harness.config import SpecRef
     from harness.plugins import load_registries
-    from harness.spec_loading import load_suites
+    from harness.specs.loading import load_suites
 
     sources = load_registries().spec_sources
     specs = [SpecRef(ref=ref, source=source, options=options) for ref in refs]
@@ -108,7 +98,7 @@ def _run_suites(config_path: Path) -> RunSuites:
     from harness.config_paths import resolve_config_paths
     from harness.plan import load_task
     from harness.plugins import load_registries
-    from harness.spec_loading import load_suites
+    from harness.specs.loading import load_suites
 
     keys = ("task_args", "specs")
     config = resolve_config(config_path, {}, path_keys=keys)
@@ -129,8 +119,8 @@ def _run_suites(config_path: Path) -> RunSuites:
 def _run_level_errors(run: RunSuites, label_names: list[str]) -> list[UserError]:
     """What the run checks once its suites load: specs flattened against the task's labels
     (duplicate ids, labels) and the suites the expected-outcome check names."""
-    from harness.checks import check_suite_names
-    from harness.spec_loading import flatten_specs
+    from harness.analysis.checks import check_suite_names
+    from harness.specs.loading import flatten_specs
 
     try:
         specs = flatten_specs(run.suites, label_names, check=False)
@@ -173,7 +163,7 @@ def validate_command(
     them (PATHS, if given, are checked with them, with --source/--option). Every problem is
     printed as `file:line: spec-id: message`; exits 2 if there are errors.
     """
-    from harness.spec_checks import CheckOptions, Finding, check_suites, print_findings
+    from harness.specs.checks import CheckOptions, Finding, check_suites, print_findings
 
     if not paths and config_path is None:
         raise UserError(
@@ -240,7 +230,7 @@ def print_leakage_summary(leakage: Any, against_task: bool) -> None:
     findings."""
     from rich.console import Console
 
-    from harness.leakage import summary_line
+    from harness.specs.leakage import summary_line
 
     console = Console(stderr=True, soft_wrap=True, highlight=False)
     where = "" if against_task else " (against D_i only; --task adds train, pool and test)"
@@ -324,7 +314,7 @@ def stats_command(
     from rich.console import Console
     from rich.table import Table
 
-    from harness.spec_checks import CheckOptions, check_suites
+    from harness.specs.checks import CheckOptions, check_suites
 
     suites = _load_one(suite, source, _parse_options(option_items), seed)
     loaded_task, label_names = _task_context(task, task_args)

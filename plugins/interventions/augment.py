@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Literal
 
 import click
 import numpy as np
@@ -41,6 +41,7 @@ from harness.api import (
     Task,
 )
 from harness.errors import UserError
+from harness_plugins.interventions.common import SpecIds
 from harness_plugins.interventions.selection import draw_counts, round_robin
 
 SAMPLE_STREAM = 0xA06
@@ -57,23 +58,9 @@ class AugmentArgs(StrictModel):
         default=None,
         description="N D_i cases sampled over the specs in turns (seeded); 'run': the run's budget",
     )
-    specs: list[str] | None = Field(
+    specs: SpecIds | None = Field(
         default=None, min_length=1, description="only these spec ids (default: every spec)"
     )
-
-    @field_validator("specs", mode="before")
-    @classmethod
-    def _specs_from_string(cls, value: Any) -> Any:
-        if isinstance(value, str):  # specs=a|b in --interventions params
-            return [part.strip() for part in value.split("|") if part.strip()]
-        return value
-
-    @field_validator("specs")
-    @classmethod
-    def _distinct_specs(cls, value: list[str] | None) -> list[str] | None:
-        if value is not None and len(set(value)) != len(value):
-            raise ValueError("specs lists a spec twice")
-        return value
 
     @field_validator("budget")
     @classmethod

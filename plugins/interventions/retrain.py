@@ -30,7 +30,7 @@ from harness.api import (
 )
 from harness.cache import hash_spec_train_cases, hash_split, hash_texts, model_hash
 from harness.errors import UserError
-from harness_plugins.interventions.common import check_selector
+from harness_plugins.interventions.common import SourceNames, check_selector
 from harness_plugins.interventions.selection import select
 
 RANDOM = "random"
@@ -49,25 +49,11 @@ class RetrainArgs(StrictModel):
     stratify: Literal["pool"] | dict[str, float] | None = Field(
         default=None, description="split the budget over labels: 'pool' ratio or {label: share}"
     )
-    sources: list[str] | None = Field(
+    sources: SourceNames | None = Field(
         default=None,
         min_length=1,
         description="draw only from these named pool sources (default: every source)",
     )
-
-    @field_validator("sources", mode="before")
-    @classmethod
-    def _sources_from_string(cls, value: Any) -> Any:
-        if isinstance(value, str):  # sources=general|policy in --interventions params
-            return [part.strip() for part in value.split("|") if part.strip()]
-        return value
-
-    @field_validator("sources")
-    @classmethod
-    def _distinct_sources(cls, value: list[str] | None) -> list[str] | None:
-        if value is not None and len(set(value)) != len(value):
-            raise ValueError("sources lists a source twice")
-        return value
 
     @field_validator("selection")
     @classmethod

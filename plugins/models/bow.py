@@ -10,7 +10,6 @@ unweighted model may collapse to the majority label.
 
 from __future__ import annotations
 
-import json
 import re
 import zlib
 from collections.abc import Sequence
@@ -21,7 +20,7 @@ import numpy as np
 from pydantic import Field
 
 import harness
-from harness.api import ClassWeight, Model, Register, StrictModel, TorchModel
+from harness.api import ClassWeight, Model, Register, StrictModel, Texts, TorchModel
 from harness.errors import os_error_from
 
 if TYPE_CHECKING:
@@ -73,15 +72,8 @@ class BowModel(TorchModel[BowArgs]):
     a third of its accuracy cost."""
     cpu_threads = 1
 
-    def __init__(
-        self,
-        args: Any,
-        num_labels: int,
-        device: str = "cpu",
-        label_names: Sequence[str] | None = None,
-    ) -> None:
-        super().__init__(args, num_labels, device, label_names)
-        self._module: torch.nn.Module | None = None
+    _module: torch.nn.Module | None = None
+    """The network, built on first use (:meth:`_build`)."""
 
     # -- module -------------------------------------------------------------------------------
     def _build(self) -> torch.nn.Module:
@@ -142,11 +134,7 @@ class BowModel(TorchModel[BowArgs]):
 
     # -- training and inference ---------------------------------------------------------------
     def fit(
-        self,
-        texts: Sequence[str],
-        labels: np.ndarray,
-        seed: int,
-        progress: Progress | None = None,
+        self, texts: Texts, labels: np.ndarray, seed: int, progress: Progress | None = None
     ) -> None:
         """Train from a fresh initialisation with Adam for ``epochs`` epochs (cross-entropy,
         weighted per label when ``class_weight`` is set)."""
@@ -230,12 +218,7 @@ class BowModel(TorchModel[BowArgs]):
             save_file(state, str(target))
         except SafetensorError as exc:  # disk full, file-size limit: an OSError for the cache
             raise os_error_from(exc) from exc
-        config = {
-            "model": self.name,
-            "num_labels": self.num_labels,
-            "args": self.args.model_dump(mode="json"),
-        }
-        (directory / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True))
+        self.save_info(directory)
 
     def load(self, directory: Path) -> None:
         """Read weights written by :meth:`save`."""

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import re
 import urllib.error
@@ -30,7 +29,15 @@ import numpy as np
 from pydantic import Field, model_validator
 
 import harness
-from harness.api import ClassWeight, LocalPathOrName, Model, Register, StrictModel, TorchModel
+from harness.api import (
+    ClassWeight,
+    LocalPathOrName,
+    Model,
+    Register,
+    StrictModel,
+    Texts,
+    TorchModel,
+)
 from harness.errors import UserError, os_error_from
 from harness.input_files import read_bytes
 
@@ -211,16 +218,9 @@ class HfModel(TorchModel[HfArgs]):
     )
     Args = HfArgs
 
-    def __init__(
-        self,
-        args: Any,
-        num_labels: int,
-        device: str = "cpu",
-        label_names: Sequence[str] | None = None,
-    ) -> None:
-        super().__init__(args, num_labels, device, label_names)
-        self._model: Any = None
-        self._tokenizer: Any = None
+    _model: Any = None
+    """The transformers model, loaded on first use."""
+    _tokenizer: Any = None
 
     # -- building ---------------------------------------------------------------------------------
     def _load(self, source: str, new_head: bool) -> None:
@@ -400,11 +400,7 @@ class HfModel(TorchModel[HfArgs]):
         return torch.optim.AdamW(groups, lr=self.args.lr, fused=fused)
 
     def fit(
-        self,
-        texts: Sequence[str],
-        labels: np.ndarray,
-        seed: int,
-        progress: Progress | None = None,
+        self, texts: Texts, labels: np.ndarray, seed: int, progress: Progress | None = None
     ) -> None:
         """Fine-tune from ``pretrained`` (fresh head, initialised with ``seed``); the
         cross-entropy is weighted per label when ``class_weight`` is set."""
@@ -536,12 +532,7 @@ class HfModel(TorchModel[HfArgs]):
         except SafetensorError as exc:  # disk full, file-size limit: an OSError for the cache
             raise os_error_from(exc) from exc
         self.tokenizer.save_pretrained(str(directory))
-        info = {
-            "model": self.name,
-            "num_labels": self.num_labels,
-            "args": self.args.model_dump(mode="json"),
-        }
-        (directory / "harness.json").write_text(json.dumps(info, indent=2, sort_keys=True))
+        self.save_info(directory, "harness.json")
 
     def load(self, directory: Path) -> None:
         """Read a model written by :meth:`save` onto this instance's device."""

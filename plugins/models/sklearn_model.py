@@ -19,7 +19,7 @@ import numpy as np
 from pydantic import Field
 
 import harness
-from harness.api import ClassWeight, Model, Register, StrictModel
+from harness.api import ClassWeight, Model, Register, StrictModel, Texts
 
 if TYPE_CHECKING:
     from harness.progress import Progress
@@ -48,18 +48,11 @@ class SklearnModel(Model[SklearnArgs]):
     description = "scikit-learn TF-IDF n-grams + logistic regression (no patching)"
     Args = SklearnArgs
 
-    def __init__(
-        self,
-        args: Any,
-        num_labels: int,
-        device: str = "cpu",
-        label_names: Sequence[str] | None = None,
-    ) -> None:
-        super().__init__(args, num_labels, device, label_names)
-        self._vectorizer: Any = None
-        self.coef: np.ndarray | None = None
-        self.intercept: np.ndarray | None = None
-        self.classes: np.ndarray | None = None
+    _vectorizer: Any = None
+    coef: np.ndarray | None = None
+    """Fitted weights, ``(n_classes or 1, n_features)`` (``None`` until fitted or loaded)."""
+    intercept: np.ndarray | None = None
+    classes: np.ndarray | None = None
 
     def _new_vectorizer(self, vocabulary: list[str] | None = None) -> Any:
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -77,11 +70,7 @@ class SklearnModel(Model[SklearnArgs]):
         )
 
     def fit(
-        self,
-        texts: Sequence[str],
-        labels: np.ndarray,
-        seed: int,
-        progress: Progress | None = None,
+        self, texts: Texts, labels: np.ndarray, seed: int, progress: Progress | None = None
     ) -> None:
         """Fit the vectoriser and the classifier on ``texts``/``labels``."""
         from sklearn.linear_model import LogisticRegression
@@ -154,12 +143,7 @@ class SklearnModel(Model[SklearnArgs]):
         np.save(directory / "coef.npy", self.coef, allow_pickle=False)
         np.save(directory / "intercept.npy", self.intercept, allow_pickle=False)
         np.save(directory / "classes.npy", self.classes, allow_pickle=False)
-        config = {
-            "model": self.name,
-            "num_labels": self.num_labels,
-            "args": self.args.model_dump(mode="json"),
-        }
-        (directory / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True))
+        self.save_info(directory)
 
     def load(self, directory: Path) -> None:
         """Rebuild the vectoriser (fixed vocabulary + idf) and the weights from :meth:`save`."""

@@ -18,9 +18,11 @@ from typing import Any
 from markupsafe import Markup, escape
 
 import harness
+from harness.analysis.collapse import COLLAPSE_NOTE
+from harness.analysis.stats import format_p
 from harness.api import DI_SOURCE, Register, Reporter
-from harness.collapse import COLLAPSE_NOTE
 from harness.console_layout import model_keys
+from harness.display import percent
 from harness.leaderboard import build_leaderboard
 from harness.report_views import (
     LEAKAGE_COLUMNS,
@@ -53,7 +55,6 @@ from harness.report_views import (
     wall_time,
 )
 from harness.results import RunResult
-from harness.stats import format_p
 from harness_plugins.reporters.html_chart import change_chart
 
 MAX_SPEC_COLUMNS = 40
@@ -381,7 +382,7 @@ def _finalize(value: Any) -> Any:
 
 
 def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:.1f}"
+    return percent(value)
 
 
 def _points(value: float | None) -> str:

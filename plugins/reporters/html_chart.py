@@ -14,9 +14,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from harness.analysis.stats import format_p
 from harness.report_views import CHANGE_NOTE, group_specs, shown_models, spec_changes
 from harness.results import RunResult
-from harness.stats import format_p
 
 MAX_CHART_SPECS = 80
 PALETTE = [

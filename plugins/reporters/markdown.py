@@ -11,8 +11,10 @@ import re
 from typing import Any
 
 import harness
+from harness.analysis.collapse import COLLAPSE_NOTE
+from harness.analysis.stats import format_p
 from harness.api import DI_SOURCE, Register, Reporter
-from harness.collapse import COLLAPSE_NOTE
+from harness.display import percent
 from harness.leaderboard import build_leaderboard
 from harness.report_views import (
     LEAKAGE_COLUMNS,
@@ -43,7 +45,6 @@ from harness.report_views import (
     wall_time,
 )
 from harness.results import RunResult
-from harness.stats import format_p
 
 MAX_SPEC_COLUMNS = 20
 MARK = {"fixed": " ▼", "broken": " ▲", "unchanged": ""}
@@ -68,12 +69,12 @@ def md(value: Any) -> str:
 
 def pct(value: float | None) -> str:
     """A rate in percent (``–`` when missing)."""
-    return "–" if value is None else f"{100 * value:.1f}"
+    return percent(value)
 
 
 def points(value: float | None) -> str:
     """A signed difference in percentage points."""
-    return "–" if value is None else f"{100 * value:+.1f}"
+    return percent(value, signed=True)
 
 
 def table(head: list[str], rows: list[list[str]], right_from: int = 1) -> list[str]:

@@ -3,14 +3,13 @@ a pool example's score for a spec is its maximum BM25 score over the spec's case
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from pydantic import Field
 
 import harness
-from harness.api import Model, Register, Selector, StrictModel
+from harness.api import Model, QueryGroups, Rankings, Register, Selector, StrictModel, Texts
 from harness_plugins.selectors.common import (
     chunk_rows,
     empty_top_k,
@@ -54,13 +53,8 @@ class Bm25Selector(Selector[Bm25Args]):
     Args = Bm25Args
 
     def top_k(
-        self,
-        pool_texts: Sequence[str],
-        queries: Sequence[Sequence[str]],
-        k: int,
-        seed: int,
-        model: Model | None = None,
-    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        self, pool_texts: Texts, queries: QueryGroups, k: int, seed: int, model: Model | None = None
+    ) -> Rankings:
         """The ``k`` best BM25 matches per query group, best first."""
         from sklearn.feature_extraction.text import CountVectorizer
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from harness.api import ArgsT, Model, Selector
+from harness.api import ArgsT, Model, QueryGroups, Rankings, Selector, Texts
 
 MAX_CHUNK_CELLS = 1 << 22
 """Largest dense ``rows x cases`` block scored at once (4M float32 cells = 16 MiB)."""
@@ -117,13 +117,8 @@ class MaxCosineSelector(Selector[ArgsT]):
         """L2-normalised row vectors of the pool texts and of the cases (numpy or scipy sparse)."""
 
     def top_k(
-        self,
-        pool_texts: Sequence[str],
-        queries: Sequence[Sequence[str]],
-        k: int,
-        seed: int,
-        model: Model | None = None,
-    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        self, pool_texts: Texts, queries: QueryGroups, k: int, seed: int, model: Model | None = None
+    ) -> Rankings:
         """The ``k`` most similar pool examples per query group, best first."""
         cases, starts = flatten_queries(queries)
         sizes = np.asarray([len(q) for q in queries], dtype=np.int64)

@@ -19,7 +19,7 @@ import numpy as np
 from pydantic import Field
 
 import harness
-from harness.api import Model, Register, Selector, StrictModel
+from harness.api import Model, QueryGroups, Rankings, Register, Selector, StrictModel, Texts
 from harness_plugins.selectors.common import chunk_rows, empty_top_k, top_k_by_group
 
 
@@ -62,13 +62,8 @@ class DsirSelector(Selector[DsirArgs]):
     Args = DsirArgs
 
     def top_k(
-        self,
-        pool_texts: Sequence[str],
-        queries: Sequence[Sequence[str]],
-        k: int,
-        seed: int,
-        model: Model | None = None,
-    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        self, pool_texts: Texts, queries: QueryGroups, k: int, seed: int, model: Model | None = None
+    ) -> Rankings:
         """Per query group, ``k`` pool examples by importance (resampled or top), best first."""
         args: DsirArgs = self.args
         n = len(pool_texts)

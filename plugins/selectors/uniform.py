@@ -8,13 +8,12 @@ and filters as a guided selector.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import ClassVar
 
 import numpy as np
 
 import harness
-from harness.api import Model, Register, Selector
+from harness.api import Model, QueryGroups, Rankings, Register, Selector, Texts
 
 
 class RandomSelector(Selector):
@@ -25,13 +24,8 @@ class RandomSelector(Selector):
     has_scores: ClassVar[bool] = False
 
     def top_k(
-        self,
-        pool_texts: Sequence[str],
-        queries: Sequence[Sequence[str]],
-        k: int,
-        seed: int,
-        model: Model | None = None,
-    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        self, pool_texts: Texts, queries: QueryGroups, k: int, seed: int, model: Model | None = None
+    ) -> Rankings:
         """An independent seeded permutation prefix of length ``k`` per query group."""
         n = len(pool_texts)
         k = max(0, min(int(k), n))

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 import numpy as np
 from pydantic import Field
 
-from harness.api import Model, Selector, StrictModel
+from harness.api import Model, QueryGroups, Rankings, Selector, StrictModel, Texts
 
 WORD = re.compile(r"[a-z0-9']+")
 
@@ -32,13 +31,8 @@ class KeywordOverlapSelector(Selector[KeywordOverlapArgs]):
     Args = KeywordOverlapArgs
 
     def top_k(
-        self,
-        pool_texts: Sequence[str],
-        queries: Sequence[Sequence[str]],
-        k: int,
-        seed: int,
-        model: Model | None = None,
-    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        self, pool_texts: Texts, queries: QueryGroups, k: int, seed: int, model: Model | None = None
+    ) -> Rankings:
         """For each query group, the ``k`` pool texts with the highest overlap, best first; ties
         are broken by a seeded random order."""
         min_length = self.args.min_length  # type: ignore[attr-defined]

@@ -15,7 +15,7 @@ from harness.cli import cli
 from harness.config import SpecRef
 from harness.plugins import load_registries
 from harness.results import read_result
-from harness.spec_loading import load_suites
+from harness.specs.loading import load_suites
 
 RUN_CONFIG = Path(__file__).resolve().parent.parent / "run.yaml"
 

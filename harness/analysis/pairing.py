@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.comparisons import RowRoles, declared_roles
+from harness.analysis.comparisons import RowRoles, declared_roles
 from harness.results import LeakageReport, ModelResult, RunResult, Timing
 
 if TYPE_CHECKING:
@@ -198,7 +198,7 @@ def _pool_notes(
     (a run with another pool may find held-out cases in it; the report shows the first run's).
     When ``other`` found the same as the first run, its corpora are added to ``leakage``'s
     (it found nothing in its own sources)."""
-    from harness.leakage import summary_line
+    from harness.specs.leakage import summary_line
 
     notes = []
     for name, n in other.task.pool_sources.items():

@@ -8,9 +8,9 @@ compares every held-out case with
 - the D_i cases of every spec (``augment`` and ``patch`` train on them),
 - the ``test`` split (the same text then counts in test accuracy and in a spec's FR),
 
-verbatim and after :func:`harness.normalise.normalise_text` (case, whitespace, punctuation,
+verbatim and after :func:`harness.specs.normalise.normalise_text` (case, whitespace, punctuation,
 URLs, @mentions), and counts per spec, per suite and in total. Near-duplicates of D_i cases
-(word n-gram Jaccard, :func:`harness.spec_checks.near_duplicates`) are counted as before.
+(word n-gram Jaccard, :func:`harness.specs.checks.near_duplicates`) are counted as before.
 
 :class:`HeldoutIndex` answers the per-model question the runner asks after training: which
 held-out cases did *this* model's training texts contain (its "seen" cases)?
@@ -26,8 +26,8 @@ from typing import Literal
 import numpy as np
 
 from harness.api import UNNAMED_SOURCE, Spec, SpecSuite, Task
-from harness.normalise import NORMALISER_DESCRIPTION, normalise_text
 from harness.results import LeakageCounts, LeakageReport, LeakageTotals, SpecLeakage
+from harness.specs.normalise import NORMALISER_DESCRIPTION, normalise_text
 from harness.text_column import TextColumn, take_texts
 
 UNNAMED_POOL = UNNAMED_SOURCE
@@ -152,7 +152,7 @@ def find_leakage(
     near_threshold: float = 0.8,
 ) -> LeakageAnalysis:
     """Compare every held-out case of ``suites`` with ``corpora`` and every spec's D_i."""
-    from harness.spec_checks import near_duplicates
+    from harness.specs.checks import near_duplicates
 
     normalise = Normaliser()
     d_i_raw: dict[str, set[str]] = defaultdict(set)

@@ -12,7 +12,7 @@ from harness.errors import UserError
 from harness.registry import Registry
 
 if TYPE_CHECKING:
-    from harness.spec_checks import CheckReport
+    from harness.specs.checks import CheckReport
 
 
 def shipped_suites(sources: Registry[SpecSource]) -> dict[str, tuple[str, str]]:
@@ -134,11 +134,11 @@ def load_suites(
 
 
 def check_specs(suites: list[SpecSuite], task: Task) -> CheckReport:
-    """Run the checks of :mod:`harness.spec_checks` on ``suites`` against ``task`` (its labels,
+    """Run the checks of :mod:`harness.specs.checks` on ``suites`` against ``task`` (its labels,
     train split, pool sources and test split): warnings go to stderr in compact form (a
     leakage summary per suite), the first error is raised. Returns the report (its
     ``leakage`` goes into ``results.json``)."""
-    from harness.spec_checks import CheckOptions, check_suites, enforce
+    from harness.specs.checks import CheckOptions, check_suites, enforce
 
     report = check_suites(suites, CheckOptions(label_names=task.label_names, task=task))
     enforce(report, compact=True)
@@ -154,9 +154,9 @@ def flatten_specs(
 ) -> list[Spec]:
     """All specs of ``suites``; duplicate ids and labels outside the task's labels are errors.
     With ``check`` (default), first runs the leakage/quality checks of
-    :mod:`harness.spec_checks` against the task's labels and ``train_texts``: warnings go to
+    :mod:`harness.specs.checks` against the task's labels and ``train_texts``: warnings go to
     stderr, the first error is raised (:func:`check_specs` checks against a whole task)."""
-    from harness.spec_checks import CheckOptions, check_suites, enforce
+    from harness.specs.checks import CheckOptions, check_suites, enforce
 
     if check:
         enforce(

@@ -1,19 +1,26 @@
-"""Post-run analysis: comparisons, checks and pre-training signals.
+"""Analysis of finished runs: comparisons, checks and pre-training signals.
+
+The package holds the statistics (:mod:`~harness.analysis.stats`), per-case tables read from
+``samples.jsonl`` (:mod:`~harness.analysis.case_table`), comparisons of two rows
+(:mod:`~harness.analysis.comparisons`), the checks a run is judged by
+(:mod:`~harness.analysis.checks`), per-suite aggregates (:mod:`~harness.analysis.suites`),
+collapse flags (:mod:`~harness.analysis.collapse`) and the pairing of runs that share M0
+(:mod:`~harness.analysis.pairing`).
 
 The runner calls :func:`analyse` on every finished result with the per-case rows it writes to
 ``samples.jsonl``; ``harness report`` calls it on runs written without analysis and on runs it
 pairs. Reports read what it adds:
 
-- ``comparisons`` (:mod:`harness.comparisons`): for each pair (default: each guided row
+- ``comparisons`` (:mod:`harness.analysis.comparisons`): for each pair (default: each guided row
   against its baseline, as the interventions declare (:class:`harness.api.ComparisonRole`:
   a guided retrain against the random retrain at the same budget), then each intervention
-  against M0) per-spec
-  exact McNemar tests per seed, combined across seeds by an intersection-union test, Holm across
-  specs; a two-stage paired bootstrap over seeds and templates for the mean failure rate; means
-  (with std) over seeds; only cases unseen by both models when a model trained on held-out
-  cases.
-- ``checks`` (:mod:`harness.checks`): a one-seed warning, guards on every intervention's test
-  accuracy and macro-F1, and the expected-outcome check of DESIGN.md section 1.
+  against M0) per-spec exact McNemar tests per seed, combined across seeds by an
+  intersection-union test, Holm across specs; a two-stage paired bootstrap over seeds and
+  templates for the mean failure rate; means (with std) over seeds; only cases unseen by both
+  models when a model trained on held-out cases.
+- ``checks`` (:mod:`harness.analysis.checks`): a one-seed warning, guards on every
+  intervention's test accuracy and macro-F1, and the expected-outcome check of DESIGN.md
+  section 1.
 - ``signals``: Spearman correlation between a selection's per-spec coverage (a signal available
   before training) and the per-spec failure-rate drop against M0.
 """
@@ -25,9 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from harness.case_table import CaseTable, case_table
-from harness.checks import check_settings, expected_outcome, run_checks
-from harness.comparisons import (
+from harness.analysis.case_table import CaseTable, case_table
+from harness.analysis.checks import check_settings, expected_outcome, run_checks
+from harness.analysis.comparisons import (
     BASE,
     RowRoles,
     compare,
@@ -35,8 +42,8 @@ from harness.comparisons import (
     default_pairs,
     guided_pairs,
 )
+from harness.analysis.stats import rounded, significant, spearman
 from harness.results import RunResult
-from harness.stats import rounded, significant, spearman
 
 __all__ = [
     "BASE",
@@ -114,7 +121,7 @@ def analyse(
     ``samples``: the rows of ``samples.jsonl`` (needed for the paired tests; without them only
     the differences of means are reported). ``pairs``: ``(a, b, kind)`` to compare instead of
     :func:`default_pairs`. ``roles``: how each row pairs, as its intervention declares
-    (:func:`harness.comparisons.declared_roles` of the result when not given).
+    (:func:`harness.analysis.comparisons.declared_roles` of the result when not given).
     """
     alpha = check_settings(result).alpha
     table = case_table(samples) if samples is not None else None

@@ -4,7 +4,7 @@ deterministic sample of the cartesian product, template ids kept on every case.
 Templates are parsed once and checked statically before anything renders: they may use slots,
 filters, tests, literals, operators and ``{% if %}``/``{% set %}``; attribute access, calls, loops,
 macros, imports and large numbers are refused with a one-line error. What passes renders in the
-bounded sandbox of :mod:`harness.sandbox` with ``StrictUndefined`` and no globals. Templates
+bounded sandbox of :mod:`harness.specs.sandbox` with ``StrictUndefined`` and no globals. Templates
 that only output slots through argument-free filters (the common case) take a fast path that
 joins precomputed pieces instead of calling jinja2 per case; its output is identical.
 
@@ -36,8 +36,8 @@ from pydantic import TypeAdapter
 from harness.api import Spec, SpecCase, SpecSuite
 from harness.errors import UserError
 from harness.limits import CASE_CHARS, SPEC_CASES, SUITE_CASES
-from harness.sandbox import SpecSandbox, ValueTooLarge, bound_filters, render_bounded
-from harness.spec_format import SpecDef, SuiteFile, TemplateDef
+from harness.specs.format import SpecDef, SuiteFile, TemplateDef
+from harness.specs.sandbox import SpecSandbox, ValueTooLarge, bound_filters, render_bounded
 from harness.validation import validate
 from harness.yamlio import line_of, load_yaml
 

@@ -4,8 +4,8 @@ Run on every load (``flatten_specs``, ``harness run``) and by ``harness specs va
 a template id in both D_i and D_i_heldout of a spec, duplicate spec ids, labels outside the
 task's (or suite's) label set, specs with no cases or no held-out cases. Warnings (errors with
 ``strict``): held-out cases whose text, verbatim or after normalisation
-(:func:`harness.normalise.normalise_text`), also occurs in some spec's D_i, in the task's
-``train`` split, in a pool source or in the ``test`` split (see :mod:`harness.leakage`).
+(:func:`harness.specs.normalise.normalise_text`), also occurs in some spec's D_i, in the task's
+``train`` split, in a pool source or in the ``test`` split (see :mod:`harness.specs.leakage`).
 Warnings: held-out sets smaller than ``min_heldout``, empty case texts, and held-out cases that
 are near-duplicates (word n-gram Jaccard similarity >= ``near_threshold``) of a D_i case.
 """
@@ -23,7 +23,8 @@ import numpy as np
 
 from harness.api import Spec, SpecSuite, Task
 from harness.errors import UserError
-from harness.leakage import (
+from harness.results import LeakageReport
+from harness.specs.leakage import (
     Corpus,
     SpecDetail,
     find_leakage,
@@ -31,11 +32,10 @@ from harness.leakage import (
     task_corpora,
     worst_specs,
 )
-from harness.results import LeakageReport
 
 WORD = re.compile(r"\w+")
 NORMALISATION = "case, punctuation, whitespace, URLs, @mentions"
-"""How :func:`harness.normalise.normalise_text` is named in one-line messages."""
+"""How :func:`harness.specs.normalise.normalise_text` is named in one-line messages."""
 
 
 @dataclass(frozen=True)
@@ -226,47 +226,39 @@ def leakage_findings(
 ) -> list[tuple[Literal["error", "warning"], str, str]]:
     """``(level, message, fix)`` of every leakage finding of one spec."""
     found: list[tuple[Literal["error", "warning"], str, str]] = []
+
+    def add(message: str, fix: str, severity: Literal["error", "warning"] = level) -> None:
+        found.append((severity, message, fix))
+
     leak = detail.leakage
     n = leak.n_heldout
     d_i_more = leak.in_d_i - detail.d_i_exact
     if detail.d_i_exact:
         owners = detail.d_i_exact_owners
-        found.append(
-            (
-                level,
-                f"{detail.d_i_exact} of {n} held-out case(s) have the same text as a D_i case "
-                f"(of {', '.join(owners[:3])}{', ...' if len(owners) > 3 else ''}), e.g. "
-                f"{(detail.d_i_example or '')[:60]!r}" + _more(detail.d_i_exact, leak.in_d_i),
-                "make D_i and D_i_heldout disjoint",
-            )
+        add(
+            f"{detail.d_i_exact} of {n} held-out case(s) have the same text as a D_i case "
+            f"(of {', '.join(owners[:3])}{', ...' if len(owners) > 3 else ''}), e.g. "
+            f"{(detail.d_i_example or '')[:60]!r}" + _more(detail.d_i_exact, leak.in_d_i),
+            "make D_i and D_i_heldout disjoint",
         )
     elif d_i_more:
-        found.append(
-            (
-                level,
-                f"{d_i_more} of {n} held-out case(s) equal a D_i case after normalisation "
-                f"({NORMALISATION})",
-                "make D_i and D_i_heldout disjoint",
-            )
+        add(
+            f"{d_i_more} of {n} held-out case(s) equal a D_i case after normalisation "
+            f"({NORMALISATION})",
+            "make D_i and D_i_heldout disjoint",
         )
     exact, matched = detail.exact.get("train", 0), detail.matched.get("train", 0)
     if exact:
-        found.append(
-            (
-                level,
-                f"{exact} of {n} held-out case(s) appear verbatim in the task's train split"
-                + _more(exact, matched),
-                "change the templates or drop those cases",
-            )
+        add(
+            f"{exact} of {n} held-out case(s) appear verbatim in the task's train split"
+            + _more(exact, matched),
+            "change the templates or drop those cases",
         )
     elif matched:
-        found.append(
-            (
-                level,
-                f"{matched} of {n} held-out case(s) appear in the task's train split after "
-                f"normalisation ({NORMALISATION})",
-                "change the templates or drop those cases",
-            )
+        add(
+            f"{matched} of {n} held-out case(s) appear in the task's train split after "
+            f"normalisation ({NORMALISATION})",
+            "change the templates or drop those cases",
         )
     pool_labels = sorted(label for label in detail.matched if label.startswith("pool"))
     if pool_labels:
@@ -279,32 +271,24 @@ def leakage_findings(
                 f"{label.removeprefix('pool/')} {detail.matched[label]}, {verbatim[label]} verbatim"
                 for label in pool_labels
             )
-        found.append(
-            (
-                level,
-                f"{leak.in_pool} of {n} held-out case(s) appear in the task's pool ({where}): "
-                "a retrain may select them",
-                "drop those rows from the pool or those cases from the spec",
-            )
+        add(
+            f"{leak.in_pool} of {n} held-out case(s) appear in the task's pool ({where}): "
+            "a retrain may select them",
+            "drop those rows from the pool or those cases from the spec",
         )
     exact, matched = detail.exact.get("test", 0), detail.matched.get("test", 0)
     if matched:
-        found.append(
-            (
-                level,
-                f"{matched} of {n} held-out case(s) appear in the test split ({exact} verbatim, "
-                f"{matched - exact} after normalisation)",
-                "drop them from the test split or the spec: one text should not count in both",
-            )
+        add(
+            f"{matched} of {n} held-out case(s) appear in the test split ({exact} verbatim, "
+            f"{matched - exact} after normalisation)",
+            "drop them from the test split or the spec: one text should not count in both",
         )
     if leak.near:
-        found.append(
-            (
-                "warning",
-                f"{leak.near} of {n} held-out case(s) are near-duplicates of D_i "
-                f"cases (word {options.ngram}-gram Jaccard >= {options.near_threshold})",
-                "use held-out templates that differ more from the D_i templates",
-            )
+        add(
+            f"{leak.near} of {n} held-out case(s) are near-duplicates of D_i "
+            f"cases (word {options.ngram}-gram Jaccard >= {options.near_threshold})",
+            "use held-out templates that differ more from the D_i templates",
+            "warning",
         )
     return found
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.comparisons import (
+from harness.analysis.comparisons import (
     BASE,
     UNSEEN_BY_BOTH,
     UNSEEN_EACH,
@@ -31,10 +31,11 @@ from harness.comparisons import (
     guided_pairs,
     unpaired_guided,
 )
+from harness.analysis.stats import format_p, holm, rounded, significant
 from harness.config import CheckConfig
+from harness.display import percent
 from harness.errors import UserError
 from harness.results import RunResult
-from harness.stats import format_p, holm, rounded, significant
 
 OVERALL = "all specs"
 
@@ -59,7 +60,8 @@ def check_suite_names(settings: CheckConfig, suites: list[str]) -> None:
 
 
 def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{100 * value:.1f}%"
+    """A rate with its % sign, ``n/a`` when missing (check details are stored text)."""
+    return percent(value, missing="n/a") + ("" if value is None else "%")
 
 
 def _signed(points: float) -> str:
@@ -170,7 +172,7 @@ def expected_outcome(
 ) -> list[dict[str, Any]]:
     """The FR half of the expected-outcome check (the accuracy half is a guard), or one SKIP
     entry when the run has no M0 or no guided row with its baseline (``roles``: declared by
-    the rows' interventions, see :func:`harness.comparisons.declared_roles`)."""
+    the rows' interventions, see :func:`harness.analysis.comparisons.declared_roles`)."""
     settings = settings or check_settings(result)
     alpha = settings.alpha
     by_pair = {(c["a"], c["b"]): c for c in comparisons}

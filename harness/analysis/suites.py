@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from harness.analysis.stats import rounded
 from harness.results import GroupFR, RunResult, SeedResult, SpecInfo, SpecScore, SuiteFR
-from harness.stats import rounded
 
 
 @dataclass(frozen=True)

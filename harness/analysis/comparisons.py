@@ -4,9 +4,9 @@
 
 - per spec, the exact McNemar test at each seed on the same held-out cases, combined across
   seeds by an intersection-union test, with Holm's correction across specs
-  (:func:`harness.stats.mcnemar_across_seeds`);
+  (:func:`harness.analysis.stats.mcnemar_across_seeds`);
 - for the mean failure rate over specs, a two-stage paired bootstrap over seeds and templates
-  (:func:`harness.stats.hierarchical_bootstrap`; with one seed, over templates only);
+  (:func:`harness.analysis.stats.hierarchical_bootstrap`; with one seed, over templates only);
 - differences of test accuracy and macro-F1, means (and std) over seeds.
 
 When a model trained on some held-out cases (``seen_by`` in ``samples.jsonl``), the comparison
@@ -23,10 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from harness.api import ComparisonRole
-from harness.case_table import CaseTable
-from harness.results import ModelResult, RunResult, SeedResult
-from harness.stats import (
+from harness.analysis.case_table import CaseTable
+from harness.analysis.stats import (
     SpecPairs,
     hierarchical_bootstrap,
     holm,
@@ -35,6 +33,8 @@ from harness.stats import (
     rounded,
     significant,
 )
+from harness.api import ComparisonRole
+from harness.results import ModelResult, RunResult, SeedResult
 
 if TYPE_CHECKING:
     from harness.plugins import Registries

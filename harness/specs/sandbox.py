@@ -18,7 +18,7 @@ only in the output:
 - the output is collected piece by piece and stops at the bound.
 
 ``**`` is refused outright; loops, calls and attribute access are refused before rendering by the
-compiler's static check (:func:`harness.spec_compiler.refused_syntax`). A value over the bound
+compiler's static check (:func:`harness.specs.compiler.refused_syntax`). A value over the bound
 raises :class:`ValueTooLarge` (a :class:`~jinja2.sandbox.SecurityError`) before it is allocated
 (or, for a plugin filter, right after it returns).
 """
