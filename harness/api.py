@@ -203,9 +203,13 @@ class Split:
     the rows not taken); mixing a column with a list gives a list."""
 
     ids: Sequence[str]
+    """A unique id per row (reports and ``samples.jsonl`` name rows by it)."""
     texts: Sequence[str]
+    """The texts (see above: a list or an Arrow-backed column)."""
     labels: np.ndarray
+    """Integer labels, indices into the task's ``label_names`` (converted to int64)."""
     sources: list[str] | None = None
+    """The pool source of each row (``None``: one unnamed source)."""
 
     def __post_init__(self) -> None:
         self.labels = np.asarray(self.labels, dtype=np.int64)
@@ -278,11 +282,17 @@ class Task:
 
     name: str
     label_names: list[str]
+    """The labels, in index order: label ``i`` of every split is ``label_names[i]``."""
     train: Split
+    """D_train: M0 trains on it."""
     test: Split
+    """D_train_heldout: the ordinary test set (test accuracy, macro-F1, MCC)."""
     pool: Split
+    """D_unused: labelled examples interventions may draw from (may be empty)."""
     description: str = ""
     metadata: dict[str, Any] = field(default_factory=dict)
+    """Anything else the task knows (e.g. the demo's planted noisy ids, which ``relabel``
+    scores itself against); JSON-able values."""
 
     def label_index(self, name: str) -> int:
         """Return the integer label of ``name`` (raises ``KeyError`` if unknown)."""
@@ -305,12 +315,49 @@ class Task:
 
 @dataclass(frozen=True)
 class TaskDefinition:
-    """A registered task: ``load(**args)`` returns the :class:`Task`."""
+    """A registered task: ``load(**args)`` returns the :class:`Task`, called with the fields of
+    the validated ``args`` model (``--task-args`` / ``task_args``).
+
+    Example::
+
+        import numpy as np
+
+        import harness
+        from harness.api import LocalPath, Register, Split, StrictModel, Task, TaskDefinition
+
+
+        class ReviewsArgs(StrictModel):
+            train: LocalPath  # a path: resolved next to the config file
+            n_test: int = 200
+
+
+        def load_reviews(train: str, n_test: int = 200) -> Task:
+            texts, labels = read_my_file(train)  # labels: indices into label_names
+            ids = [f"r{i}" for i in range(len(texts))]
+            rows = Split(ids=ids, texts=texts, labels=np.array(labels))
+            return Task(
+                name="reviews",
+                label_names=["negative", "positive"],
+                train=rows.subset(range(n_test, len(rows))),
+                test=rows.subset(range(n_test)),
+                pool=Split(ids=[], texts=[], labels=np.zeros(0, dtype=np.int64)),
+            )
+
+
+        @harness.hookimpl
+        def register_tasks(register: Register[TaskDefinition]) -> None:
+            register(TaskDefinition(name="reviews", load=load_reviews, args=ReviewsArgs))
+    """
 
     name: str
+    """The name users give with ``--task`` (``plugin/name`` when two plugins share it)."""
     load: Callable[..., Task]
+    """Builds the task from the validated arguments (keyword arguments)."""
     description: str = ""
+    """One line for ``harness list``."""
     args: type[BaseModel] = NoArgs
+    """The pydantic model of its arguments (:class:`StrictModel`; :data:`LocalPath` fields are
+    resolved like every path of a config)."""
 
 
 class SpecCase(StrictModel):
@@ -350,10 +397,45 @@ class SpecSuite(StrictModel):
 
 
 class SpecSource(ABC):
-    """A plugin that turns references (paths, names) into spec suites."""
+    """A plugin that turns references (paths, names) into spec suites. Register an instance.
+
+    Example::
+
+        from pathlib import Path
+
+        import harness
+        from harness.api import Register, Spec, SpecCase, SpecSource, SpecSuite
+
+
+        class TabbedSource(SpecSource):
+            # one case per line: spec id, label, train|heldout, text (tab-separated)
+
+            name = "tabbed"
+            description = "tab-separated cases (spec, label, split, text)"
+            suffixes = (".cases",)  # --specs my.cases needs no source: name
+
+            def load(self, ref, options, *, seed=0):
+                specs = {}
+                for n, line in enumerate(Path(ref).read_text().splitlines()):
+                    spec_id, label, split, text = line.split("\\t")
+                    if spec_id not in specs:
+                        specs[spec_id] = Spec(id=spec_id, description=spec_id, label=label)
+                    spec = specs[spec_id]
+                    case = SpecCase(id=f"{spec_id}-{n}", text=text, spec_id=spec_id, split=split)
+                    (spec.train_cases if split == "train" else spec.heldout_cases).append(case)
+                return [SpecSuite(name=Path(ref).stem, specs=list(specs.values()), source=ref)]
+
+
+        @harness.hookimpl
+        def register_spec_sources(register: Register[SpecSource]) -> None:
+            register(TabbedSource())
+    """
 
     name: ClassVar[str] = ""
+    """The name users give (``--model``, ``selection:``, ``--format``...; ``plugin/name`` when
+    two plugins share it)."""
     description: ClassVar[str] = ""
+    """One line for ``harness list``."""
     Options: ClassVar[type[BaseModel] | None] = None
     """The pydantic model of this source's ``options`` (``None``: not declared). The core walks
     it for :data:`LocalPath` fields and resolves them like every other path of a config (a
@@ -396,13 +478,58 @@ class Model(ABC, Generic[ArgsT]):
     labels, the device and the task's label names (``label_names``, index ``i`` names label
     ``i``). The core builds models with :meth:`create`, which also serves subclasses whose
     constructor predates ``label_names`` (it sets the attribute after construction), so
-    ``self.label_names`` is always available from :meth:`fit` on.
+    ``self.label_names`` is always available from :meth:`fit` on. Register the class.
+
+    Example::
+
+        import numpy as np
+
+        import harness
+        from harness.api import Model, Register, StrictModel
+
+
+        class PriorArgs(StrictModel):
+            smoothing: float = 1.0
+
+
+        class PriorModel(Model[PriorArgs]):
+            # predicts the (smoothed) training label frequencies for every text
+
+            name = "prior"
+            description = "the training label frequencies, whatever the text"
+            Args = PriorArgs
+
+            def fit(self, texts, labels, seed, progress=None):
+                counts = np.bincount(labels, minlength=self.num_labels) + self.args.smoothing
+                self.prior = counts / counts.sum()
+
+            def predict_proba(self, texts, progress=None):
+                return np.tile(self.prior, (len(texts), 1))
+
+            def save(self, directory):
+                directory.mkdir(parents=True, exist_ok=True)
+                np.save(directory / "prior.npy", self.prior, allow_pickle=False)
+                self.save_info(directory)
+
+            def load(self, directory):
+                self.prior = np.load(directory / "prior.npy", allow_pickle=False)
+
+
+        @harness.hookimpl
+        def register_models(register: Register[type[Model]]) -> None:
+            register(PriorModel)
     """
 
     name: ClassVar[str] = ""
+    """The name users give (``--model``, ``selection:``, ``--format``...; ``plugin/name`` when
+    two plugins share it)."""
     description: ClassVar[str] = ""
+    """One line for ``harness list``."""
     Args: ClassVar[type[BaseModel]] = NoArgs
+    """The pydantic model (:class:`StrictModel`) that validates its arguments; ``self.args``
+    holds the validated instance."""
     supports_patching: ClassVar[bool] = False
+    """Whether ``patch`` can fine-tune it (a :class:`TorchModel`); reports say when not."""
     default_patch_delta: ClassVar[float | None] = None
     """The L-infinity radius around M0 that the built-in ``patch`` intervention uses with
     ``delta: auto`` (``None``: its default for transformer models, 5e-4). A fast model trained
@@ -418,6 +545,8 @@ class Model(ABC, Generic[ArgsT]):
         device: str = "cpu",
         label_names: Sequence[str] | None = None,
     ) -> None:
+        """Keep the validated arguments, the number of labels, the device and the task's label
+        names; a subclass that overrides it calls ``super().__init__(...)``."""
         self.args: ArgsT = args
         self.num_labels = num_labels
         self.device = device
@@ -574,13 +703,59 @@ pool examples, best first (int64 indices into ``pool_texts``, float scores)."""
 
 
 class Selector(ABC, Generic[ArgsT]):
-    """Scores ``pool`` examples against the spec cases of D_i."""
+    """Scores ``pool`` examples against the spec cases of D_i. Register the class.
+
+    A ``retrain`` (or ``relabel``) names a selector with ``selection: NAME`` and passes it
+    arguments with ``selector_args: {...}``, validated by the selector's ``Args`` while the run
+    is planned. The selector sees only D_i cases (the ``queries``), never the held-out ones.
+
+    Example::
+
+        import numpy as np
+
+        import harness
+        from harness.api import Register, Selector, StrictModel
+
+
+        class OverlapArgs(StrictModel):
+            lowercase: bool = True
+
+
+        class OverlapSelector(Selector[OverlapArgs]):
+            name = "overlap"
+            description = "pool texts sharing the most words with a spec's D_i cases"
+            Args = OverlapArgs
+
+            def top_k(self, pool_texts, queries, k, seed, model=None):
+                fold = str.lower if self.args.lowercase else str
+                words = [set(fold(text).split()) for text in pool_texts]
+                ranked = []
+                for group in queries:  # one group per spec: its D_i texts
+                    wanted = {w for text in group for w in fold(text).split()}
+                    scores = np.array([len(w & wanted) for w in words], dtype=float)
+                    best = np.argsort(-scores, kind="stable")[:k]
+                    ranked.append((best.astype(np.int64), scores[best]))
+                return ranked
+
+
+        @harness.hookimpl
+        def register_selectors(register: Register[type[Selector]]) -> None:
+            register(OverlapSelector)
+
+    A config then uses it as ``{name: retrain, params: {selection: overlap, selector_args:
+    {lowercase: false}}}``."""
 
     name: ClassVar[str] = ""
+    """The name users give (``--model``, ``selection:``, ``--format``...; ``plugin/name`` when
+    two plugins share it)."""
     description: ClassVar[str] = ""
+    """One line for ``harness list``."""
     Args: ClassVar[type[BaseModel]] = NoArgs
+    """The pydantic model (:class:`StrictModel`) that validates its arguments; ``self.args``
+    holds the validated instance."""
 
     def __init__(self, args: ArgsT) -> None:
+        """Keep the validated arguments as ``self.args``."""
         self.args: ArgsT = args
 
     @abstractmethod
@@ -596,14 +771,24 @@ class InterventionContext:
     """What an intervention receives for one seed."""
 
     task: Task
+    """The run's task (after ``limit`` / ``train_limit``)."""
     specs: list[Spec]
+    """Every spec of the run; use only ``train_cases`` (D_i) to guide a fix."""
     seed: int
     base_model: Model
+    """M0 of this seed (trained on ``task.train``); do not change it in place."""
     new_model: Callable[[], Model]
+    """A fresh, untrained model of the run's model class and arguments."""
     train_model: Callable[[Model, Split, str], Model]
+    """``train_model(model, split, purpose)``: fit ``model`` on ``split`` with this seed,
+    through the content-hash cache (a rerun loads it); the runner records ``split`` as the
+    texts the returned model trained on."""
     selectors: Callable[[str, dict[str, Any]], Selector]
+    """``selectors(name, args)``: a registered selector with validated ``args``."""
     budget: int
+    """The run's ``budget``."""
     device: str
+    """``cpu`` or ``cuda``."""
     progress: Progress | None = None
     derive_model: DeriveModel | None = None
     """Cache a model derived from ``base_model``: ``derive_model(recipe, build, purpose)`` returns
@@ -718,16 +903,72 @@ class Intervention(ABC, Generic[ArgsT]):
     many examples it adds when a budget sets that number (:meth:`budget_spent`), any check of
     its arguments against the loaded task and specs (:meth:`check_plan`; these run while
     planning, before anything is trained or written), and how its row is compared with others
-    (:meth:`comparison_role`)."""
+    (:meth:`comparison_role`). Register the class.
+
+    Example::
+
+        import harness
+        from harness.api import (
+            ComparisonRole,
+            Intervention,
+            InterventionOutcome,
+            Register,
+            StrictModel,
+        )
+
+
+        class LongestArgs(StrictModel):
+            size: int = 300
+
+
+        class AddLongest(Intervention[LongestArgs]):
+            # retrain on the train split plus the `size` longest pool texts
+
+            name = "add-longest"
+            description = "retrain on train plus the longest pool texts"
+            Args = LongestArgs
+            uses_pool = True  # planning checks the pool has rows
+
+            def budget_spent(self, run_budget):
+                return self.args.size  # its own size, not the run's budget
+
+            def comparison_role(self, run_budget):
+                # judged like a guided retrain: against a random retrain of the same size
+                return ComparisonRole(
+                    group="retrain",
+                    role="guided",
+                    budget=self.args.size,
+                    baseline_name="random retrain",
+                    baseline_hint=f"a retrain with {{selection: random, budget: {self.args.size}}}",
+                )
+
+            def apply(self, ctx):
+                pool = ctx.task.pool
+                longest = sorted(range(len(pool)), key=lambda i: -len(pool.texts[i]))
+                split = ctx.task.train.concat(pool.subset(longest[: self.args.size]))
+                model = ctx.train_model(ctx.new_model(), split, self.label())
+                return InterventionOutcome(model=model, changes={"n_added": self.args.size})
+
+
+        @harness.hookimpl
+        def register_interventions(register: Register[type[Intervention]]) -> None:
+            register(AddLongest)
+    """
 
     name: ClassVar[str] = ""
+    """The name users give (``--model``, ``selection:``, ``--format``...; ``plugin/name`` when
+    two plugins share it)."""
     description: ClassVar[str] = ""
+    """One line for ``harness list``."""
     Args: ClassVar[type[BaseModel]] = NoArgs
+    """The pydantic model (:class:`StrictModel`) that validates its arguments; ``self.args``
+    holds the validated instance."""
     uses_pool: ClassVar[bool] = False
     """Whether it adds examples drawn from the task's pool: planning then refuses an empty pool
     (or empty named sources) and warns when the candidates are fewer than :meth:`budget_spent`."""
 
     def __init__(self, args: ArgsT) -> None:
+        """Keep the validated arguments as ``self.args``."""
         self.args: ArgsT = args
 
     def label(self) -> str:
@@ -768,10 +1009,44 @@ class Reporter(ABC):
 
     ``harness report`` finds a reporter by ``--format`` (its :attr:`name` or one of its
     :attr:`aliases`), or else by the suffix of ``-o FILE`` (:attr:`suffix` or one of
-    :attr:`suffixes`)."""
+    :attr:`suffixes`). It receives :class:`harness.results.RunResult` objects (the schema is
+    below). Register the class.
+
+    Example::
+
+        import csv
+        import io
+
+        import harness
+        from harness.api import Register, Reporter
+
+
+        class FailureCsv(Reporter):
+            name = "failure-csv"
+            description = "held-out failures per run, model and spec as CSV"
+            suffix = ".csv"  # harness report RUN -o fr.csv picks it
+
+            def render(self, runs):
+                out = io.StringIO()
+                writer = csv.writer(out, lineterminator="\\n")
+                writer.writerow(["run_id", "model", "spec", "failure_rate"])
+                for run in runs:
+                    for model in run.models:
+                        for spec_id, fr in model.aggregate.heldout_fr.items():
+                            writer.writerow([run.run_id, model.id, spec_id, f"{fr:.4f}"])
+                return out.getvalue()
+
+
+        @harness.hookimpl
+        def register_reporters(register: Register[type[Reporter]]) -> None:
+            register(FailureCsv)
+    """
 
     name: ClassVar[str] = ""
+    """The name users give (``--model``, ``selection:``, ``--format``...; ``plugin/name`` when
+    two plugins share it)."""
     description: ClassVar[str] = ""
+    """One line for ``harness list``."""
     suffix: ClassVar[str] = ".txt"
     """The suffix of the files it writes: ``-o FILE`` with this suffix picks it."""
     suffixes: ClassVar[tuple[str, ...]] = ()

@@ -18,6 +18,7 @@ import pluggy
 from harness import PROJECT_NAME
 from harness.api import Register
 from harness.kinds import KINDS
+from harness.kinds import OTHER_HOOKS as OTHER_ITEMLESS_HOOKS
 
 if TYPE_CHECKING:
     import click
@@ -193,12 +194,8 @@ def default_run_config() -> dict[str, Any] | None:
     """
 
 
-OTHER_HOOKS: tuple[str, ...] = (
-    "register_commands",
-    "prepare_jinja2_environment",
-    "default_run_config",
-)
-"""The hooks that register no items, in documentation order."""
+OTHER_HOOKS: tuple[str, ...] = tuple(other.hook for other in OTHER_ITEMLESS_HOOKS)
+"""The hooks that register no items, in documentation order (:data:`harness.kinds.OTHER_HOOKS`)."""
 
 HOOK_NAMES: tuple[str, ...] = (*(kind.hook for kind in KINDS), *OTHER_HOOKS)
 """Every hook name, in documentation order: the ``register_*`` hook of every kind

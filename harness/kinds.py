@@ -4,7 +4,8 @@ A *kind* is what a ``register_*`` hook fills: tasks, spec sources, models, selec
 interventions, reporters. :data:`KINDS` is the one table of them; everything that lists kinds is
 derived from it: the hook names of :mod:`harness.hookspecs` (``HOOK_NAMES``), the hooks the plugin
 manager calls to build :class:`harness.plugins.Registries` (whose fields are checked against
-it), the kinds of ``harness list`` and the table of ``docs/plugins.md``.
+it), the kinds of ``harness list`` and the table of ``docs/plugins.md``. :data:`OTHER_HOOKS`
+declares the hooks that register no items.
 
 Adding a kind: a row here, its ``register_*`` hookspec in :mod:`harness.hookspecs` (typed
 ``register: Register[Item]``), a field of :class:`harness.plugins.Registries`, and a test in
@@ -54,7 +55,7 @@ class Kind:
     def item_text(self) -> str:
         """What ``register`` takes, in words, for the docs: ``a harness.api.Model subclass``."""
         qualified = f"`harness.api.{self.base.__name__}`"
-        return f"a {qualified} subclass" if self.registers == "class" else f"a {qualified}"
+        return f"a {qualified} {'subclass' if self.registers == 'class' else 'instance'}"
 
     def accepts(self, item: object) -> bool:
         """Whether ``item`` is what ``register`` of this kind takes."""
@@ -72,6 +73,27 @@ KINDS: tuple[Kind, ...] = (
     Kind("reporters", Reporter, "class", "a report format"),
 )
 """Every kind, in documentation and listing order."""
+
+
+@dataclass(frozen=True)
+class OtherHook:
+    """A hook that registers no items."""
+
+    hook: str
+    purpose: str
+    """What a plugin author does with it (the docs' table)."""
+    what: str
+    """What the hook receives or returns, in words."""
+
+
+OTHER_HOOKS: tuple[OtherHook, ...] = (
+    OtherHook("register_commands", "a sub-command", "add a `click` command to the group"),
+    OtherHook(
+        "prepare_jinja2_environment", "a template filter", "change the sandboxed jinja2 environment"
+    ),
+    OtherHook("default_run_config", "the default run", "return a run-config mapping"),
+)
+"""The hooks besides the ``register_*`` ones, in documentation order."""
 
 
 def kind_named(name: str) -> Kind:

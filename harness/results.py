@@ -25,9 +25,13 @@ class Metrics(StrictModel):
     """Ordinary test-set metrics."""
 
     n: int
+    """test cases scored."""
     accuracy: float
+    """test accuracy (0-1)."""
     macro_f1: float
+    """test macro-F1 (0-1)."""
     mcc: float
+    """test Matthews correlation (-1 to 1)."""
     predicted: dict[str, int] = Field(
         default_factory=dict, description="test cases predicted as each label"
     )
@@ -37,6 +41,7 @@ class Collapse(StrictModel):
     """Why a seed's model is flagged as collapsed (see :mod:`harness.analysis.collapse`)."""
 
     kind: Literal["single-class", "near-chance"]
+    """``single-class`` (one label predicted) or ``near-chance`` (test MCC below 0.1)."""
     detail: str = Field(description="one line for reports")
 
 
@@ -44,10 +49,15 @@ class SpecScore(StrictModel):
     """Failure rate of one spec on one case set, with a Wilson 95% interval."""
 
     n: int
+    """cases scored."""
     failures: int
+    """cases predicted against the spec's label."""
     fr: float
+    """failure rate: failures / n."""
     ci_low: float
+    """Wilson 95% interval, lower bound."""
     ci_high: float
+    """Wilson 95% interval, upper bound."""
 
 
 class TrainingTexts(StrictModel):
@@ -57,8 +67,11 @@ class TrainingTexts(StrictModel):
     training data, for a model fine-tuned from M0), plus ``n_added`` declared added texts."""
 
     base: Literal["train", "train_split", "train_model", "base_model"]
+    """where the model's training texts came from (see the class)."""
     n_base: int
+    """texts of that base."""
     n_added: int = 0
+    """texts the intervention declared on top."""
     declared: bool = Field(
         default=True, description="false: nothing declared, M0's training data assumed"
     )
@@ -68,12 +81,20 @@ class SeedResult(StrictModel):
     """One model (M0 or an intervention) trained with one seed."""
 
     seed: int
+    """the seed."""
     test: Metrics | None = None
+    """test-split metrics (``null``: the row was skipped at this seed)."""
     heldout: dict[str, SpecScore] = Field(default_factory=dict)
+    """spec id -> FR on its held-out cases (D_i_heldout)."""
     train_cases: dict[str, SpecScore] = Field(default_factory=dict)
+    """spec id -> FR on its D_i cases."""
     changes: dict[str, Any] = Field(default_factory=dict)
+    """what the intervention changed, as it reports it (e.g. a retrain's ``n_selected``,
+    ``source_counts``, ``coverage``)."""
     skipped: str | None = None
+    """why the row produced no model at this seed."""
     model_hash: str | None = None
+    """the model's cache key (equal hashes: the same model)."""
     collapse: Collapse | None = Field(
         default=None, description="set when the model predicts one class or is near chance"
     )
@@ -86,6 +107,7 @@ class SeedResult(StrictModel):
         default_factory=dict, description="seen held-out cases per spec (specs with any)"
     )
     training_texts: TrainingTexts | None = None
+    """where the model's training texts came from."""
 
 
 class GroupFR(StrictModel):
@@ -97,33 +119,48 @@ class GroupFR(StrictModel):
     n_specs: int = Field(description="specs with held-out cases")
     n_cases: int = Field(description="held-out cases (per seed)")
     case_fr: float | None = None
+    """case-weighted FR, mean over seeds."""
     case_fr_std: float | None = None
+    """its standard deviation over seeds."""
     spec_mean_fr: float | None = None
+    """mean of the specs' FRs, mean over seeds."""
     spec_mean_fr_std: float | None = None
+    """its standard deviation over seeds."""
 
 
 class SuiteFR(GroupFR):
     """:class:`GroupFR` of one suite, with the same numbers per spec label within it."""
 
     labels: dict[str, GroupFR] = Field(default_factory=dict)
+    """the same per spec label within the suite."""
 
 
 class Aggregate(StrictModel):
     """Means (and standard deviations) over seeds."""
 
     accuracy: float | None = None
+    """test accuracy, mean over seeds."""
     accuracy_std: float | None = None
+    """its standard deviation over seeds."""
     macro_f1: float | None = None
+    """test macro-F1, mean over seeds."""
     mcc: float | None = None
+    """test MCC, mean over seeds."""
     mean_fr: float | None = None
+    """mean held-out FR over specs (every spec weighs the same), mean over seeds."""
     mean_fr_std: float | None = None
+    """its standard deviation over seeds."""
     worst_fr: float | None = None
+    """the highest held-out FR of a spec (mean over seeds)."""
     mean_train_fr: float | None = None
+    """mean FR on the D_i cases."""
     heldout_fr: dict[str, float] = Field(default_factory=dict)
+    """spec id -> held-out FR, mean over seeds."""
     case_fr: float | None = Field(
         default=None, description="case-weighted held-out FR over all specs (mean over seeds)"
     )
     case_fr_std: float | None = None
+    """its standard deviation over seeds."""
     suites: dict[str, SuiteFR] = Field(
         default_factory=dict, description="held-out FR per suite and per label within it"
     )
@@ -141,33 +178,50 @@ class Aggregate(StrictModel):
         "equals mean_fr when no case was seen",
     )
     unseen_mean_fr_std: float | None = None
+    """its standard deviation over seeds."""
 
 
 class ModelResult(StrictModel):
     """A row of the comparison: M0 or one configured intervention, over every seed."""
 
     id: str
+    """the row: ``M0`` or the intervention's label (e.g. ``retrain-tfidf``)."""
     kind: str = Field(description="'base' for M0, else 'intervention'")
     intervention: str | None = None
+    """the intervention's registered name (``null`` for M0)."""
     params: dict[str, Any] = Field(default_factory=dict)
+    """the intervention's validated parameters (defaults filled in)."""
     seeds: list[SeedResult] = Field(default_factory=list)
+    """one entry per seed."""
     aggregate: Aggregate = Field(default_factory=Aggregate)
+    """means (and std) over seeds."""
     skipped: str | None = None
+    """why the row produced no model, when it did at no seed."""
 
 
 class SpecInfo(StrictModel):
     """Description of one spec as used in the run."""
 
     id: str
+    """the spec id."""
     suite: str
+    """the suite it came from."""
     description: str
+    """the capability, in words."""
     label: str
+    """the label every case of the spec should get."""
     tags: list[str] = Field(default_factory=list)
+    """free tags (reports can group by them)."""
     group: str | None = None
+    """an optional group (reports can group by it)."""
     n_train_cases: int
+    """D_i cases."""
     n_heldout_cases: int
+    """D_i_heldout cases."""
     train_templates: int = 0
+    """templates behind D_i."""
     heldout_templates: int = 0
+    """templates behind D_i_heldout."""
 
 
 class TrainSample(StrictModel):
@@ -184,10 +238,15 @@ class TaskInfo(StrictModel):
     """Description of the task as used in the run."""
 
     name: str
+    """the task."""
     label_names: list[str]
+    """its labels, in index order."""
     n_train: int
+    """train rows (after ``limit`` / ``train_limit``)."""
     n_test: int
+    """test rows."""
     n_pool: int
+    """pool rows."""
     pool_sources: dict[str, int] = Field(
         default_factory=dict, description="rows per named pool source (empty: one unnamed pool)"
     )
@@ -200,7 +259,9 @@ class Timing(StrictModel):
     """Wall-clock facts, kept apart so that the rest of the file is deterministic."""
 
     started: str
+    """when the run started (ISO 8601, UTC)."""
     finished: str
+    """when it finished."""
     seconds: dict[str, float] = Field(
         default_factory=dict, description="wall seconds each model row took in this run"
     )
@@ -223,15 +284,18 @@ class LeakageCounts(StrictModel):
     normalisation (:func:`harness.specs.normalise.normalise_text`); a case can count in several."""
 
     n_heldout: int = 0
+    """held-out cases checked."""
     leaked: int = Field(default=0, description="cases in train, pool, some D_i or test")
     in_training_data: int = Field(default=0, description="cases in train, pool or some D_i")
     exact: int = Field(default=0, description="leaked cases with a verbatim copy")
     normalised: int = Field(default=0, description="leaked cases equal only after normalisation")
     near: int = Field(default=0, description="near-duplicates of a D_i case (not verbatim)")
     in_train: int = 0
+    """cases in the train split."""
     in_pool: int = Field(default=0, description="cases in some pool source")
     in_pool_sources: dict[str, int] = Field(default_factory=dict, description="per pool source")
     in_test: int = 0
+    """cases in the test split."""
     in_d_i: int = Field(default=0, description="cases in the D_i of any spec, own included")
     in_other_d_i: int = Field(default=0, description="cases in the D_i of another spec")
 
@@ -240,7 +304,9 @@ class SpecLeakage(LeakageCounts):
     """Leakage counts of one spec's held-out cases."""
 
     spec_id: str
+    """the spec."""
     suite: str
+    """its suite."""
     example: str | None = Field(default=None, description="one leaked held-out text")
 
 
@@ -255,35 +321,54 @@ class LeakageReport(StrictModel):
     """Every leakage finding of a run: per spec, per suite and in total."""
 
     normaliser: str
+    """how texts were normalised before comparing them."""
     near_ngram: int
+    """word n-gram size of the near-duplicate test."""
     near_threshold: float
+    """Jaccard similarity from which a case is a near-duplicate."""
     corpora: dict[str, int] = Field(
         default_factory=dict, description="texts checked against: train, pool[/source], test, D_i"
     )
     specs: list[SpecLeakage] = Field(default_factory=list)
+    """per spec (specs with findings)."""
     suites: dict[str, LeakageTotals] = Field(default_factory=dict)
+    """per suite."""
     total: LeakageTotals = Field(default_factory=LeakageTotals)
+    """over the run."""
 
 
 class RunResult(StrictModel):
     """Everything a run produced, except per-case predictions (``samples.jsonl``)."""
 
     schema_version: int = SCHEMA_VERSION
+    """bumped on every incompatible change of this schema."""
     run_id: str
+    """the run's folder name: ``<task>-<model>-<hash of the config and its data>``."""
     harness_version: str
+    """the spec-harness version that wrote it."""
     config: dict[str, Any]
+    """the run config, with every plugin argument as validated (defaults filled in)."""
     packages: dict[str, str] = Field(default_factory=dict)
+    """versions of the packages that influence the numbers."""
     seeds: list[int]
+    """the seeds, in run order."""
     task: TaskInfo
+    """the task as used."""
     specs: list[SpecInfo]
+    """every spec, in run order."""
     models: list[ModelResult]
+    """M0, then every intervention row."""
     comparisons: list[dict[str, Any]] = Field(default_factory=list)
+    """paired comparisons of rows (see above)."""
     checks: list[dict[str, Any]] = Field(default_factory=list)
+    """the checks the run is judged by (see above)."""
     signals: list[dict[str, Any]] = Field(default_factory=list)
+    """pre-training signals: Spearman correlations of selection coverage with the FR drop."""
     leakage: LeakageReport | None = Field(
         default=None, description="held-out cases found in training data or the test split"
     )
     timing: Timing
+    """wall-clock facts (the only part that differs between identical runs)."""
 
     def model(self, model_id: str) -> ModelResult:
         """Return the model row with ``model_id``."""

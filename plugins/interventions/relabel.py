@@ -57,7 +57,10 @@ class RelabelArgs(StrictModel):
     k: int = Field(default=100, ge=0, description="labels to flip")
     rrf_k: int = Field(default=60, ge=0, description="constant of reciprocal rank fusion")
     similarity: str = Field(default="tfidf", description="selector that ranks train examples")
-    similarity_args: dict[str, Any] = Field(default_factory=dict)
+    similarity_args: dict[str, Any] = Field(
+        default_factory=dict,
+        description="arguments of the selector named in similarity, checked against its Args",
+    )
     inject_noise: float | None = Field(
         default=None, ge=0, lt=1, description="share of train labels flipped before relabelling"
     )

@@ -41,7 +41,11 @@ class RetrainArgs(StrictModel):
     """Parameters of ``retrain``."""
 
     selection: str = Field(default=RANDOM, description="selector name (random = baseline)")
-    selector_args: dict[str, Any] = Field(default_factory=dict)
+    selector_args: dict[str, Any] = Field(
+        default_factory=dict,
+        description="arguments of the selector named in selection, checked against its Args "
+        "(see Built-in selectors), e.g. {ngram_max: 1}",
+    )
     budget: int | None = Field(default=None, ge=0, description="default: the run's budget")
     labels: Literal["keep", "agree"] = Field(
         default="keep", description="keep pool labels, or only draw examples agreeing with the spec"
