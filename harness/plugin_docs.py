@@ -256,7 +256,7 @@ def render_class(name: str, role: str) -> str:
 
     cls = getattr(api, name)
     description, example = _split_example(ast.get_docstring(_class_node(cls)) or "")
-    bases = [f"`{b.__name__}`" for b in cls.__bases__ if b.__module__ == "harness.api"]
+    bases = [f"`{b.__name__}`" for b in cls.__bases__ if b.__module__.startswith("harness.api")]
     subclass = f"; a subclass of {', '.join(bases)}" if bases else ""
     lines = [f"### {name}", "", f"*{rst_to_markdown(role)}{subclass}.*", ""]
     if description:
@@ -283,20 +283,24 @@ def render_class(name: str, role: str) -> str:
 
 def render_types() -> str:
     """The type aliases plugins annotate with."""
+    import importlib
+    import pkgutil
+
     from harness import api
 
-    tree = ast.parse(inspect.getsource(api))
-    body = tree.body
+    found: dict[str, str] = {}
+    for info in pkgutil.iter_modules(api.__path__):
+        module = importlib.import_module(f"harness.api.{info.name}")
+        body = ast.parse(inspect.getsource(module)).body
+        for index, node in enumerate(body):
+            if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+                target = node.targets[0].id
+                if target in TYPES:
+                    doc = _one_paragraph(_docstring_after(body, index))
+                    value = _cell(ast.unparse(node.value))
+                    found[target] = f"| `{target}` | `{value}` | {_cell(doc)} |"
     lines = ["### Types", "", "| name | is | what it is |", "|---|---|---|"]
-    for index, node in enumerate(body):
-        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
-            target, value = node.targets[0].id, node.value
-        else:
-            continue
-        if target in TYPES:
-            doc = _one_paragraph(_docstring_after(body, index))
-            lines.append(f"| `{target}` | `{_cell(ast.unparse(value))}` | {_cell(doc)} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + [found[name] for name in TYPES if name in found]) + "\n"
 
 
 def render_classes() -> str:

@@ -1,0 +1,95 @@
+"""The public types plugins implement or receive: tasks, specs, models, selectors,
+interventions, reporters, and the argument types and markers they declare. Import them from
+here (``from harness.api import Model, Register, ...``): the submodules (one per concept) are
+an implementation detail. Heavy libraries (torch) are imported lazily, so importing this
+package stays fast."""
+
+from __future__ import annotations
+
+from harness.api.arguments import (
+    PATH_RESOLVER,
+    REGISTRIES,
+    ArgsT,
+    ClassWeight,
+    ItemT,
+    LabelWeightsArg,
+    LocalPath,
+    LocalPathOrName,
+    NoArgs,
+    PathArg,
+    Register,
+    StrictModel,
+    parse_class_weight,
+    registries_in,
+)
+from harness.api.data import (
+    DI_SOURCE,
+    UNNAMED_SOURCE,
+    Split,
+    Task,
+    TaskDefinition,
+    Texts,
+)
+from harness.api.interventions import (
+    ComparisonRole,
+    DeriveModel,
+    Intervention,
+    InterventionContext,
+    InterventionOutcome,
+)
+from harness.api.models import (
+    Model,
+    TorchModel,
+)
+from harness.api.reporters import (
+    Reporter,
+)
+from harness.api.selectors import (
+    QueryGroups,
+    Rankings,
+    Selector,
+)
+from harness.api.specifications import (
+    Spec,
+    SpecCase,
+    SpecSource,
+    SpecSuite,
+)
+
+__all__ = [
+    "ArgsT",
+    "ClassWeight",
+    "ComparisonRole",
+    "DI_SOURCE",
+    "DeriveModel",
+    "Intervention",
+    "InterventionContext",
+    "InterventionOutcome",
+    "ItemT",
+    "LabelWeightsArg",
+    "LocalPath",
+    "LocalPathOrName",
+    "Model",
+    "NoArgs",
+    "PATH_RESOLVER",
+    "PathArg",
+    "QueryGroups",
+    "REGISTRIES",
+    "Rankings",
+    "Register",
+    "Reporter",
+    "Selector",
+    "Spec",
+    "SpecCase",
+    "SpecSource",
+    "SpecSuite",
+    "Split",
+    "StrictModel",
+    "Task",
+    "TaskDefinition",
+    "Texts",
+    "TorchModel",
+    "UNNAMED_SOURCE",
+    "parse_class_weight",
+    "registries_in",
+]
