@@ -363,7 +363,7 @@ def resolve_spec_ref(
     elif source_name is None:
         resolved = resolve_path(text, folders, or_name=not _looks_like_spec_path(text))
     else:
-        accepts_names = bool(getattr(source, "accepts_names", False))
+        accepts_names = source is not None and source.accepts_names  # unknown: loading says so
         resolved = resolve_path(text, folders, or_name=accepts_names)
     found: list[FoundPath] = []
     if os.path.isabs(resolved):
@@ -394,4 +394,4 @@ def _options_model(ref: SpecRef, sources: Registry[SpecSource]) -> Any:
         source = sources.get(name, field="specs.source")
     except UserError:
         return None
-    return getattr(source, "Options", None)
+    return source.Options

@@ -73,6 +73,9 @@ class Selector(ABC, Generic[ArgsT]):
     Args: ClassVar[type[BaseModel]] = NoArgs
     """The pydantic model (:class:`StrictModel`) that validates its arguments; ``self.args``
     holds the validated instance."""
+    has_scores: ClassVar[bool] = True
+    """Whether its scores measure similarity to the specs (``False`` for ``random``): a
+    selection then reports each spec's mean score as a pre-training signal."""
 
     def __init__(self, args: ArgsT) -> None:
         """Keep the validated arguments as ``self.args``."""

@@ -275,7 +275,7 @@ def select(
         selection,
         specs,
         as_list(take_texts(pool.texts, indices)),
-        getattr(selector, "has_scores", True),
+        selector.has_scores,
     )
     return selection
 
