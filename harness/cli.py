@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from harness import __version__
-from harness.errors import OutputError, UserError
+from harness.errors import OutputError, RunIncomplete, UserError
 
 WRITE_ONLY_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS})
 """``errno`` values that only a write can raise: reported in one line wherever they surface."""
@@ -28,6 +28,12 @@ class HarnessGroup(click.Group):
             if os.environ.get("HARNESS_DEBUG") or (ctx.obj or {}).get("debug"):
                 raise
             click.echo(f"error: {err.one_line()}", err=True)
+            ctx.exit(err.exit_code)
+        except RunIncomplete as err:
+            lines = err.lines()
+            click.echo(f"error: {lines[0]}", err=True)
+            for line in lines[1:]:
+                click.echo(line, err=True)
             ctx.exit(err.exit_code)
         except click.UsageError as err:
             if os.environ.get("HARNESS_DEBUG") or (ctx.obj or {}).get("debug"):

@@ -62,6 +62,46 @@ class CheckConfig(StrictModel):
     )
 
 
+class ExecutorConfig(StrictModel):
+    """Where and how the units of a run are executed. Neither the run id nor ``results.json``
+    depends on it: the same config gives the same results on every executor.
+
+    Written as a name (``executor: ray``) or a mapping; keys other than the ones below are the
+    executor's own arguments (``executor: {name: ray, address: auto}``), kept in ``args`` and
+    validated by the executor's ``Args``."""
+
+    name: str | None = Field(
+        default=None, description="executor plugin (default: the one declared default, local)"
+    )
+    jobs: int | None = Field(
+        default=None,
+        ge=1,
+        description="units at once (local: worker processes; default one unit in this process)",
+    )
+    max_retries: int = Field(
+        default=1,
+        ge=0,
+        le=100,
+        description="times a unit that raised or whose worker died is run again",
+    )
+    args: dict[str, Any] = Field(default_factory=dict, description="the executor's arguments")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_name_or_flat(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"name": value}
+        if isinstance(value, dict):
+            own = set(cls.model_fields)
+            extra = {k: v for k, v in value.items() if k not in own}
+            if extra:
+                data = {k: v for k, v in value.items() if k in own}
+                given = data.get("args")
+                data["args"] = {**(given if isinstance(given, dict) else {}), **extra}
+                return data
+        return value
+
+
 def _named_items(value: Any, key: str) -> Any:
     """A list in which a plain string ``x`` stands for ``{key: x}`` (``specs: [demo]``)."""
     if isinstance(value, list):
@@ -101,6 +141,7 @@ class RunConfig(StrictModel):
         "with the run's first seed); test and pool stay whole",
     )
     check: CheckConfig = Field(default_factory=CheckConfig)
+    executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
 
     @model_validator(mode="before")
     @classmethod
@@ -182,7 +223,7 @@ def load_config_file(path: Path) -> tuple[dict[str, Any], yaml.Node | None]:
     return data, node
 
 
-FLAGS = {"cache": "--no-cache", "train_limit": "--limit-train"}
+FLAGS = {"cache": "--no-cache", "train_limit": "--limit-train", "executor": "--executor"}
 """Config keys whose ``harness run`` flag is not ``--`` + the key with dashes."""
 
 
@@ -223,7 +264,12 @@ def resolve_config(
             err.file = None
             err.line = None
             rest = (err.field or "")[len(top) :]
-            err.field = flag_name(top) + rest.replace("_", "-")
+            if top == "executor":  # set by --executor, --jobs or --executor-args
+                sub = rest.lstrip(".")
+                flags = {"name": "--executor", "jobs": "--jobs"}
+                err.field = flags.get(sub, f"--executor-args {sub}".strip())
+            else:
+                err.field = flag_name(top) + rest.replace("_", "-")
             err.args = (err.one_line(),)
         raise
     if not resolve_paths:
@@ -248,6 +294,20 @@ def resolve_config(
     return resolve_config_paths(config, registries, bases, keys=path_keys).config
 
 
+def merge_executor(written: Any, flags: dict[str, Any]) -> Any:
+    """The config file's ``executor`` with the flags' keys (``--executor``, ``--jobs``,
+    ``--executor-args``) merged in key by key; when ``--executor`` names another executor than
+    the file's, the file's executor arguments are dropped (they belong to the other one)."""
+    if isinstance(written, str):
+        written = {"name": written}
+    if not isinstance(written, dict):
+        return flags if written is None else written
+    name = flags.get("name")
+    if name is not None and name != written.get("name"):
+        written = {k: v for k, v in written.items() if k in ("jobs", "max_retries")}
+    return {**written, **flags}
+
+
 MERGED_BY_FLAGS = {"task_args": "task", "model_args": "model"}
 """Argument mappings a flag merges into the config file's, and the key naming their plugin."""
 
@@ -266,6 +326,9 @@ def merge_overrides(
     file_subkeys: dict[str, frozenset[str]] = {}
     for key, value in overrides.items():
         if value is None:
+            continue
+        if key == "executor":
+            merged[key] = merge_executor(data.get(key), value)
             continue
         written, owner = data.get(key), MERGED_BY_FLAGS.get(key)
         same_plugin = owner is not None and overrides.get(owner) in (None, data.get(owner))

@@ -100,5 +100,26 @@ class PluginError(UserError):
     """A plugin failed to load or raised inside a hook."""
 
 
+class RunIncomplete(Exception):
+    """Some units of a run did not finish (after their retries) while the others did: the CLI
+    prints the summary and one line per unit, and exits with status 1; the finished units are
+    kept for ``harness run --resume``."""
+
+    exit_code = 1
+
+    def __init__(self, summary: str, details: list[str] | None = None, fix: str = "") -> None:
+        self.summary = summary
+        self.details = list(details or [])
+        self.fix = fix
+        super().__init__(summary)
+
+    def lines(self) -> list[str]:
+        """The lines the CLI prints."""
+        from harness.display import printable
+
+        head = f"{self.summary}; {self.fix}" if self.fix else self.summary
+        return [printable(head), *(f"  {printable(line)}" for line in self.details)]
+
+
 class ExpectedOutcomeFailed(Exception):
     """Raised by ``harness report --check`` when the expected-outcome check fails (exit 1)."""

@@ -24,7 +24,15 @@ if TYPE_CHECKING:
     import click
     import jinja2
 
-    from harness.api import Intervention, Model, Reporter, Selector, SpecSource, TaskDefinition
+    from harness.api import (
+        Executor,
+        Intervention,
+        Model,
+        Reporter,
+        Selector,
+        SpecSource,
+        TaskDefinition,
+    )
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 
@@ -135,6 +143,21 @@ def register_reporters(register: Register[type[Reporter]]) -> None:
         @harness.hookimpl
         def register_reporters(register):
             register(CsvReporter)
+    """
+
+
+@hookspec
+def register_executors(register: Register[type[Executor]]) -> None:
+    """Register executors: where the units of a run (one model for one seed each) run, e.g.
+    worker processes or a cluster (``executor:`` in the run config, ``--executor NAME``).
+
+    Call ``register(executor_class)`` with a subclass of :class:`harness.api.Executor`.
+
+    Example::
+
+        @harness.hookimpl
+        def register_executors(register):
+            register(DaskExecutor)
     """
 
 

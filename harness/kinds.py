@@ -17,7 +17,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from harness.api import Intervention, Model, Reporter, Selector, SpecSource, TaskDefinition
+from harness.api import (
+    Executor,
+    Intervention,
+    Model,
+    Reporter,
+    Selector,
+    SpecSource,
+    TaskDefinition,
+)
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,7 @@ KINDS: tuple[Kind, ...] = (
     Kind("selectors", Selector, "class", "a pool selector"),
     Kind("interventions", Intervention, "class", "an intervention"),
     Kind("reporters", Reporter, "class", "a report format"),
+    Kind("executors", Executor, "class", "where units run (processes, a cluster)"),
 )
 """Every kind, in documentation and listing order."""
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.api import Intervention, Model, Spec, Task, TaskDefinition
+from harness.api import Executor, Intervention, Model, Spec, Task, TaskDefinition, UnitJob
 from harness.config import RunConfig
 from harness.errors import UserError
 from harness.local_paths import FoundPath
@@ -42,7 +42,8 @@ def config_hash(config: RunConfig, local_paths: Sequence[FoundPath] = ()) -> str
     from harness.local_paths import content_tokens, replace_at
 
     unset = {name for name in HASHED_WHEN_SET if getattr(config, name) is None}
-    data = config.model_dump(mode="json", exclude={"output_dir", "cache", "cache_dir", *unset})
+    excluded = {"output_dir", "cache", "cache_dir", "executor", *unset}
+    data = config.model_dump(mode="json", exclude=excluded)
     for location, token in content_tokens(local_paths).items():
         replace_at(data, location, token)
     blob = json.dumps(data, sort_keys=True).encode()
@@ -119,6 +120,8 @@ class Plan:
     local_paths: list[FoundPath] = field(default_factory=list)
     """Every local path the config names, with its location (hashed by content in the run
     id)."""
+    executor: Executor[Any] | None = None
+    """The configured executor (``None`` only for plans built by hand: run in this process)."""
 
     @property
     def run_id(self) -> str:
@@ -135,10 +138,23 @@ class Plan:
                 units.append(Unit(label, seed, len(units) + 1, intervention))
         return units
 
+    def unit_jobs(self) -> list[UnitJob]:
+        """The units as executors see them: keys, dependencies and the resources the model
+        declares for one unit on the plan's device."""
+        resources = self.model_class.create(
+            self.model_args, self.task.label_names, self.device
+        ).unit_resources()
+        jobs = []
+        for unit in self.units():
+            depends = () if unit.depends_on is None else (Unit(*unit.depends_on, 0).name,)
+            jobs.append(UnitJob(unit.name, unit.index, depends, resources))
+        return jobs
+
     def validated_config(self) -> dict[str, Any]:
         """The config as ``results.json`` records it: the plugin arguments as validated (their
-        defaults filled in), without the output and cache folders."""
-        data = self.config.model_dump(mode="json", exclude={"output_dir", "cache_dir"})
+        defaults filled in), without the output and cache folders and the executor (which do
+        not change the results)."""
+        data = self.config.model_dump(mode="json", exclude={"output_dir", "cache_dir", "executor"})
         data["task_args"] = _dump(self.task_args, data["task_args"])
         data["model_args"] = _dump(self.model_args, data["model_args"])
         for item, (_, intervention) in zip(data["interventions"], self.interventions, strict=True):
@@ -160,9 +176,18 @@ def _unique_label(label: str, taken: set[str]) -> str:
     return candidate
 
 
-def plan_run(config: RunConfig, registries: Registries | None = None) -> Plan:
+def plan_run(
+    config: RunConfig,
+    registries: Registries | None = None,
+    *,
+    check_output: bool = True,
+    device: str | None = None,
+) -> Plan:
     """Resolve plugins, load the task and specs, and validate every argument (see the module
-    docstring). ``registries``: the caller's, built once per command (else built here)."""
+    docstring). ``registries``: the caller's, built once per command (else built here).
+
+    A worker that runs units of a run planned elsewhere passes ``check_output=False`` (it
+    writes only the cache) and the ``device`` the run's executor chose."""
     from harness.analysis.checks import check_suite_names
     from harness.cache import default_cache_dir
     from harness.config_paths import resolve_config_paths
@@ -172,7 +197,8 @@ def plan_run(config: RunConfig, registries: Registries | None = None) -> Plan:
     from harness.specs.loading import check_specs, flatten_specs, load_suites
 
     cwd = [Path.cwd()]
-    check_writable_folder(Path(resolve_path(config.output_dir, cwd)), "output_dir")
+    if check_output:
+        check_writable_folder(Path(resolve_path(config.output_dir, cwd)), "output_dir")
     if config.cache:
         cache = Path(resolve_path(config.cache_dir, cwd)) if config.cache_dir else None
         check_writable_folder(cache or default_cache_dir(), "cache_dir")
@@ -182,7 +208,9 @@ def plan_run(config: RunConfig, registries: Registries | None = None) -> Plan:
     resolved = resolve_config_paths(config, registries)
     config = resolved.config
     run_dir = Path(resolve_path(config.output_dir, cwd)) / run_id_for(config, resolved.local_paths)
-    check_writable_folder(run_dir, "output_dir")  # an existing run folder must be writable too
+    if check_output:  # an existing run folder must be writable too
+        check_writable_folder(run_dir, "output_dir")
+    executor = make_executor(config, registries)
     task, train_sample = load_task(config, registries, resolved.task_args)
     suites = load_suites(config.specs, registries.spec_sources, seed=config.seeds[0])
     checks = check_specs(suites, task)
@@ -206,12 +234,36 @@ def plan_run(config: RunConfig, registries: Registries | None = None) -> Plan:
         model_class=model_class,
         model_args=model_args,
         interventions=interventions,
-        device=resolve_device(config.device),
+        device=device or executor.plan_device(config.device),
         task_args=resolved.task_args,
         leakage=checks.leakage,
         local_paths=resolved.local_paths,
         train_sample=train_sample,
+        executor=executor,
     )
+
+
+def make_executor(config: RunConfig, registries: Registries) -> Executor[Any]:
+    """The configured executor (by ``executor.name``, else the registered default), its
+    arguments validated and its libraries checked."""
+    from harness.validation import validate
+
+    settings = config.executor
+    if settings.name is None:
+        defaults = [entry.item for entry in registries.executors if entry.item.default]
+        if not defaults:
+            raise UserError(
+                "no executor given, and no plugin declares a default executor",
+                field="executor",
+                fix="give --executor NAME (harness list executors)",
+            )
+        cls = defaults[0]
+    else:
+        cls = registries.executors.get(settings.name, field="executor.name")
+    args = validate(cls.Args, settings.args, prefix="executor.")
+    executor = cls(args, settings.jobs)
+    executor.check_available()
+    return executor
 
 
 def load_task(

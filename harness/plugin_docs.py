@@ -156,6 +156,9 @@ CLASSES: tuple[tuple[str, str], ...] = (
     ("InterventionOutcome", "what an intervention's ``apply`` returns"),
     ("ComparisonRole", "how an intervention's row is compared"),
     ("Reporter", "what ``register_reporters`` registers (a subclass)"),
+    ("Executor", "what ``register_executors`` registers (a subclass)"),
+    ("UnitJob", "one unit of work as an executor sees it"),
+    ("UnitResources", "what a unit needs, as its model declares"),
     ("Register", "the ``register`` callable of every ``register_*`` hook"),
 )
 """The classes of :mod:`harness.api` the reference describes, in order, with their role."""

@@ -13,12 +13,21 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 import pluggy
 
 from harness import PROJECT_NAME, __version__, hookspecs
-from harness.api import Intervention, Model, Reporter, Selector, SpecSource, TaskDefinition
+from harness.api import (
+    Executor,
+    Intervention,
+    Model,
+    Reporter,
+    Selector,
+    SpecSource,
+    TaskDefinition,
+)
 from harness.errors import PluginError
 from harness.kinds import KINDS, Kind
 from harness.registry import Registry
@@ -49,6 +58,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "harness_plugins.reporters.markdown",
     "harness_plugins.reporters.html",
     "harness_plugins.reporters.json_report",
+    "harness_plugins.executors.local",
+    "harness_plugins.executors.ray_cluster",
 )
 """Built-in plugin modules, registered through the same hooks as third-party plugins."""
 
@@ -149,6 +160,38 @@ def get_plugin_manager() -> pluggy.PluginManager:
         _install_tracing(pm)
     _pm = pm
     return pm
+
+
+def in_process_plugin_modules() -> list[tuple[str, str, str]]:
+    """Plugin *modules* registered in this process beyond the built-in and installed ones (a
+    test, a notebook): ``(plugin name, module name, folder to import it from)``. Worker
+    processes register them too (:mod:`harness.unit_call`); plugin objects that are not modules
+    cannot travel and are left out."""
+    pm = get_plugin_manager()
+    found = []
+    for name, plugin in pm.list_name_plugin():
+        if name in _dists or not isinstance(plugin, type(sys)):
+            continue
+        module_name = getattr(plugin, "__name__", "")
+        file = getattr(plugin, "__file__", None)
+        if not module_name or not file:
+            continue
+        root = Path(file).resolve().parent
+        for _ in range(module_name.count(".")):
+            root = root.parent
+        found.append((name, module_name, str(root)))
+    return found
+
+
+def register_plugin_modules(modules: Sequence[tuple[str, str, str]]) -> None:
+    """Register plugin modules listed by :func:`in_process_plugin_modules` (in a worker)."""
+    pm = get_plugin_manager()
+    for name, module_name, root in modules:
+        if pm.has_plugin(name):
+            continue
+        if root not in sys.path and Path(root).is_dir():
+            sys.path.append(root)
+        pm.register(importlib.import_module(module_name), name=name)
 
 
 def reset_plugin_manager() -> None:
@@ -264,6 +307,7 @@ class Registries:
     selectors: Registry[type[Selector[Any]]]
     interventions: Registry[type[Intervention[Any]]]
     reporters: Registry[type[Reporter]]
+    executors: Registry[type[Executor[Any]]]
 
     def by_kind(self) -> dict[str, Registry[Any]]:
         """``{kind: registry}`` in display order."""

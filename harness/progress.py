@@ -84,6 +84,14 @@ class ProgressTask:
         if self._progress is not None and self._task_id is not None:
             self._progress.advance(self._task_id, amount)  # type: ignore[arg-type]
 
+    def describe(self, description: str) -> None:
+        """Replace the bar's description (e.g. counts that change while it runs)."""
+        if self._progress is not None and self._task_id is not None:
+            self._progress.update(
+                self._task_id,  # type: ignore[arg-type]
+                description=escape(printable(description)),
+            )
+
 
 class LineTask(ProgressTask):
     """A loop reported as plain lines: at most one line per ``interval`` seconds with the count,
@@ -146,8 +154,11 @@ class Progress:
         enabled: bool = True,
         mode: str | None = None,
         interval: float | None = None,
+        prefix: str = "",
     ) -> None:
         self.console = console or Console(stderr=True)
+        self.prefix = prefix
+        """Put before every plain line (a worker process names the unit it runs)."""
         self.style: Style = progress_style(self.console, enabled, mode)
         self.enabled = self.style != "off"
         self.interval = interval_from_env() if interval is None else interval
@@ -165,7 +176,10 @@ class Progress:
         except MarkupError:
             plain = message
         self.console.print(
-            f"{stamp} {printable(plain)}", markup=False, highlight=False, soft_wrap=True
+            f"{stamp} {printable(self.prefix + plain)}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
         )
 
     @contextmanager

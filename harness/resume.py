@@ -36,9 +36,12 @@ def resume_config(
     other_flags: list[str] | None = None,
     config_path: Path | None = None,
     cache_dir: str | None = None,
+    executor: dict[str, object] | None = None,
 ) -> RunConfig:
     """The recorded config of ``run_dir`` with the cache switched on (``cache_dir`` may move
-    the cache); other flags are refused, since they would change the run."""
+    the cache, ``executor`` flags (``--executor``, ``--jobs``, ``--executor-args``) choose
+    where the missing units run); other flags are refused, since they would change the
+    run."""
     if config_path is not None or other_flags:
         from harness.config import flag_name
 
@@ -49,7 +52,8 @@ def resume_config(
             f"{', '.join(flags)} cannot be combined with --resume",
             field="--resume",
             fix="--resume re-runs the config recorded in RUN_DIR/config.json; drop the other "
-            "flags (only --cache-dir and --quiet are allowed)",
+            "flags (only --cache-dir, --executor, --jobs, --executor-args and --quiet are "
+            "allowed)",
         )
     if not run_dir.exists():
         raise UserError("no such run folder", file=run_dir, field="--resume", fix="check the path")
@@ -82,6 +86,10 @@ def resume_config(
         raise UserError(
             "expected a JSON object", file=path, fix="restore the file or start the run again"
         )
+    if executor is not None:
+        from harness.config import merge_executor
+
+        data["executor"] = merge_executor(data.get("executor"), executor)
     config = validate(RunConfig, data, file=path)
     update: dict[str, object] = {"cache": True}
     if cache_dir is not None:

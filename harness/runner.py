@@ -1,13 +1,18 @@
-"""Executing a :class:`~harness.plan.Plan`: its units in order (M0 for a seed, then each
-intervention for that seed on the same cases), every model trained, derived and evaluated
-through the content-hash cache (:mod:`harness.cache`), and everything collected into a
-:class:`~harness.results.RunResult` written as ``results.json`` and ``samples.jsonl``."""
+"""Executing a :class:`~harness.plan.Plan`: the configured executor runs its units (M0 for a
+seed, then each intervention for that seed on the same cases), each a pure function of the
+config and the content-hash cache (:mod:`harness.units`); the outputs are scored and assembled
+in the plan's order, whatever order the units ran in, into a
+:class:`~harness.results.RunResult` written as ``results.json`` and ``samples.jsonl``.
+
+Finished units are kept in ``RUN_DIR/units/`` until the results are written, so ``--resume``
+runs only the units that are missing. A unit that fails for good (after its retries) does not
+stop the others: the run then ends with :class:`~harness.errors.RunIncomplete` naming it."""
 
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterator
+import shutil
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -20,20 +25,14 @@ import numpy as np
 from harness import __version__
 from harness.aggregate import aggregate, spec_info
 from harness.analysis.collapse import detect_collapse
-from harness.api import (
-    ComparisonRole,
-    DeriveModel,
-    InterventionContext,
-    Model,
-    Selector,
-    Split,
-)
+from harness.api import ComparisonRole, UnitJob
 from harness.atomic import atomic_write_jsonl, atomic_write_text
-from harness.cache import Cache, model_hash
-from harness.display import printable
-from harness.errors import OutputError, UserError
+from harness.cache import Cache
+from harness.errors import OutputError, RunIncomplete, UserError
 from harness.evaluation import Evaluation, evaluation_texts, score, unseen_scores
-from harness.plan import BASE, Plan, Unit
+from harness.grid import Grid
+from harness.plan import BASE, Plan
+from harness.plugins import in_process_plugin_modules
 from harness.progress import Progress, silent
 from harness.results import (
     ModelResult,
@@ -41,14 +40,18 @@ from harness.results import (
     SeedResult,
     TaskInfo,
     Timing,
-    TrainingTexts,
     write_result,
 )
 from harness.samples import sample_rows
 from harness.specs.leakage import HeldoutIndex
-from harness.training_texts import TrainedSplits, training_texts
-from harness.validation import validate
+from harness.unit_call import UnitCall
+from harness.unit_store import UnitStore
+from harness.units import UnitOutput, UnitWorker
 from harness.versions import package_versions
+
+SCRATCH_CACHE = ".scratch-cache"
+"""The run folder's temporary cache when the cache is off and units run in other processes
+(they hand M0 on through it); removed when the run ends."""
 
 
 @contextmanager
@@ -69,8 +72,8 @@ def torch_threads(threads: int | None) -> Iterator[None]:
 
 @dataclass
 class ModelRun:
-    """One model row while the run goes: its result, and per seed its evaluation (kept for
-    ``samples.jsonl``) and the normalised held-out texts its model trained on."""
+    """One model row while the run is assembled: its result, and per seed its evaluation (kept
+    for ``samples.jsonl``) and the normalised held-out texts its model trained on."""
 
     result: ModelResult
     evaluations: dict[int, Evaluation] = field(default_factory=dict)
@@ -79,65 +82,68 @@ class ModelRun:
     trained_unknown: int = 0
     loaded: int = 0
     seen: dict[int, frozenset[str]] = field(default_factory=dict)
-    warned_undeclared: bool = False
 
 
 class Runner:
     """Executes a :class:`~harness.plan.Plan` and writes ``results.json`` and
-    ``samples.jsonl``."""
+    ``samples.jsonl``. ``resume``: reuse the units an interrupted run of ``run_dir``
+    finished."""
 
     def __init__(
-        self, plan: Plan, progress: Progress | None = None, run_dir: Path | None = None
+        self,
+        plan: Plan,
+        progress: Progress | None = None,
+        run_dir: Path | None = None,
+        resume: bool = False,
     ) -> None:
         self.plan = plan
         self.progress = progress or silent()
         config = plan.config
         self.run_id = plan.run_id
         self.run_dir = run_dir or Path(config.output_dir) / self.run_id
+        self.resume = resume
         self.cache = Cache(
             root=Path(config.cache_dir) if config.cache_dir else None,
             enabled=config.cache,
             progress=self.progress,
         )
+        """The run's cache; its counters add up what every unit built or loaded."""
         self.heldout_index = HeldoutIndex(plan.specs)
-        self._m0: dict[int, Model[Any]] = {}
-        """M0 of every seed run so far (the units of that seed's interventions need it)."""
-
-    def new_model(self) -> Model[Any]:
-        """A fresh, untrained model of the configured class and args."""
-        plan = self.plan
-        return plan.model_class.create(plan.model_args, plan.task.label_names, plan.device)
-
-    def selector(self, name: str, args: dict[str, Any]) -> Selector[Any]:
-        """A new instance of the registered selector ``name`` with ``args`` (which planning
-        checked through the intervention's arguments)."""
-        cls = self.plan.registries.selectors.get(name, field="selection")
-        return cls(validate(cls.Args, args, prefix="selector_args."))
+        self.failed_units: list[str] = []
 
     def run(self) -> RunResult:
-        """Run every unit of the plan; write and return the result.
+        """Run every unit of the plan through its executor; write and return the result.
 
-        A user error raised midway (e.g. an intervention argument that can only be checked
-        against the trained model) removes the run folder if this run created it, so bad input
-        leaves nothing half-written (finished models stay in the cache)."""
+        The executor connects first (an unreachable cluster, a model asking for GPUs that are
+        not there: a user error before anything is written). A user error raised midway (e.g.
+        an intervention argument that can only be checked against the trained model, in any
+        worker) removes the run folder if this run created it, so bad input leaves nothing
+        half-written (finished models stay in the cache)."""
+        executor = self.plan.executor
+        if executor is None:
+            raise ValueError("the plan has no executor (build plans with plan_run)")
         created = None  # the top folder this run creates (run folder or a missing parent)
         folder = self.run_dir.absolute()
         while not folder.exists() and folder.parent != folder:
             created, folder = folder, folder.parent
         try:
-            with torch_threads(
-                self.plan.model_class.cpu_threads if self.plan.device == "cpu" else None
-            ):
-                return self._run()
+            self.plan.device = executor.start(self.plan.device)
+            jobs = self.plan.unit_jobs()
+            executor.check_units(jobs)
+            threads = self.plan.model_class.cpu_threads if self.plan.device == "cpu" else None
+            with torch_threads(threads if executor.in_process else None):
+                return self._run(jobs)
         except UserError:
             if created is not None:
-                import shutil
-
                 shutil.rmtree(created, ignore_errors=True)
             raise
+        finally:
+            executor.stop()
 
-    def _run(self) -> RunResult:
+    def _run(self, jobs: list[UnitJob]) -> RunResult:
         plan = self.plan
+        executor = plan.executor
+        assert executor is not None
         started = datetime.now(timezone.utc)
         try:
             self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -147,6 +153,125 @@ class Runner:
             self.run_dir / "config.json",
             json.dumps(plan.config.model_dump(mode="json"), indent=2, sort_keys=True) + "\n",
         )
+        store = UnitStore(self.run_dir, self.run_id, self.cache.versions)
+        keys = [job.key for job in jobs]
+        outputs: dict[str, UnitOutput] = store.load(keys) if self.resume else {}
+        reused = set(outputs)
+        scratch = None
+        if not plan.config.cache and not executor.in_process:
+            scratch = self.run_dir / SCRATCH_CACHE
+        try:
+            grid = self._grid(jobs, outputs, store, scratch)
+            with self.progress.live(), grid.live():
+                executor.execute(grid)
+        finally:
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
+        if grid.user_error is not None:
+            raise grid.user_error
+        self._count(outputs, reused)
+        if grid.failed or len(outputs) < len(jobs):
+            raise self._incomplete(grid, store)
+        result = self._assemble(outputs, started)
+        store.clear()
+        return result
+
+    def _grid(
+        self,
+        jobs: list[UnitJob],
+        outputs: dict[str, UnitOutput],
+        store: UnitStore,
+        scratch: Path | None,
+    ) -> Grid:
+        """The grid of ``jobs`` (those in ``outputs`` already finished)."""
+        plan = self.plan
+        assert plan.executor is not None
+        units = {unit.name: unit for unit in plan.units()}
+        worker = UnitWorker(
+            plan,
+            Cache(root=self.cache.root, enabled=self.cache.enabled, progress=self.progress),
+            self.progress,
+        )
+        warned: set[str] = set()
+
+        def run_here(job: UnitJob) -> dict[str, Any]:
+            return worker.outcome(units[job.key]).model_dump(mode="json")
+
+        def on_output(job: UnitJob, output: UnitOutput) -> None:
+            outputs[job.key] = output
+            store.save(job.key, output)
+            if output.warnings and output.row not in warned:
+                warned.add(output.row)
+                for warning in output.warnings:
+                    click.echo(f"warning: {warning}", err=True)
+
+        call = UnitCall(
+            config_json=plan.config.model_dump_json(),
+            run_id=self.run_id,
+            device=plan.device,
+            cache_dir=str(scratch or self.cache.root),
+            plugin_modules=tuple(in_process_plugin_modules()),
+        )
+        return Grid(
+            jobs,
+            call,
+            run_here,
+            on_output,
+            self.progress,
+            max_retries=plan.config.executor.max_retries,
+            finished=[key for key in outputs if key in units],
+            model_threads=plan.model_class.cpu_threads if plan.device == "cpu" else None,
+        )
+
+    def _count(self, outputs: dict[str, UnitOutput], reused: set[str]) -> None:
+        """Add what the units of this run built and loaded to the run cache's counters."""
+        cache = self.cache
+        for key, output in outputs.items():
+            if key in reused:
+                continue
+            cache.trained += output.trained
+            cache.loaded += output.loaded
+            cache.predicted += output.predicted
+            cache.predictions_cached += output.predictions_cached
+
+    def _incomplete(self, grid: Grid, store: UnitStore) -> RunIncomplete:
+        """The error of a run whose units did not all finish (their errors are kept next to
+        the finished units' outputs)."""
+        lines = []
+        for state in grid.failed:
+            if state.blocked_by is not None:
+                lines.append(f"{state.job.key}: not run ({state.blocked_by} failed)")
+                continue
+            failure = state.failures[-1]
+            path = store.path(state.job.key).with_suffix(".error.txt")
+            text = "\n\n".join(
+                f"attempt {i}: {f.message}\n{f.traceback}".rstrip()
+                for i, f in enumerate(state.failures, 1)
+            )
+            atomic_write_text(path, text + "\n")
+            tries = f" after {len(state.failures)} attempts" if len(state.failures) > 1 else ""
+            lines.append(f"{state.job.key}: {failure.message}{tries} (details: {path})")
+        self.failed_units = [state.job.key for state in grid.failed]
+        return RunIncomplete(
+            f"{len(grid.failed)} of {len(grid.states)} unit(s) did not finish",
+            details=lines,
+            fix=f"fix the cause, then finish the run with: harness run --resume {self.run_dir}",
+        )
+
+    def comparison_roles(self) -> dict[str, ComparisonRole]:
+        """How each intervention row pairs, as its configured intervention declares."""
+        budget = self.plan.config.budget
+        return {
+            label: role
+            for label, intervention in self.plan.interventions
+            if (role := intervention.comparison_role(budget)) is not None
+        }
+
+    # -- assembling the result ----------------------------------------------------------------
+
+    def _assemble(self, outputs: dict[str, UnitOutput], started: datetime) -> RunResult:
+        """Score the units' outputs in the plan's order and write the run's files."""
+        plan = self.plan
         rows: dict[str, ModelRun] = {BASE: ModelRun(ModelResult(id=BASE, kind="base"))}
         for label, intervention in plan.interventions:
             rows[label] = ModelRun(
@@ -157,14 +282,8 @@ class Runner:
                     params=intervention.args.model_dump(mode="json"),
                 )
             )
-        units = plan.units()
-        with self.progress.live():
-            for unit in units:
-                with self._unit(rows[unit.row], unit, len(units)):
-                    if unit.intervention is None:
-                        self._run_m0(unit, rows[unit.row])
-                    else:
-                        self._run_intervention(unit, rows[unit.row])
+        for unit in plan.units():
+            self._add(rows[unit.row], outputs[unit.name])
         result = self._result(rows, started)
         from harness.analysis import analyse
 
@@ -181,14 +300,43 @@ class Runner:
         write_result(self.run_dir, result)
         return result
 
-    def comparison_roles(self) -> dict[str, ComparisonRole]:
-        """How each intervention row pairs, as its configured intervention declares."""
-        budget = self.plan.config.budget
-        return {
-            label: role
-            for label, intervention in self.plan.interventions
-            if (role := intervention.comparison_role(budget)) is not None
+    def _add(self, row: ModelRun, output: UnitOutput) -> None:
+        """Score one unit's output into its row."""
+        plan, seed = self.plan, output.seed
+        row.seconds += output.seconds
+        row.trained_seconds += output.trained_seconds
+        row.trained_unknown += output.trained_unknown
+        row.loaded += output.loaded
+        if output.predictions is None:
+            row.result.seeds.append(
+                SeedResult(seed=seed, skipped=output.skipped, changes=output.changes)
+            )
+            return
+        predictions = np.asarray(output.predictions, dtype=np.int64)
+        if len(predictions) != len(evaluation_texts(plan.task, plan.specs)):
+            raise ValueError(f"{output.row} (seed {seed}): wrong number of predictions")
+        ev = row.evaluations[seed] = score(predictions, plan.task, plan.specs)
+        seen = row.seen[seed] = frozenset(output.seen)
+        masks = {
+            spec.id: np.array(self.heldout_index.seen_mask(spec.id, seen), dtype=bool)
+            for spec in plan.specs
         }
+        heldout_unseen, n_seen = unseen_scores(ev, plan.task, plan.specs, masks)
+        gold_labels = len(np.unique(plan.task.test.labels))
+        row.result.seeds.append(
+            SeedResult(
+                seed=seed,
+                test=ev.test,
+                heldout=ev.heldout,
+                train_cases=ev.train_cases,
+                model_hash=output.model_hash,
+                collapse=detect_collapse(ev.test, gold_labels),
+                heldout_unseen=heldout_unseen,
+                n_seen=n_seen,
+                changes=output.changes,
+                training_texts=output.training_texts,
+            )
+        )
 
     def _result(self, rows: dict[str, ModelRun], started: datetime) -> RunResult:
         """The run's result (before analysis): every row aggregated over seeds."""
@@ -228,126 +376,4 @@ class Runner:
                 },
                 loaded_models={label: row.loaded for label, row in rows.items()},
             ),
-        )
-
-    @contextmanager
-    def _unit(self, row: ModelRun, unit: Unit, total: int) -> Iterator[None]:
-        """One unit: progress lines, and its wall time, training time and cache loads added
-        to ``row``."""
-        cache = self.cache
-        before = (cache.build_seconds, cache.build_seconds_unknown, cache.loaded)
-        t0 = time.perf_counter()
-        with self.progress.unit(unit.name, unit.index, total):
-            yield
-        row.seconds += time.perf_counter() - t0
-        row.trained_seconds += cache.build_seconds - before[0]
-        row.trained_unknown += cache.build_seconds_unknown - before[1]
-        row.loaded += cache.loaded - before[2]
-
-    def _evaluate(self, model: Model[Any], label: str, seed: int) -> Evaluation:
-        plan = self.plan
-        texts = evaluation_texts(plan.task, plan.specs)
-        predictions = self.cache.predict(model, texts, f"predicting {label} (seed {seed})")
-        return score(predictions, plan.task, plan.specs)
-
-    def _seed_result(
-        self, seed: int, ev: Evaluation, model: Model[Any], seen: frozenset[str], **extra: Any
-    ) -> SeedResult:
-        plan = self.plan
-        gold_labels = len(np.unique(plan.task.test.labels))
-        masks = {
-            spec.id: np.array(self.heldout_index.seen_mask(spec.id, seen), dtype=bool)
-            for spec in plan.specs
-        }
-        heldout_unseen, n_seen = unseen_scores(ev, plan.task, plan.specs, masks)
-        return SeedResult(
-            seed=seed,
-            test=ev.test,
-            heldout=ev.heldout,
-            train_cases=ev.train_cases,
-            model_hash=model_hash(model),
-            collapse=detect_collapse(ev.test, gold_labels),
-            heldout_unseen=heldout_unseen,
-            n_seen=n_seen,
-            **extra,
-        )
-
-    def _run_m0(self, unit: Unit, row: ModelRun) -> None:
-        """M0 for one seed: trained on the train split, evaluated."""
-        task, seed = self.plan.task, unit.seed
-        m0 = self._m0[seed] = self.cache.train(self.new_model(), task.train, seed, BASE)
-        ev = row.evaluations[seed] = self._evaluate(m0, BASE, seed)
-        seen = row.seen[seed] = self.heldout_index.seen(task.train.texts)
-        texts = TrainingTexts(base="train", n_base=len(task.train))
-        row.result.seeds.append(self._seed_result(seed, ev, m0, seen, training_texts=texts))
-
-    def _trainer_for(
-        self, seed: int, trained: TrainedSplits | None = None, names: dict[str, str] | None = None
-    ) -> Callable[[Model[Any], Split, str], Model[Any]]:
-        """``ctx.train_model`` for one seed; ``names`` maps an intervention's own label to the
-        row's (a config ``label:``), so progress lines name the row."""
-
-        def train_model(model: Model[Any], split: Split, purpose: str) -> Model[Any]:
-            purpose = (names or {}).get(purpose, purpose)
-            result = self.cache.train(model, split, seed, purpose)
-            if trained is not None:
-                trained.record(result, split)
-            return result
-
-        return train_model
-
-    def _deriver_for(self, base: Model[Any]) -> DeriveModel:
-        def derive_model(
-            recipe: dict[str, Any],
-            build: Callable[[], tuple[Model[Any], dict[str, Any]]],
-            purpose: str,
-        ) -> tuple[Model[Any], dict[str, Any]]:
-            return self.cache.derive(base, recipe, self.new_model, build, purpose)
-
-        return derive_model
-
-    def _run_intervention(self, unit: Unit, row: ModelRun) -> None:
-        """One intervention for one seed, on that seed's M0 (the unit it depends on)."""
-        plan, seed, label, intervention = self.plan, unit.seed, unit.row, unit.intervention
-        assert intervention is not None and unit.depends_on is not None
-        m0 = self._m0[unit.depends_on[1]]
-        trained = TrainedSplits()
-        ctx = InterventionContext(
-            task=plan.task,
-            specs=plan.specs,
-            seed=seed,
-            base_model=m0,
-            new_model=self.new_model,
-            train_model=self._trainer_for(seed, trained, {intervention.label(): label}),
-            selectors=self.selector,
-            budget=plan.config.budget,
-            device=plan.device,
-            progress=self.progress,
-            derive_model=self._deriver_for(m0),
-            memo_value=self.cache.memo,
-        )
-        if not self.progress.lines:  # as lines, the unit's "started" line already says it
-            self.progress.log(f"{label} (seed {seed})", style="dim")
-        outcome = intervention.apply(ctx)
-        if outcome.model is None:
-            row.result.seeds.append(
-                SeedResult(seed=seed, skipped=outcome.skipped or "skipped", changes=outcome.changes)
-            )
-            return
-        ev = row.evaluations[seed] = self._evaluate(outcome.model, label, seed)
-        texts, info = training_texts(outcome, trained, plan.task.train)
-        if not info.declared and not row.warned_undeclared:
-            row.warned_undeclared = True
-            click.echo(
-                f"warning: {printable(label)}: intervention {intervention.name!r} returned a "
-                "model not trained through ctx.train_model and declared no training texts "
-                "(InterventionOutcome.train_split / added_training_texts): seen / unseen "
-                "held-out cases assume it trained on M0's data only",
-                err=True,
-            )
-        seen = row.seen[seed] = self.heldout_index.seen(texts)
-        row.result.seeds.append(
-            self._seed_result(
-                seed, ev, outcome.model, seen, changes=outcome.changes, training_texts=info
-            )
         )

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 import harness
 from harness.api import (
+    Executor,
     Intervention,
     InterventionContext,
     InterventionOutcome,
@@ -38,6 +39,7 @@ from harness.api import (
 from harness.cli import cli
 from harness.config import SpecRef
 from harness.errors import UserError
+from harness.grid import Grid
 from harness.plugins import get_plugin_manager, load_registries
 from harness.results import read_result
 from harness.specs.compiler import compile_suite_file
@@ -304,6 +306,51 @@ def test_hook_register_reporters(register_plugin: RegisterPlugin) -> None:
     reporter = load_registries().reporters.get("hooks-reporters/count")()
     assert reporter.suffix == ".txt"
     assert reporter.render([]) == "0 runs, 0 models\n"
+
+
+class LastFirstExecutor(Executor):
+    """Runs the ready units in this process, the last one first."""
+
+    name = "last-first"
+    description = "ready units in reverse plan order"
+    ran: list[str] = []
+
+    @property
+    def in_process(self) -> bool:
+        return True
+
+    def execute(self, grid: Grid) -> None:
+        while not grid.done and (ready := grid.ready()):
+            LastFirstExecutor.ran.append(ready[-1].key)
+            grid.run_here(ready[-1])
+
+
+class ExecutorPlugin:
+    @harness.hookimpl
+    def register_executors(self, register: Callable[..., None]) -> None:
+        register(LastFirstExecutor)
+
+
+def test_hook_register_executors(register_plugin: RegisterPlugin, tmp_path: Path) -> None:
+    register_plugin(ExecutorPlugin(), "hooks-executors")
+    register_plugin(TinyTaskPlugin(), "hooks-tiny")
+    rows = [row for row in listed("executors") if row["plugin"] == "hooks-executors"]
+    assert [row["name"] for row in rows] == ["last-first"]
+    grid = ["--seeds", "2", "--interventions", "retrain:selection=random,budget=5"]
+    LastFirstExecutor.ran = []
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    reversed_run = run_cli(tmp_path / "a", *grid, "--executor", "last-first")
+    assert LastFirstExecutor.ran == [
+        "M0 (seed 1)",
+        "retrain-random (seed 1)",
+        "M0 (seed 0)",
+        "retrain-random (seed 0)",
+    ]
+    local = run_cli(tmp_path / "b", *grid)
+    # the same results whatever the order (each run read its own copy of the suite file)
+    same = {"timing", "config", "run_id"}
+    assert reversed_run.model_dump(exclude=same) == local.model_dump(exclude=same)
 
 
 class CommandPlugin:

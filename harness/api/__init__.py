@@ -30,6 +30,10 @@ from harness.api.data import (
     TaskDefinition,
     Texts,
 )
+from harness.api.executors import (
+    Executor,
+    UnitJob,
+)
 from harness.api.interventions import (
     ComparisonRole,
     DeriveModel,
@@ -40,6 +44,7 @@ from harness.api.interventions import (
 from harness.api.models import (
     Model,
     TorchModel,
+    UnitResources,
 )
 from harness.api.reporters import (
     Reporter,
@@ -62,6 +67,7 @@ __all__ = [
     "ComparisonRole",
     "DI_SOURCE",
     "DeriveModel",
+    "Executor",
     "Intervention",
     "InterventionContext",
     "InterventionOutcome",
@@ -89,6 +95,8 @@ __all__ = [
     "TaskDefinition",
     "Texts",
     "TorchModel",
+    "UnitJob",
+    "UnitResources",
     "UNNAMED_SOURCE",
     "parse_class_weight",
     "registries_in",

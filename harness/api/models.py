@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
@@ -18,6 +19,28 @@ if TYPE_CHECKING:
     import torch
 
     from harness.progress import Progress
+
+
+@dataclass(frozen=True)
+class UnitResources:
+    """What one unit of work (one model trained for one seed, see
+    :class:`harness.api.UnitJob`) needs while it runs, as its model declares it
+    (:meth:`Model.unit_resources`). The ``ray`` executor schedules by it; the ``local``
+    executor checks GPUs against the machine's."""
+
+    cpus: float = 1.0
+    """CPU cores (fractions allowed)."""
+    gpus: float = 0.0
+    """GPUs: a fraction (``0.5``: two units share one GPU) or a whole number (a unit that
+    trains data-parallel on that many)."""
+    memory_mb: int | None = None
+    """Memory to reserve in MiB (``None``: no reservation)."""
+
+    def __post_init__(self) -> None:
+        if self.cpus < 0 or self.gpus < 0 or (self.memory_mb is not None and self.memory_mb < 0):
+            raise ValueError("unit resources must not be negative")
+        if self.gpus > 1 and self.gpus != int(self.gpus):
+            raise ValueError("more than one GPU must be a whole number")
 
 
 class Model(ABC, Generic[ArgsT]):
@@ -199,6 +222,14 @@ class Model(ABC, Generic[ArgsT]):
         if any(getattr(self.args, name, None) is not None for name in self.label_weight_fields()):
             data["label_names"] = list(self.label_names)
         return data
+
+    def unit_resources(self) -> UnitResources:
+        """What one unit training and evaluating this model needs (see :class:`UnitResources`).
+        The default: :attr:`cpu_threads` CPU cores (one when unset) and, on a CUDA device, one
+        GPU. Override it to declare fractional GPUs for a small model, several GPUs for
+        data-parallel training, or memory."""
+        gpus = 1.0 if str(self.device).startswith("cuda") else 0.0
+        return UnitResources(cpus=float(self.cpu_threads or 1), gpus=gpus)
 
 
 class TorchModel(Model[ArgsT]):

@@ -59,6 +59,23 @@ from harness.flag_values import parse_interventions, parse_key_values
     help="Finish an interrupted run: re-run RUN_DIR/config.json with the cache on, reusing every "
     "model and prediction set already finished.",
 )
+@click.option(
+    "--executor",
+    "executor_name",
+    help="Where units run: local (default: this machine) or ray (a Ray cluster; pip install "
+    "'spec-harness[ray]'); harness list executors.",
+)
+@click.option(
+    "--jobs",
+    type=int,
+    help="Units at once (local: worker processes; ray: at most this many at once, and the CPUs "
+    "of a Ray instance started here). Results do not depend on it.",
+)
+@click.option(
+    "--executor-args",
+    help="Executor settings as k=v,k=v (values as in --model-args), e.g. max_retries=2 or, for "
+    "ray, address=auto.",
+)
 @click.option("--print-config", is_flag=True, help="Print the resolved config and exit.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 @click.option(
@@ -85,6 +102,9 @@ def run_command(
     limit: int | None,
     limit_train: int | None,
     resume_dir: Path | None,
+    executor_name: str | None,
+    jobs: int | None,
+    executor_args: str | None,
     print_config: bool,
     quiet: bool,
 ) -> None:
@@ -117,12 +137,15 @@ def run_command(
         "cache_dir": cache_dir,
         "limit": limit,
         "train_limit": limit_train,
+        "executor": executor_overrides(executor_name, jobs, executor_args),
     }
     if resume_dir is not None:
         from harness.resume import resume_config
 
-        given = [k for k, v in overrides.items() if v is not None and k != "cache_dir"]
-        config = resume_config(resume_dir, given, config_path, cache_dir)
+        given = [
+            k for k, v in overrides.items() if v is not None and k not in ("cache_dir", "executor")
+        ]
+        config = resume_config(resume_dir, given, config_path, cache_dir, overrides["executor"])
     else:
         config = resolve_config(config_path, overrides, registries=registries)
     if print_config:
@@ -134,6 +157,26 @@ def run_command(
         click.echo(yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False), nl=False)
         return
     execute(config, quiet=quiet, run_dir=resume_dir, registries=registries)
+
+
+def executor_overrides(
+    name: str | None, jobs: int | None, args: str | None
+) -> dict[str, Any] | None:
+    """The ``executor`` keys the flags set (``None``: no executor flag given)."""
+    if jobs is not None and jobs < 1:
+        from harness.errors import UserError
+
+        raise UserError(
+            f"--jobs must be 1 or more, got {jobs}",
+            field="--jobs",
+            fix="give the number of units to run at once, e.g. --jobs 2",
+        )
+    values: dict[str, Any] = parse_key_values(args, "--executor-args") if args else {}
+    if name is not None:
+        values["name"] = name
+    if jobs is not None:
+        values["jobs"] = jobs
+    return values or None
 
 
 def execute(
@@ -151,7 +194,7 @@ def execute(
 
     plan = plan_run(config, registries)
     progress = Progress(Console(stderr=True), enabled=not quiet)
-    runner = Runner(plan, progress, run_dir=run_dir)
+    runner = Runner(plan, progress, run_dir=run_dir, resume=run_dir is not None)
     if run_dir is not None:
         from harness.resume import warn_if_data_changed
 

@@ -255,8 +255,12 @@ def cleanlab_flips(
     except ImportError as exc:
         raise CLEANLAB_MISSING from exc
     probs = out_of_fold_probabilities(ctx, train, args)
+    # n_jobs=1: cleanlab's own process pool would use every core of the machine (and
+    # relies on fork), while a unit runs on its share of the cores, maybe in a worker process
     issues = np.asarray(
-        find_label_issues(train.labels, probs, return_indices_ranked_by="self_confidence"),
+        find_label_issues(
+            train.labels, probs, return_indices_ranked_by="self_confidence", n_jobs=1
+        ),
         dtype=np.int64,
     )
     chosen = list(issues[: args.k])
