@@ -141,6 +141,8 @@ def render_reference() -> str:
 
 
 CLASSES: tuple[tuple[str, str], ...] = (
+    ("Item", "what every registered spec source, model, selector, intervention and reporter is"),
+    ("ConfiguredItem", "a model, selector or intervention: built from validated arguments"),
     ("TaskDefinition", "what ``register_tasks`` registers"),
     ("Task", "what a task's ``load`` returns"),
     ("Split", "one split of a task"),

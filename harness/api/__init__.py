@@ -41,6 +41,10 @@ from harness.api.interventions import (
     InterventionContext,
     InterventionOutcome,
 )
+from harness.api.items import (
+    ConfiguredItem,
+    Item,
+)
 from harness.api.models import (
     Model,
     TorchModel,
@@ -65,12 +69,14 @@ __all__ = [
     "ArgsT",
     "ClassWeight",
     "ComparisonRole",
+    "ConfiguredItem",
     "DI_SOURCE",
     "DeriveModel",
     "Executor",
     "Intervention",
     "InterventionContext",
     "InterventionOutcome",
+    "Item",
     "ItemT",
     "LabelWeightsArg",
     "LocalPath",

@@ -7,12 +7,11 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from pydantic import BaseModel
-
-from harness.api.arguments import ArgsT, NoArgs
+from harness.api.arguments import ArgsT
 from harness.api.data import Split, Task
+from harness.api.items import ConfiguredItem
 from harness.api.models import Model
 from harness.api.selectors import Selector
 from harness.api.specifications import Spec
@@ -150,7 +149,7 @@ class ComparisonRole:
         )
 
 
-class Intervention(ABC, Generic[ArgsT]):
+class Intervention(ConfiguredItem[ArgsT], ABC):
     """Turns (task, specs, M0) into a new model for one seed.
 
     What the core needs to know is declared here: whether it draws from the task's pool
@@ -210,21 +209,9 @@ class Intervention(ABC, Generic[ArgsT]):
             register(AddLongest)
     """
 
-    name: ClassVar[str] = ""
-    """The name users give (``--model``, ``selection:``, ``--format``...; ``plugin/name`` when
-    two plugins share it)."""
-    description: ClassVar[str] = ""
-    """One line for ``harness list``."""
-    Args: ClassVar[type[BaseModel]] = NoArgs
-    """The pydantic model (:class:`StrictModel`) that validates its arguments; ``self.args``
-    holds the validated instance."""
     uses_pool: ClassVar[bool] = False
     """Whether it adds examples drawn from the task's pool: planning then refuses an empty pool
     (or empty named sources) and warns when the candidates are fewer than :meth:`budget_spent`."""
-
-    def __init__(self, args: ArgsT) -> None:
-        """Keep the validated arguments as ``self.args``."""
-        self.args: ArgsT = args
 
     def label(self) -> str:
         """A short display name for this configured instance (e.g. ``retrain-tfidf``)."""

@@ -7,13 +7,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Generic
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from pydantic import BaseModel
 
-from harness.api.arguments import ArgsT, LabelWeightsArg, NoArgs
+from harness.api.arguments import ArgsT, LabelWeightsArg
 from harness.api.data import Texts
+from harness.api.items import ConfiguredItem
 
 if TYPE_CHECKING:
     import torch
@@ -43,7 +44,7 @@ class UnitResources:
             raise ValueError("more than one GPU must be a whole number")
 
 
-class Model(ABC, Generic[ArgsT]):
+class Model(ConfiguredItem[ArgsT], ABC):
     """A trainable text classifier.
 
     Subclasses set ``name``, ``description`` and an ``Args`` pydantic model (``extra="forbid"``)
@@ -93,14 +94,6 @@ class Model(ABC, Generic[ArgsT]):
             register(PriorModel)
     """
 
-    name: ClassVar[str] = ""
-    """The name users give (``--model``, ``selection:``, ``--format``...; ``plugin/name`` when
-    two plugins share it)."""
-    description: ClassVar[str] = ""
-    """One line for ``harness list``."""
-    Args: ClassVar[type[BaseModel]] = NoArgs
-    """The pydantic model (:class:`StrictModel`) that validates its arguments; ``self.args``
-    holds the validated instance."""
     supports_patching: ClassVar[bool] = False
     """Whether ``patch`` can fine-tune it (a :class:`TorchModel`); reports say when not."""
     default_patch_delta: ClassVar[float | None] = None

@@ -5,12 +5,14 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, ClassVar
 
+from harness.api.items import Item
+
 if TYPE_CHECKING:
     from harness.report_views import ReportOptions
     from harness.results import RunResult
 
 
-class Reporter(ABC):
+class Reporter(Item, ABC):
     """Renders one or more run results (``harness report --format NAME``).
 
     ``harness report`` finds a reporter by ``--format`` (its :attr:`name` or one of its
@@ -48,11 +50,6 @@ class Reporter(ABC):
             register(FailureCsv)
     """
 
-    name: ClassVar[str] = ""
-    """The name users give (``--model``, ``selection:``, ``--format``...; ``plugin/name`` when
-    two plugins share it)."""
-    description: ClassVar[str] = ""
-    """One line for ``harness list``."""
     suffix: ClassVar[str] = ".txt"
     """The suffix of the files it writes: ``-o FILE`` with this suffix picks it."""
     suffixes: ClassVar[tuple[str, ...]] = ()

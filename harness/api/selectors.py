@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import ClassVar, Generic
+from typing import ClassVar
 
 import numpy as np
-from pydantic import BaseModel
 
-from harness.api.arguments import ArgsT, NoArgs
+from harness.api.arguments import ArgsT
 from harness.api.data import Texts
+from harness.api.items import ConfiguredItem
 from harness.api.models import Model
 
 QueryGroups = Sequence[Sequence[str]]
@@ -22,7 +22,7 @@ Rankings = list[tuple[np.ndarray, np.ndarray]]
 pool examples, best first (int64 indices into ``pool_texts``, float scores)."""
 
 
-class Selector(ABC, Generic[ArgsT]):
+class Selector(ConfiguredItem[ArgsT], ABC):
     """Scores ``pool`` examples against the spec cases of D_i. Register the class.
 
     A ``retrain`` (or ``relabel``) names a selector with ``selection: NAME`` and passes it
@@ -65,21 +65,9 @@ class Selector(ABC, Generic[ArgsT]):
     A config then uses it as ``{name: retrain, params: {selection: overlap, selector_args:
     {lowercase: false}}}``."""
 
-    name: ClassVar[str] = ""
-    """The name users give (``--model``, ``selection:``, ``--format``...; ``plugin/name`` when
-    two plugins share it)."""
-    description: ClassVar[str] = ""
-    """One line for ``harness list``."""
-    Args: ClassVar[type[BaseModel]] = NoArgs
-    """The pydantic model (:class:`StrictModel`) that validates its arguments; ``self.args``
-    holds the validated instance."""
     has_scores: ClassVar[bool] = True
     """Whether its scores measure similarity to the specs (``False`` for ``random``): a
     selection then reports each spec's mean score as a pre-training signal."""
-
-    def __init__(self, args: ArgsT) -> None:
-        """Keep the validated arguments as ``self.args``."""
-        self.args: ArgsT = args
 
     @abstractmethod
     def top_k(

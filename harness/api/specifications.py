@@ -9,6 +9,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import BaseModel, Field
 
 from harness.api.arguments import StrictModel
+from harness.api.items import Item
 
 
 class SpecCase(StrictModel):
@@ -47,7 +48,7 @@ class SpecSuite(StrictModel):
     specs: list[Spec] = Field(default_factory=list)
 
 
-class SpecSource(ABC):
+class SpecSource(Item, ABC):
     """A plugin that turns references (paths, names) into spec suites. Register an instance.
 
     Example::
@@ -82,11 +83,6 @@ class SpecSource(ABC):
             register(TabbedSource())
     """
 
-    name: ClassVar[str] = ""
-    """The name users give (``--model``, ``selection:``, ``--format``...; ``plugin/name`` when
-    two plugins share it)."""
-    description: ClassVar[str] = ""
-    """One line for ``harness list``."""
     Options: ClassVar[type[BaseModel] | None] = None
     """The pydantic model of this source's ``options`` (``None``: not declared). The core walks
     it for :data:`LocalPath` fields and resolves them like every other path of a config (a
