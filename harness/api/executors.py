@@ -5,11 +5,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Generic
+from typing import TYPE_CHECKING, ClassVar
 
-from pydantic import BaseModel
-
-from harness.api.arguments import ArgsT, NoArgs
+from harness.api.arguments import ArgsT
+from harness.api.items import ConfiguredItem
 from harness.api.models import UnitResources
 
 if TYPE_CHECKING:
@@ -31,7 +30,7 @@ class UnitJob:
     resources: UnitResources
 
 
-class Executor(ABC, Generic[ArgsT]):
+class Executor(ConfiguredItem[ArgsT], ABC):
     """Runs the units of a run: in this process, in worker processes, on a cluster.
 
     The core plans the units, tracks which are ready (their dependencies finished), retries
@@ -76,15 +75,13 @@ class Executor(ABC, Generic[ArgsT]):
             register(PoolExecutor)
     """
 
-    name: ClassVar[str] = ""
-    description: ClassVar[str] = ""
-    Args: ClassVar[type[BaseModel]] = NoArgs
     default: ClassVar[bool] = False
     """Whether this executor runs configs that name none (exactly one registered executor
     should declare it)."""
 
     def __init__(self, args: ArgsT, jobs: int | None = None) -> None:
-        self.args: ArgsT = args
+        """Keep the validated arguments and the number of units to run at once."""
+        super().__init__(args)
         self.jobs = jobs
         """Units at once (``--jobs``; ``None``: the executor's default)."""
 
