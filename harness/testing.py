@@ -23,9 +23,13 @@ def make_tiny_bert(
     intermediate: int | None = None,
     max_length: int = 128,
     seed: int = 0,
+    dropout: float = 0.1,
 ) -> Path:
     """Write a randomly initialised ``BertModel`` (no head) and a WordPiece tokenizer whose
     vocabulary is the special tokens, :data:`WORDPIECE_CHARS` and ``words`` to ``folder``.
+
+    ``dropout``: BERT's dropout rates (0: training is deterministic given the batches, e.g. to
+    compare data-parallel with single-process training).
 
     The folder loads with ``AutoTokenizer`` / ``AutoModelForSequenceClassification`` (e.g. as
     ``--model hf --model-args pretrained=FOLDER``). Returns ``folder``.
@@ -53,6 +57,8 @@ def make_tiny_bert(
         num_attention_heads=2,
         intermediate_size=intermediate or hidden * 2,
         max_position_embeddings=max(max_length, 16),
+        hidden_dropout_prob=dropout,
+        attention_probs_dropout_prob=dropout,
     )
     torch.manual_seed(seed)
     BertModel(config).save_pretrained(str(folder))

@@ -37,6 +37,7 @@ from harness.api import (
     StrictModel,
     Texts,
     TorchModel,
+    UnitResources,
 )
 from harness.errors import UserError, os_error_from
 from harness.input_files import read_bytes
@@ -175,10 +176,33 @@ class HfArgs(StrictModel):
         default=None,
         description="weight the loss per label: balanced (n / (k * count)) or {label: weight}",
     )
+    processes: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="data-parallel training processes through accelerate (DDP): one GPU each on "
+        "cuda, gloo on CPU; each takes batch_size / processes of every batch",
+    )
+    gradient_accumulation_steps: int = Field(
+        default=1,
+        ge=1,
+        le=1024,
+        description="split every batch into this many micro-batches (less memory; the same "
+        "update up to float rounding)",
+    )
+    gpus_per_process: float = Field(
+        default=1.0,
+        gt=0,
+        le=1,
+        description="share of a GPU one training process needs (0.5: two units share a GPU "
+        "under the ray executor); with processes: 1 only",
+    )
 
     @model_validator(mode="after")
     def _check_pretrained(self) -> HfArgs:
         self.pretrained = check_pretrained(self.pretrained, self.revision)
+        if self.processes > 1 and self.gpus_per_process < 1:
+            raise ValueError("processes > 1 needs whole GPUs (gpus_per_process: 1)")
         return self
 
 
@@ -272,7 +296,9 @@ class HfModel(TorchModel[HfArgs]):
         """Model args (without inference-only ones), the label names when ``class_weight`` is
         set, and a fingerprint of a local folder."""
         data = super().fingerprint()
-        data["args"] = self.args.model_dump(mode="json", exclude={"eval_batch_size"})
+        data["args"] = self.args.model_dump(
+            mode="json", exclude={"eval_batch_size", "gpus_per_process"}
+        )
         source = Path(self.args.pretrained)
         if source.is_dir():
             data["folder"] = folder_fingerprint(source)
@@ -399,12 +425,40 @@ class HfModel(TorchModel[HfArgs]):
         fused = self.device.startswith("cuda") or None  # None: torch's default
         return torch.optim.AdamW(groups, lr=self.args.lr, fused=fused)
 
+    def unit_resources(self) -> UnitResources:
+        """One CPU per training process; on cuda, ``processes`` x ``gpus_per_process`` GPUs."""
+        args: HfArgs = self.args
+        gpus = args.processes * args.gpus_per_process if self.device.startswith("cuda") else 0.0
+        return UnitResources(cpus=float(args.processes), gpus=gpus)
+
     def fit(
         self, texts: Texts, labels: np.ndarray, seed: int, progress: Progress | None = None
     ) -> None:
         """Fine-tune from ``pretrained`` (fresh head, initialised with ``seed``); the
-        cross-entropy is weighted per label when ``class_weight`` is set."""
+        cross-entropy is weighted per label when ``class_weight`` is set. With ``processes``
+        > 1 (and not already inside a launched process group) training runs under ``accelerate
+        launch`` in that many processes (:mod:`harness_plugins.models.hf_distributed`) and the
+        trained weights are loaded back."""
+        from accelerate.state import PartialState
+
+        if self.args.processes > 1 and PartialState().num_processes == 1:
+            from harness_plugins.models.hf_distributed import fit_launched
+
+            fit_launched(self, texts, labels, seed, progress)
+            return
+        self.fit_here(texts, labels, seed, progress)
+
+    def fit_here(
+        self, texts: Texts, labels: np.ndarray, seed: int, progress: Progress | None = None
+    ) -> None:
+        """The training loop in this process, through ``accelerate.Accelerator``: device
+        placement, mixed precision (bf16 / fp16 with loss scaling on GPU) and, inside a process
+        group (``accelerate launch``), DDP. Every process draws the same batches (same seed);
+        process ``r`` of ``R`` takes rows ``r::R`` of each batch and scales its summed loss so
+        that DDP's gradient average equals the whole batch's mean loss: the update is the
+        single-process one up to float rounding."""
         import torch
+        from accelerate import Accelerator
         from transformers import get_linear_schedule_with_warmup
 
         from harness.class_weights import class_weight_vector, weighted_cross_entropy
@@ -413,12 +467,14 @@ class HfModel(TorchModel[HfArgs]):
         vector = class_weight_vector(args.class_weight, self.label_names, labels)
         torch.manual_seed(seed)
         self._load(args.pretrained, new_head=True)
-        model = self._model
-        weights = (
-            None
-            if vector is None
-            else torch.tensor(vector, dtype=torch.float32, device=self.device)
+        precision = {torch.bfloat16: "bf16", torch.float16: "fp16"}.get(
+            self.autocast_dtype(),  # type: ignore[arg-type]
+            "no",
         )
+        accelerator = Accelerator(cpu=not self.device.startswith("cuda"), mixed_precision=precision)
+        ranks, rank = accelerator.num_processes, accelerator.process_index
+        device = accelerator.device
+        weights = None if vector is None else torch.tensor(vector, dtype=torch.float32)
         sequences = self.encode(texts)
         y_all = torch.as_tensor(np.asarray(labels, dtype=np.int64))
         n = len(sequences)
@@ -428,9 +484,8 @@ class HfModel(TorchModel[HfArgs]):
         scheduler = get_linear_schedule_with_warmup(
             optimizer, int(args.warmup_ratio * total), total
         )
-        scaler = None
-        if self.autocast_dtype() == torch.float16:
-            scaler = torch.amp.GradScaler("cuda")
+        model, optimizer = accelerator.prepare(self._model, optimizer)
+        plain = ranks == 1 and args.gradient_accumulation_steps == 1
         rng = np.random.default_rng(seed)
         model.train()
         bar = progress.task(f"training {self.name}", total) if progress else None
@@ -442,29 +497,42 @@ class HfModel(TorchModel[HfArgs]):
                     if step >= total:
                         break
                     idx = order[start : start + args.batch_size]
-                    batch = self.collate([sequences[i] for i in idx])
-                    target = y_all[idx].to(self.device, non_blocking=True)
-                    with self._autocast():
-                        logits = model(**batch).logits
-                    loss = weighted_cross_entropy(logits.float(), target, weights)
-                    optimizer.zero_grad(set_to_none=True)
-                    if scaler is not None:
-                        scaler.scale(loss).backward()
-                        scaler.unscale_(optimizer)
-                    else:
-                        loss.backward()
+                    mine = idx[rank::ranks]
+                    parts = [p for p in np.array_split(mine, args.gradient_accumulation_steps)]
+                    for i, part in enumerate(parts):
+                        last = i == len(parts) - 1
+                        sync = contextlib.nullcontext() if last else accelerator.no_sync(model)
+                        with sync:
+                            batch = (
+                                self.collate([sequences[j] for j in part]) if len(part) else None
+                            )
+                            if batch is None:  # fewer rows than processes: a zero loss
+                                loss = sum(p.sum() * 0.0 for p in model.parameters())
+                            else:
+                                batch = {k: v.to(device) for k, v in batch.items()}
+                                target = y_all[part].to(device, non_blocking=True)
+                                logits = model(**batch).logits.float()
+                                w = None if weights is None else weights.to(device)
+                                if plain:
+                                    loss = weighted_cross_entropy(logits, target, w)
+                                else:  # this part's share of the whole batch's mean loss
+                                    losses = torch.nn.functional.cross_entropy(
+                                        logits, target, reduction="none"
+                                    )
+                                    if w is not None:
+                                        losses = losses * w[target]
+                                    loss = losses.sum() * (ranks / len(idx))
+                            accelerator.backward(loss)
                     if args.max_grad_norm:
-                        torch.nn.utils.clip_grad_norm_(model.parameters(), args.max_grad_norm)
-                    if scaler is not None:
-                        scaler.step(optimizer)
-                        scaler.update()
-                    else:
-                        optimizer.step()
+                        accelerator.clip_grad_norm_(model.parameters(), args.max_grad_norm)
+                    optimizer.step()
                     scheduler.step()
+                    optimizer.zero_grad(set_to_none=True)
                     step += 1
                     if handle is not None:
                         handle.advance()
-        model.eval()
+        self._model = accelerator.unwrap_model(model, keep_fp32_wrapper=False)
+        self._model.eval()
 
     # -- inference --------------------------------------------------------------------------------
     def _forward_sorted(
