@@ -1,8 +1,8 @@
-"""Atomic writes: every file and cache entry the harness writes goes through here.
+"""Atomic writes: every file the harness writes outside the cache goes through here.
 
 A file is written to a temporary file in the same folder, flushed to disk and renamed over the
-target (:func:`atomic_write`); a folder (a cache entry) is filled in a temporary folder and
-renamed into place (:func:`atomic_folder`). A write that fails (disk full, file-size limit,
+target (:func:`atomic_write`); cache entries (folders) are written by
+:mod:`harness.cache_entries`. A write that fails (disk full, file-size limit,
 permissions) removes what it wrote and raises :class:`~harness.errors.OutputError` (``cannot
 write FILE: reason``), so an interrupted or failed write never leaves a half-written file.
 """
@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO, Any
 
 from harness.errors import OutputError
 
 
-def _umask() -> int:
+def current_umask() -> int:
     """The process umask (read by setting and restoring it)."""
     mask = os.umask(0o022)
     os.umask(mask)
@@ -38,7 +36,7 @@ def atomic_write(path: Path, write: Callable[[IO[bytes]], object]) -> None:
         raise OutputError(path, exc) from None
     try:
         with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), 0o666 & ~_umask())  # mkstemp makes it 0600
+            os.fchmod(handle.fileno(), 0o666 & ~current_umask())  # mkstemp makes it 0600
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
@@ -65,37 +63,3 @@ def atomic_write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
     atomic_write_text(
         path, "".join(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n" for row in rows)
     )
-
-
-@contextmanager
-def atomic_folder(target: Path, marker: str) -> Iterator[Path]:
-    """Fill a folder atomically: the block writes into the temporary folder it is given, which
-    then replaces ``target``. The folder counts as finished when it holds ``marker`` (a file
-    the block writes last): when another writer finished ``target`` first (content-addressed
-    entries are identical), its folder is kept and ours dropped. A failed write removes the
-    temporary folder and raises :class:`~harness.errors.OutputError`."""
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    except OSError as exc:
-        raise OutputError(target, exc) from None
-    try:
-        yield tmp
-        if (target / marker).exists():
-            # another writer stored the same entry first: keep it (it may be being read)
-            shutil.rmtree(tmp, ignore_errors=True)
-            return
-        if target.exists():
-            shutil.rmtree(target, ignore_errors=True)  # an unfinished leftover
-        try:
-            os.replace(tmp, target)
-        except OSError:
-            if not (target / marker).exists():
-                raise
-            shutil.rmtree(tmp, ignore_errors=True)  # lost a race to an identical entry
-    except OSError as exc:  # disk full, file-size limit: Model.save raises OSError
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise OutputError(target, exc) from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise

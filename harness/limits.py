@@ -87,7 +87,15 @@ CASE_CHARS = Limit(
     "characters of one rendered case (after whitespace is collapsed)",
 )
 
-ALL_LIMITS = (FILE_MB, DATA_MB, SPEC_CASES, SUITE_CASES, CASE_CHARS)
+CACHE_MB = Limit(
+    "HARNESS_MAX_CACHE_MB",
+    1024,
+    "MiB",
+    "one file of a cache entry read whole (a manifest, a memoised value, a prediction set, a "
+    "model's metadata; model weights are checked against their manifest instead)",
+)
+
+ALL_LIMITS = (FILE_MB, DATA_MB, SPEC_CASES, SUITE_CASES, CASE_CHARS, CACHE_MB)
 
 YAML_NODES = 1_000_000
 """The most nodes (scalars, lists, mappings) a YAML document may hold as written."""

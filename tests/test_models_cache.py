@@ -47,7 +47,7 @@ def test_second_identical_run_trains_nothing(
 ) -> None:
     first = run(tmp_path, "a")
     assert len(list((cache / "models").iterdir())) == 1
-    assert len(list((cache / "predictions").glob("*.npy"))) == 1
+    assert len(list((cache / "predictions").glob("*/predictions.npy"))) == 1
     forbid(monkeypatch, "fit", "predict_proba", "predict")
     second = run(tmp_path, "b")
     first.pop("timing")

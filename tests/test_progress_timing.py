@@ -117,10 +117,16 @@ def test_a_cache_entry_without_a_stored_training_time_shows_unknown(
 ) -> None:
     out = tmp_path / "runs"
     assert CliRunner().invoke(cli, [*SMALL, "--output-dir", str(out)]).exit_code == 0
+    from harness.cache_entries import MANIFEST, write_manifest
+
     for done in (isolated_cache / "models").glob("*/done.json"):
         info = json.loads(done.read_text())
         info.pop("train_seconds")
         done.write_text(json.dumps(info))
+        # an entry written without the time (its manifest matches, so it is not damaged)
+        manifest = json.loads((done.parent / MANIFEST).read_text())
+        (done.parent / MANIFEST).unlink()
+        write_manifest(done.parent, manifest["kind"], manifest["key"])
     again = CliRunner().invoke(cli, [*SMALL, "--output-dir", str(out)], env={"COLUMNS": "250"})
     assert again.exit_code == 0, again.output
     (run_dir,) = list(out.iterdir())
