@@ -48,6 +48,7 @@ EXPECTED: dict[str, str] = {
     "hostile": "hostile inputs (10^12 slot product, filter amplification, /dev/zero, 200k specs) "
     "under a 3 GiB / 60 s cap: peak RSS, wall time, outcome",
     "data": "1M-row pool: files task load + tfidf selection, Arrow-backed vs the previous reader",
+    "cache": "cache verification: SHA-256 of a MiniLM entry vs loading it; share of a warm demo",
 }
 """Benchmarks the suite should have; a missing one is reported as ``not available``."""
 
