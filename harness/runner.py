@@ -233,6 +233,7 @@ class Runner:
             cache.loaded += output.loaded
             cache.predicted += output.predicted
             cache.predictions_cached += output.predictions_cached
+            cache.damaged += output.damaged
 
     def _incomplete(self, grid: Grid, store: UnitStore) -> RunIncomplete:
         """The error of a run whose units did not all finish (their errors are kept next to

@@ -63,6 +63,8 @@ class UnitOutput(StrictModel):
     trained: int = 0
     predicted: int = 0
     predictions_cached: int = 0
+    damaged: int = 0
+    """Cache entries this unit found damaged (warned about and recomputed)."""
 
 
 class UnitFailure(StrictModel):
@@ -159,6 +161,7 @@ class UnitWorker:
             cache.trained,
             cache.predicted,
             cache.predictions_cached,
+            cache.damaged,
         )
         started = time.perf_counter()
         output = self._run_m0(unit) if base is None else self._run_intervention(unit, base)
@@ -169,6 +172,7 @@ class UnitWorker:
         output.trained = cache.trained - before[3]
         output.predicted = cache.predicted - before[4]
         output.predictions_cached = cache.predictions_cached - before[5]
+        output.damaged = cache.damaged - before[6]
         return output
 
     def _base_model(self, unit: Unit) -> Model[Any]:
