@@ -8,7 +8,9 @@ A pool smaller than the budget is *clamped*: every pool-drawing intervention of 
 most as many examples as it has candidates, so guided and random variants stay comparable, and a
 one-line ``warning:`` says so. An empty pool (or empty named sources) with an intervention that
 draws from it is an error, since that intervention would silently retrain on the train split
-alone. A source name the pool does not have is an error.
+alone. A source name the pool does not have is an error. Pool rows whose text is a train text
+(retraining on them adds duplicates, not data) or a test text (retraining on them trains on the
+test set and inflates test accuracy) are counted per source and reported in a ``warning:``.
 """
 
 from __future__ import annotations
@@ -57,11 +59,53 @@ def check_sources(task: Task, label: str, wanted: Sequence[str]) -> int:
     return sum(known[name] for name in dict.fromkeys(wanted))
 
 
+def pool_overlap(task: Task) -> dict[str, dict[str, int]]:
+    """How many pool rows repeat a text of the train split and of the test split (verbatim),
+    per pool source (``""`` for a pool without named sources): ``{"train": {source: n},
+    "test": {source: n}}``, sources without repeats left out. Pool texts are streamed, so an
+    Arrow-backed pool is not copied into a list."""
+    splits = {"train": set(task.train.texts), "test": set(task.test.texts)}
+    found: dict[str, dict[str, int]] = {name: {} for name in splits}
+    sources = task.pool.sources
+    for row, text in enumerate(task.pool.texts):
+        for name, texts in splits.items():
+            if text in texts:
+                source = (sources[row] or "") if sources is not None else ""
+                found[name][source] = found[name].get(source, 0) + 1
+    return found
+
+
+def warn_pool_overlap(task: Task) -> None:
+    """One ``warning:`` line per split the pool repeats texts of (see :func:`pool_overlap`)."""
+    if not len(task.pool):
+        return
+    overlap = pool_overlap(task)
+    consequence = {
+        "train": "retraining on them adds duplicates, not new data; drop them from the pool",
+        "test": "a retrain that draws them trains on test examples and inflates test accuracy; "
+        "remove them from the pool",
+    }
+    for split, per_source in overlap.items():
+        if not per_source:
+            continue
+        total = sum(per_source.values())
+        named = [f"{source} {n}" for source, n in per_source.items() if source]
+        where = f" ({', '.join(named)})" if named else ""
+        message = (
+            f"task {task.name!r}: {total} of {len(task.pool)} pool rows{where} are texts of "
+            f"the {split} split (verbatim): {consequence[split]}"
+        )
+        click.echo(f"warning: {printable(message)}", err=True)
+
+
 def check_pool(
     task: Task, run_budget: int, interventions: Sequence[tuple[str, Intervention]]
 ) -> None:
     """Refuse unknown source names and an empty pool for pool-drawing interventions; warn when
-    the candidates are fewer than a budget (the selection is clamped to them)."""
+    the candidates are fewer than a budget (the selection is clamped to them) and when pool
+    rows repeat train or test texts."""
+    if any(intervention.uses_pool for _, intervention in interventions):
+        warn_pool_overlap(task)
     for label, intervention in interventions:
         if not intervention.uses_pool:
             continue

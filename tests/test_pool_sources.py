@@ -337,3 +337,31 @@ def test_pool_source_paths_in_a_config_are_read_from_its_folder(
     assert paths == [str(tmp_path / "data" / "general.csv"), str(tmp_path / "data" / "policy.csv")]
     data = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
     assert data["models"][1]["seeds"][0]["changes"]["source_counts"] == {"general": 0, "policy": 10}
+
+
+def test_pool_rows_repeating_train_or_test_texts_are_warned_about(tmp_path: Path) -> None:
+    files = make_files(tmp_path)
+    train_rows = Path(files["train"]).read_text(encoding="utf-8").splitlines()[1:]
+    test_rows = Path(files["test"]).read_text(encoding="utf-8").splitlines()[1:]
+    general = Path(files["general"])
+    general.write_text(
+        general.read_text(encoding="utf-8") + "\n".join(train_rows[:7] + test_rows[:2]) + "\n",
+        encoding="utf-8",
+    )
+    config = run_config(tmp_path, files, [{"name": "retrain", "params": {"selection": "random"}}])
+    result = CliRunner().invoke(cli, ["run", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert (
+        "warning: task 'files': 7 of 93 pool rows (general 7) are texts of the train split "
+        "(verbatim)" in result.stderr
+    )
+    assert "2 of 93 pool rows (general 2) are texts of the test split" in result.stderr
+    assert "inflates test accuracy" in result.stderr
+
+
+def test_a_pool_without_repeats_gets_no_overlap_warning(tmp_path: Path) -> None:
+    files = make_files(tmp_path)
+    config = run_config(tmp_path, files, [{"name": "retrain", "params": {"selection": "random"}}])
+    result = CliRunner().invoke(cli, ["run", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert "pool rows" not in result.stderr

@@ -170,6 +170,8 @@ TEMPLATES = [
     "i found the {} yesterday",
     "we talked about the {}",
 ]
+COLOURS = ["red", "dark", "pale", "small", "big", "green", "blue", "brown"]
+WHEN = ["", " today", " yesterday", " again", " at last", " this morning", " for you", " too"]
 
 
 class TaskArgs(StrictModel):
@@ -193,14 +195,22 @@ def load_task(
 ) -> Task:
     """Generate the task: is a fruit mentioned? (Replace this with your own data.)"""
     rng = random.Random(seed)
-    splits = {}
+    splits: dict[str, Split] = {}
+    seen: set[str] = set()  # the pool stands for new data: it repeats no train or test text
     for name, size in (("train", n_train), ("test", n_test), ("pool", n_pool)):
         labels = [rng.randrange(2) for _ in range(size)]
         texts = []
         for y in labels:
             rare = name == "pool" and rng.random() < rare_share
             words = (RARE if rare else (OTHER, FRUIT))[y]
-            texts.append(rng.choice(TEMPLATES).format(rng.choice(words)))
+            for _ in range(100):
+                word = f"{rng.choice(COLOURS)} {rng.choice(words)}"
+                text = rng.choice(TEMPLATES).format(word) + rng.choice(WHEN)
+                if name != "pool" or text not in seen:
+                    break
+            texts.append(text)
+        if name != "pool":
+            seen.update(texts)
         splits[name] = Split(
             ids=[f"{name}-{i}" for i in range(size)],
             texts=texts,

@@ -227,6 +227,21 @@ def generate(n: int, rng: random.Random) -> tuple[list[str], list[int], list[int
     return texts, labels, picks
 
 
+def _fresh_rows(
+    texts: list[str], labels: list[int], taken: set[str], rng: random.Random
+) -> tuple[list[str], list[int]]:
+    """``texts`` with every row whose text is in ``taken`` drawn again until it is not (the
+    generated pool stands for new data: none of it may repeat a train or test text)."""
+    texts, labels = list(texts), list(labels)
+    for row, text in enumerate(texts):
+        for _ in range(1000):
+            if text not in taken:
+                break
+            (text,), (labels[row],), _ = generate(1, rng)
+        texts[row] = text
+    return texts, labels
+
+
 class DemoArgs(StrictModel):
     """Arguments of the ``demo`` task (``--task-args``)."""
 
@@ -262,6 +277,9 @@ def load_demo(
     noisy: list[str] = []
     for name, size in (("train", n_train), ("test", n_test), ("pool", n_pool)):
         texts, labels, _ = generate(size, rng)
+        if name == "pool":  # a pool row never repeats a train or test text
+            taken = set(splits["train"].texts) | set(splits["test"].texts)
+            texts, labels = _fresh_rows(texts, labels, taken, rng)
         ids = [f"{name}-{i}" for i in range(size)]
         y = np.array(labels, dtype=np.int64)
         if name == "train" and noise > 0:
