@@ -167,13 +167,16 @@ def test_validate_with_task_counts_planted_cases(planted: dict[str, str]) -> Non
     out = result.output
     assert (
         "insult: 3 of 10 held-out case(s) appear in the task's pool (1 verbatim, 2 after "
-        "normalisation): a retrain may select them" in out
+        "normalisation), e.g. 'You are an idiot, Sam.': a retrain may select them" in out
     )
     assert (
         "insult: 1 of 10 held-out case(s) appear in the task's train split after normalisation"
         in out
     )
+    assert "train split after normalisation (case, " in out
+    assert "e.g. 'Alex is a total idiot.'" in out  # the held-out case, as the suite writes it
     assert "insult: 1 of 10 held-out case(s) appear in the test split (1 verbatim, 0 after" in out
+    assert "after normalisation), e.g. 'Omar is a moron.'" in out
     assert (
         "leakage: suite 'planted': 5 of 20 held-out case(s) found elsewhere, 4 in data a model "
         "may train on (1 of 2 spec(s) affected): train 1, pool 3, D_i 0, test 1; 2 verbatim, "

@@ -221,6 +221,14 @@ def _more(exact: int, matched: int) -> str:
     return f"; {matched - exact} more after normalisation" if matched > exact else ""
 
 
+def _example(detail: SpecDetail, kind: str) -> str:
+    """``, e.g. 'TEXT'``: the first held-out case found in a corpus of that kind."""
+    text = detail.examples.get(kind)
+    if not text:
+        return ""
+    return f", e.g. {text if len(text) <= 60 else text[:59] + '…'!r}"
+
+
 def leakage_findings(
     detail: SpecDetail, level: Literal["error", "warning"], options: CheckOptions
 ) -> list[tuple[Literal["error", "warning"], str, str]]:
@@ -251,13 +259,14 @@ def leakage_findings(
     if exact:
         add(
             f"{exact} of {n} held-out case(s) appear verbatim in the task's train split"
-            + _more(exact, matched),
+            + _more(exact, matched)
+            + _example(detail, "train"),
             "change the templates or drop those cases",
         )
     elif matched:
         add(
             f"{matched} of {n} held-out case(s) appear in the task's train split after "
-            f"normalisation ({NORMALISATION})",
+            f"normalisation ({NORMALISATION})" + _example(detail, "train"),
             "change the templates or drop those cases",
         )
     pool_labels = sorted(label for label in detail.matched if label.startswith("pool"))
@@ -272,15 +281,16 @@ def leakage_findings(
                 for label in pool_labels
             )
         add(
-            f"{leak.in_pool} of {n} held-out case(s) appear in the task's pool ({where}): "
-            "a retrain may select them",
+            f"{leak.in_pool} of {n} held-out case(s) appear in the task's pool ({where})"
+            + _example(detail, "pool")
+            + ": a retrain may select them",
             "drop those rows from the pool or those cases from the spec",
         )
     exact, matched = detail.exact.get("test", 0), detail.matched.get("test", 0)
     if matched:
         add(
             f"{matched} of {n} held-out case(s) appear in the test split ({exact} verbatim, "
-            f"{matched - exact} after normalisation)",
+            f"{matched - exact} after normalisation)" + _example(detail, "test"),
             "drop them from the test split or the spec: one text should not count in both",
         )
     if leak.near:

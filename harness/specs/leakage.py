@@ -104,6 +104,9 @@ class SpecDetail:
     """Verbatim matches per corpus label (``train``, ``pool/x``, ``test``)."""
     matched: dict[str, int] = field(default_factory=dict)
     """Matches per corpus label, verbatim or after normalisation."""
+    examples: dict[str, str] = field(default_factory=dict)
+    """The first held-out text found per corpus kind (``train``, ``pool``, ``test``), so a
+    message can show the user which case to look for."""
 
 
 @dataclass
@@ -242,6 +245,7 @@ def _spec_detail(
         for label in hits:
             detail.matched[label] = detail.matched.get(label, 0) + 1
             corpus = corpora[label]
+            detail.examples.setdefault(corpus.kind, text)
             if corpus.kind == "pool":
                 sources = leakage.in_pool_sources
                 sources[corpus.name] = sources.get(corpus.name, 0) + 1
