@@ -44,3 +44,25 @@ def test_a_killed_ray_worker_is_retried(tmp_path: Path) -> None:
     assert "[2/2] flaky-kill (seed 0) will be retried on ray" in result.stderr, result.stderr
     assert "(attempt 2)" in result.stderr
     assert not kill.exists()
+
+
+def test_a_user_error_in_a_ray_task_is_the_local_one_line(tmp_path: Path) -> None:
+    get_plugin_manager().register(importlib.import_module("grid_plugins"), name="grid-plugins")
+    marker = tmp_path / "bad"
+    marker.touch()
+    args = [*GRID[:-1], f"flaky:mode=user,marker={marker}", "--seeds", "1", "--executor", "ray"]
+    result = run(tmp_path, "runs", *args, code=2)
+    assert result.stderr.strip().splitlines() == [
+        "error: params.marker: a bad argument only the unit can see"
+    ]
+    assert not (tmp_path / "runs").exists(), "nothing written"
+
+
+def test_a_unit_asking_for_more_gpus_than_ray_has(tmp_path: Path) -> None:
+    result = run(tmp_path, "runs", *GRID, "--executor", "ray", "--device", "cuda", code=2)
+    lines = result.stderr.strip().splitlines()
+    assert lines == [
+        "error: --device: CUDA was requested but the Ray cluster has no GPU; use --device cpu, "
+        "or add GPU nodes to the cluster"
+    ], lines
+    assert not (tmp_path / "runs").exists(), "nothing written"

@@ -23,6 +23,8 @@ from __future__ import annotations
 import importlib.util
 import logging
 import math
+import os
+import sys
 import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -69,6 +71,42 @@ def run_unit(call: UnitCall, key: str, options: WorkerOptions) -> dict[str, Any]
 
     where = options.where or f"ray node {socket.gethostname()}"
     return call(key, WorkerOptions(options.progress, options.threads, where))
+
+
+def quiet_native_stderr() -> int | None:
+    """Point file descriptor 2 at ``/dev/null`` (Ray's C++ client logs every retry of an
+    address there) and return a duplicate of where it pointed, for
+    :func:`restore_native_stderr`; ``None`` when there is no descriptor 2 to quiet."""
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+        null = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        return None
+    os.dup2(null, 2)
+    os.close(null)
+    return saved
+
+
+def restore_native_stderr(saved: int | None, abandoned: bool) -> None:
+    """Undo :func:`quiet_native_stderr`. ``abandoned``: a connection attempt still runs in a
+    background thread and would keep logging, so descriptor 2 stays quiet and Python's
+    ``sys.stderr``, when it wrote to descriptor 2, writes to the saved descriptor instead."""
+    if saved is None:
+        return
+    sys.stderr.flush()
+    if not abandoned:
+        os.dup2(saved, 2)
+        os.close(saved)
+        return
+    try:
+        on_fd_2 = sys.stderr.fileno() == 2
+    except (AttributeError, OSError, ValueError):  # captured (a test runner): nothing to move
+        on_fd_2 = False
+    if on_fd_2:
+        sys.stderr = os.fdopen(saved, "w", buffering=1, encoding=sys.stderr.encoding)
+    else:
+        os.close(saved)
 
 
 def fits(resources: dict[str, float], cpus: float, gpus: float) -> int:
@@ -147,8 +185,10 @@ class RayExecutor(Executor[RayArgs]):
                 failure.append(exc)
 
         thread = threading.Thread(target=connect, name="ray-connect", daemon=True)
+        saved = quiet_native_stderr()
         thread.start()
         thread.join(args.connect_timeout_s)
+        restore_native_stderr(saved, abandoned=thread.is_alive())
         if thread.is_alive() or failure:
             reason = (
                 f"no answer within {args.connect_timeout_s:g} s"
