@@ -13,6 +13,10 @@ Layout under the cache folder (``--cache-dir``, ``$HARNESS_CACHE_DIR`` or
 - ``values/<key>/value.json``: a JSON value computed once per recipe (a selection, a set of
   label flips).
 - ``predictions/<model key>-<texts hash>/predictions.npy``: predicted labels.
+- ``predictions/<training key>-epochs/dynamics.npy``: the class probabilities of every
+  training example after every epoch of one training (``(epochs, n, num_labels)``, float32),
+  recorded by a model that declares :attr:`harness.api.Model.supports_epoch_callback`
+  (:meth:`Cache.record_epochs`).
 
 Every entry is written to a temporary folder and renamed into place, so a reader sees a whole
 entry or none and, with many writers, the first finished entry wins; every read verifies the
@@ -38,7 +42,7 @@ from typing import Any, TypeVar
 import click
 import numpy as np
 
-from harness.api import Model, Spec, Split
+from harness.api import Model, ModelFamily, Spec, Split, fit_recording_epochs
 from harness.cache_entries import (
     DamagedEntry,
     Manifest,
@@ -76,12 +80,16 @@ VALUE = "value.json"
 PREDICTIONS = "predictions.npy"
 """The file of a prediction entry."""
 
+DYNAMICS = "dynamics.npy"
+"""The file of a training-dynamics entry."""
+
 MODEL_KIND = "model"
 DERIVED_KIND = "derived model"
 VALUE_KIND = "value"
 PREDICTIONS_KIND = "predictions"
+DYNAMICS_KIND = "training dynamics"
 KINDS = {"models": (MODEL_KIND, DERIVED_KIND), "values": (VALUE_KIND,)}
-KINDS["predictions"] = (PREDICTIONS_KIND,)
+KINDS["predictions"] = (PREDICTIONS_KIND, DYNAMICS_KIND)
 """The kinds of entry each sub-folder holds (as written in their manifests)."""
 
 CACHE_KEY_ATTRIBUTE = "harness_cache_key"
@@ -211,6 +219,32 @@ def read_predictions(
     return np.asarray(values, dtype=np.int64)
 
 
+def read_dynamics(
+    entry: Path, manifest: Manifest, count: int | None, num_labels: int | None
+) -> np.ndarray:
+    """A verified training-dynamics entry's ``(epochs, count, num_labels)`` class
+    probabilities, checked for that shape and for values in ``[0, 1]`` (either size check
+    skipped when ``None``)."""
+    data = read_entry_file(entry, DYNAMICS, manifest)
+    try:
+        values = np.load(io.BytesIO(data), allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        raise DamagedEntry(f"{DYNAMICS} is not a numpy array ({exc})") from None
+    expected = (count, num_labels)
+    if values.ndim != 3 or any(
+        want is not None and got != want
+        for got, want in zip(values.shape[1:], expected, strict=True)
+    ):
+        raise DamagedEntry(
+            f"{DYNAMICS} has shape {values.shape}, expected (epochs, {count}, {num_labels})"
+        )
+    if values.dtype.kind != "f" or (
+        values.size and not (np.isfinite(values).all() and values.min() >= 0 and values.max() <= 1)
+    ):
+        raise DamagedEntry(f"{DYNAMICS} holds values that are not probabilities")
+    return np.asarray(values, dtype=np.float32)
+
+
 def echo_warning(message: str) -> None:
     """Print ``warning: message`` on one line to stderr (control characters escaped)."""
     click.echo(f"warning: {printable(message)}", err=True)
@@ -257,6 +291,9 @@ class Cache:
         measured now for a fresh model, read from the cache entry for a loaded one."""
         self.build_seconds_unknown = 0
         """Models loaded from cache entries that predate the stored training time."""
+        self.helper_loaded = 0
+        """Of :attr:`loaded`, the models a :meth:`model_family` loaded: helpers of a
+        difficulty measure (e.g. M0 as PVI's ``g'``), not the model a row reports."""
 
     # -- keys -----------------------------------------------------------------------------------
 
@@ -475,6 +512,79 @@ class Cache:
                 model, _ = self._store(model, entry, purpose, seed, seconds=seconds)
         setattr(model, CACHE_KEY_ATTRIBUTE, key)
         return model
+
+    def record_epochs(self, model: Model, split: Split, seed: int, purpose: str) -> np.ndarray:
+        """Train ``model`` (fresh, of a class that declares
+        :attr:`~harness.api.Model.supports_epoch_callback`) on ``split`` with ``seed``, recording
+        the class probabilities of every training example after every epoch; return them,
+        ``(epochs, len(split), num_labels)``. The recording is cached under the training's own
+        key (so it is the same training :meth:`train` caches), and the trained model is stored
+        too when its entry is missing."""
+        key = self.training_key(model, split, seed)
+        name = f"{key}-epochs"
+        entry = self.root / "predictions" / name
+        count, num_labels = len(split), model.num_labels
+        what = f"{purpose}, seed {seed}"
+
+        def read(manifest: Manifest) -> np.ndarray:
+            return read_dynamics(entry, manifest, count, num_labels)
+
+        if self.enabled:
+            cached = self._read(DYNAMICS_KIND, name, entry, what, read)
+            if cached is not None:
+                self.progress.log(
+                    f"{purpose} (seed {seed}): training dynamics from cache {key[:12]}",
+                    style="dim",
+                )
+                return cached
+        self.progress.log(
+            f"training {purpose} (seed {seed}, {count} examples, recording every epoch)",
+            style="dim",
+        )
+        started = time.perf_counter()
+        dynamics = fit_recording_epochs(model, split, seed, self.progress)
+        seconds = time.perf_counter() - started
+        self.trained += 1
+        self.build_seconds += seconds
+        if self.enabled:
+            model_entry = self.root / "models" / key
+            if identity(model_entry) is None:
+                model, _ = self._store(model, model_entry, purpose, seed, seconds=seconds)
+
+            def fill(folder: Path) -> None:
+                with open(folder / DYNAMICS, "wb") as handle:
+                    np.save(handle, dynamics, allow_pickle=False)
+
+            theirs = self._keep(DYNAMICS_KIND, name, entry, what, fill, read)
+            if theirs is not None:
+                dynamics = theirs
+        setattr(model, CACHE_KEY_ATTRIBUTE, key)
+        return dynamics
+
+    def model_family(
+        self, model_class: type[Model], new_model: Callable[[], Model], seed: int
+    ) -> ModelFamily:
+        """Models of one family (``new_model()`` builds a fresh one of ``model_class``) for
+        ``seed``, trained and recorded through this cache (what difficulty measures train)."""
+
+        def train_model(model: Model, split: Split, purpose: str) -> Model:
+            before = self.loaded
+            trained = self.train(model, split, seed, purpose)
+            self.helper_loaded += self.loaded - before
+            return trained
+
+        def record_epochs(split: Split, purpose: str) -> np.ndarray:
+            return self.record_epochs(new_model(), split, seed, purpose)
+
+        return ModelFamily(
+            model_class=model_class,
+            label_names=list(new_model().label_names),
+            seed=seed,
+            new_model=new_model,
+            train_model=train_model,
+            record_epochs=record_epochs,
+            progress=self.progress,
+        )
 
     def derive(
         self,

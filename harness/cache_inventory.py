@@ -25,11 +25,13 @@ from typing import Any, Literal
 
 from harness.cache import (
     DONE,
+    DYNAMICS_KIND,
     FOLDERS,
     KINDS,
     PREDICTIONS_KIND,
     VALUE,
     entry_info,
+    read_dynamics,
     read_model_files,
     read_predictions,
 )
@@ -82,7 +84,8 @@ class Item:
 
     @property
     def model_key(self) -> str:
-        """The key of the model an entry belongs to (a prediction entry: its model's)."""
+        """The key of the model an entry belongs to (a prediction or training-dynamics entry:
+        its model's)."""
         return self.name.split("-", 1)[0] if self.folder == "predictions" else self.name
 
 
@@ -129,6 +132,8 @@ def _check(item: Item, full: bool, num_labels: dict[str, int]) -> None:
             read_entry_json(item.path, VALUE, manifest)
         elif full and manifest.kind == PREDICTIONS_KIND:
             read_predictions(item.path, manifest, None, num_labels.get(item.model_key))
+        elif full and manifest.kind == DYNAMICS_KIND:
+            read_dynamics(item.path, manifest, None, num_labels.get(item.model_key))
         item.state = "ok"
     except DamagedEntry as damage:
         item.state, item.problem = "damaged", damage.problem

@@ -37,6 +37,7 @@ from harness.display import console_text as escape
 from harness.display import percent
 from harness.leaderboard import Leaderboard
 from harness.report_views import (
+    NOISE_NOTE,
     SEEN_NOTE,
     SIGNAL_NOTE,
     SUITE_NOTE,
@@ -55,6 +56,7 @@ from harness.report_views import (
     label_summary,
     leakage_overview,
     model_note,
+    noise_detection,
     pooled_interval,
     seen_unseen_rows,
     shown_models,
@@ -418,6 +420,40 @@ def drawn_table(result: RunResult, console: Console) -> list[Noted]:
     return fitted_tables(console, "Added to train, per source and label", columns, rows, [caption])
 
 
+def noise_table(result: RunResult, console: Console) -> list[Noted]:
+    """Per relabelling scored against known label noise: precision@k of its flips, next to a
+    same-size random set's (means over seeds); nothing when no row records it."""
+    found = noise_detection(result)
+    if not found:
+        return []
+    columns = [
+        Column("model", "left", no_wrap=True),
+        Column("against", "left"),
+        Column("k"),
+        Column("precision@k"),
+        Column("random set"),
+        Column("recall"),
+    ]
+    multi = any(row.n_seeds > 1 for row in found)
+    rows = [
+        [
+            escape(row.model),
+            escape(row.against),
+            count_text(row.k),
+            pct(row.precision)
+            + (f" ±{pct(row.precision_std)}" if multi and row.precision_std is not None else ""),
+            pct(row.random_precision),
+            pct(row.recall),
+        ]
+        for row in found
+    ]
+    seeds = max(row.n_seeds for row in found)
+    caption = (
+        "in %" + (f", mean over {seeds} seeds (± std)" if seeds > 1 else "") + "; " + NOISE_NOTE
+    )
+    return fitted_tables(console, "Label-noise detection", columns, rows, [caption])
+
+
 def seen_unseen_table(result: RunResult, console: Console) -> list[Noted]:
     """Per model: held-out cases it trained on, FR on them and mean spec FR on the rest (only
     when some model saw a held-out case)."""
@@ -690,6 +726,7 @@ def print_result(
         Noted("Training sample", None, lines=[sampled]) if sampled else None,
         Noted("Collapsed models", None, lines=collapsed) if collapsed else None,
         *drawn_table(result, console),
+        *noise_table(result, console),
         *seen_unseen_table(result, console),
         *comparison_table(result, console),
         Noted("Specs broken by an intervention (vs M0)", None, lines=broken) if broken else None,

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import jinja2
 
     from harness.api import (
+        DifficultyMeasure,
         Executor,
         Intervention,
         Model,
@@ -129,6 +130,29 @@ def register_interventions(register: Register[type[Intervention]]) -> None:
         @harness.hookimpl
         def register_interventions(register):
             register(MyIntervention)
+    """
+
+
+@hookspec
+def register_difficulty_measures(register: Register[type[DifficultyMeasure]]) -> None:
+    """Register per-example difficulty measures (``harness list measures``).
+
+    Call ``register(measure_class)`` with a subclass of :class:`harness.api.DifficultyMeasure`:
+    given a :class:`harness.api.ModelFamily` (models of the run's model plugin, trained through
+    the cache), it scores labelled examples by how hard their label is to tell from their text
+    (:class:`harness.api.ExampleScores`: a value per example, higher = easier, the label a
+    relabelling would flip each to, and a summary). A registered measure is at once a
+    ``relabel`` method (``method: NAME`` flips the ``k`` examples it finds most likely
+    mislabelled), a ``retrain`` re-ranking (``rerank: NAME``, when it declares
+    ``scores_heldout``) and a ``harness analyse RUN_DIR --measure NAME`` report. Declare what
+    it needs of the model (``needs_probabilities``, ``needs_epoch_callback``): a run whose
+    model lacks it stops while planning, in one line.
+
+    Example::
+
+        @harness.hookimpl
+        def register_difficulty_measures(register):
+            register(MyMeasure)
     """
 
 

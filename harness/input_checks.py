@@ -2,7 +2,7 @@
 while planning a run (before anything is trained or written).
 
 They read only what :class:`harness.api.Intervention` declares: ``uses_pool``,
-``pool_sources()``, ``budget_spent()`` and ``check_plan()``.
+``pool_sources()``, ``budget_spent()``, ``check_model()`` and ``check_plan()``.
 
 A pool smaller than the budget is *clamped*: every pool-drawing intervention of the run adds at
 most as many examples as it has candidates, so guided and random variants stay comparable, and a
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import click
 
-from harness.api import Intervention, Spec, Task
+from harness.api import Intervention, Model, Spec, Task
 from harness.display import printable
 from harness.errors import UserError
 
@@ -136,9 +136,13 @@ def check_interventions(
     specs: Sequence[Spec],
     run_budget: int,
     interventions: Sequence[tuple[str, Intervention]],
+    model_class: type[Model] | None = None,
 ) -> None:
     """Every planning check of the configured interventions: each one's own
-    :meth:`~harness.api.Intervention.check_plan`, then the pool checks."""
+    :meth:`~harness.api.Intervention.check_model` (against the run's ``model_class``, when
+    given) and :meth:`~harness.api.Intervention.check_plan`, then the pool checks."""
     for label, intervention in interventions:
+        if model_class is not None:
+            intervention.check_model(model_class, intervention_field(label))
         intervention.check_plan(task, specs, intervention_field(label), run_budget)
     check_pool(task, run_budget, interventions)

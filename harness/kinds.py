@@ -1,11 +1,11 @@
 """Every kind of plugin item, declared once.
 
 A *kind* is what a ``register_*`` hook fills: tasks, spec sources, models, selectors,
-interventions, reporters. :data:`KINDS` is the one table of them; everything that lists kinds is
-derived from it: the hook names of :mod:`harness.hookspecs` (``HOOK_NAMES``), the hooks the plugin
-manager calls to build :class:`harness.plugins.Registries` (whose fields are checked against
-it), the kinds of ``harness list`` and the table of ``docs/plugins.md``. :data:`OTHER_HOOKS`
-declares the hooks that register no items.
+interventions, difficulty measures, reporters. :data:`KINDS` is the one table of them; everything
+that lists kinds is derived from it: the hook names of :mod:`harness.hookspecs` (``HOOK_NAMES``),
+the hooks the plugin manager calls to build :class:`harness.plugins.Registries` (whose fields are
+checked against it), the kinds of ``harness list`` and the table of ``docs/plugins.md``.
+:data:`OTHER_HOOKS` declares the hooks that register no items.
 
 Adding a kind: a row here, its ``register_*`` hookspec in :mod:`harness.hookspecs` (typed
 ``register: Register[Item]``), a field of :class:`harness.plugins.Registries`, and a test in
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from harness.api import (
+    DifficultyMeasure,
     Executor,
     Intervention,
     Model,
@@ -78,6 +79,13 @@ KINDS: tuple[Kind, ...] = (
     Kind("models", Model, "class", "a model"),
     Kind("selectors", Selector, "class", "a pool selector"),
     Kind("interventions", Intervention, "class", "an intervention"),
+    Kind(
+        "difficulty_measures",
+        DifficultyMeasure,
+        "class",
+        "a per-example difficulty measure (relabel method, retrain re-ranking, analyse)",
+        listing="measures",
+    ),
     Kind("reporters", Reporter, "class", "a report format"),
     Kind("executors", Executor, "class", "where units run (processes, a cluster)"),
 )

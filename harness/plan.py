@@ -225,7 +225,7 @@ def plan_run(
         cls = registries.interventions.get(item.name, field=f"interventions[{i}].name")
         instance = cls(resolved.intervention_params[i])
         interventions.append((_unique_label(item.label or instance.label(), taken), instance))
-    check_interventions(task, specs, config.budget, interventions)
+    check_interventions(task, specs, config.budget, interventions, model_class)
     return Plan(
         config=config,
         registries=registries,

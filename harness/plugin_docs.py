@@ -157,6 +157,9 @@ CLASSES: tuple[tuple[str, str], ...] = (
     ("InterventionContext", "what an intervention's ``apply`` receives"),
     ("InterventionOutcome", "what an intervention's ``apply`` returns"),
     ("ComparisonRole", "how an intervention's row is compared"),
+    ("DifficultyMeasure", "what ``register_difficulty_measures`` registers (a subclass)"),
+    ("ModelFamily", "what a difficulty measure trains models with"),
+    ("ExampleScores", "what a difficulty measure's ``score`` returns"),
     ("Reporter", "what ``register_reporters`` registers (a subclass)"),
     ("Executor", "what ``register_executors`` registers (a subclass)"),
     ("UnitJob", "one unit of work as an executor sees it"),
@@ -165,7 +168,15 @@ CLASSES: tuple[tuple[str, str], ...] = (
 )
 """The classes of :mod:`harness.api` the reference describes, in order, with their role."""
 
-TYPES = ("Texts", "QueryGroups", "Rankings", "LocalPath", "LocalPathOrName", "ClassWeight")
+TYPES = (
+    "Texts",
+    "QueryGroups",
+    "Rankings",
+    "LocalPath",
+    "LocalPathOrName",
+    "ClassWeight",
+    "EpochCallback",
+)
 """The type aliases of :mod:`harness.api` the reference describes."""
 
 

@@ -20,6 +20,7 @@ import pluggy
 
 from harness import PROJECT_NAME, __version__, hookspecs
 from harness.api import (
+    DifficultyMeasure,
     Executor,
     Intervention,
     Model,
@@ -55,6 +56,9 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "harness_plugins.interventions.augment",
     "harness_plugins.interventions.patch",
     "harness_plugins.interventions.relabel",
+    "harness_plugins.measures.pvi",
+    "harness_plugins.measures.cartography",
+    "harness_plugins.measures.analyse",
     "harness_plugins.reporters.markdown",
     "harness_plugins.reporters.html",
     "harness_plugins.reporters.json_report",
@@ -306,6 +310,7 @@ class Registries:
     models: Registry[type[Model[Any]]]
     selectors: Registry[type[Selector[Any]]]
     interventions: Registry[type[Intervention[Any]]]
+    difficulty_measures: Registry[type[DifficultyMeasure[Any]]]
     reporters: Registry[type[Reporter]]
     executors: Registry[type[Executor[Any]]]
 

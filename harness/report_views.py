@@ -4,6 +4,7 @@ the specs an intervention broke, failing example cases read from ``samples.jsonl
 from __future__ import annotations
 
 import json
+import statistics
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -256,6 +257,70 @@ def drawn_counts(result: RunResult) -> list[DrawnRow]:
         if len(sources) > 1:
             total = {label: sum(c[label] for c in per_source.values()) for label in labels}
             rows.append(DrawnRow(model.id, "all", sum(total.values()), total))
+    return rows
+
+
+NOISE_NOTE = (
+    "precision@k: the share of an intervention's k label flips that hit a known mislabelled "
+    "train example (the noise the run injected, or the task's own list); random set: a random "
+    "flip set with the same per-label counts, scored the same way"
+)
+
+
+@dataclass
+class NoiseRow:
+    """How well one intervention's label flips found known mislabelled train examples (a
+    relabelling with injected noise), over the seeds that record it."""
+
+    model: str
+    method: str
+    against: str
+    """Which mislabelled examples the flips are scored against: ``injected`` (the noise the
+    run injected) or ``known`` (the task's own list)."""
+    k: float
+    precision: float
+    precision_std: float | None
+    random_precision: float | None
+    recall: float | None
+    n_seeds: int
+
+
+def noise_detection(result: RunResult) -> list[NoiseRow]:
+    """Per intervention whose ``changes`` record ``precision_at_k`` (``relabel`` with
+    ``inject_noise``, or on a task that lists its mislabelled examples): precision@k of its flips
+    against the known mislabelled examples, with the same-size random flip set's, means over
+    seeds."""
+    rows: list[NoiseRow] = []
+    for model in result.models:
+        seeds = [
+            s.changes
+            for s in model.seeds
+            if isinstance(s.changes.get("precision_at_k"), (int, float))
+        ]
+        if not seeds:
+            continue
+        precision = [float(c["precision_at_k"]) for c in seeds]
+        baseline = [
+            float(c["random_precision_at_k"])
+            for c in seeds
+            if isinstance(c.get("random_precision_at_k"), (int, float))
+        ]
+        recall = [float(c["recall"]) for c in seeds if isinstance(c.get("recall"), (int, float))]
+        noise = seeds[0].get("noise")
+        against = noise.get("evaluated_against") if isinstance(noise, dict) else None
+        rows.append(
+            NoiseRow(
+                model=model.id,
+                method=str(seeds[0].get("method", "")),
+                against=str(against or "-"),
+                k=sum(float(c.get("n_flipped", c.get("k", 0)) or 0) for c in seeds) / len(seeds),
+                precision=sum(precision) / len(precision),
+                precision_std=statistics.pstdev(precision) if len(precision) > 1 else None,
+                random_precision=sum(baseline) / len(baseline) if baseline else None,
+                recall=sum(recall) / len(recall) if recall else None,
+                n_seeds=len(seeds),
+            )
+        )
     return rows
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from harness.config import RunConfig
 from harness.errors import OutputError, UserError
@@ -29,6 +30,47 @@ def remove_partial_files(run_dir: Path) -> list[Path]:
                 raise OutputError(path, exc) from None
             removed.append(path)
     return removed
+
+
+def recorded_config_data(run_dir: Path, field: str | None = None) -> dict[str, Any]:
+    """The JSON object a run recorded in ``run_dir/config.json`` (``field``: the flag that named
+    the folder, for errors); a folder that is not a run, or a damaged file, is a one-line
+    error."""
+    if not run_dir.exists():
+        raise UserError("no such run folder", file=run_dir, field=field, fix="check the path")
+    if not run_dir.is_dir():
+        raise UserError(
+            "not a folder", file=run_dir, field=field, fix="give the run folder (runs/<run-id>)"
+        )
+    path = run_dir / "config.json"
+    if not path.exists() and not path.is_symlink():
+        raise UserError(
+            "not a run folder (no config.json)",
+            file=run_dir,
+            field=field,
+            fix="give a folder written by `harness run` (runs/<run-id>)",
+        )
+    raw = read_text(path, field=field)
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise UserError(
+            f"not valid JSON: {exc.msg}",
+            file=path,
+            line=exc.lineno,
+            fix="restore the file or start the run again",
+        ) from None
+    if not isinstance(data, dict):
+        raise UserError(
+            "expected a JSON object", file=path, fix="restore the file or start the run again"
+        )
+    return data
+
+
+def recorded_config(run_dir: Path, field: str | None = None) -> RunConfig:
+    """The validated config a run recorded in ``run_dir/config.json`` (see
+    :func:`recorded_config_data`)."""
+    return validate(RunConfig, recorded_config_data(run_dir, field), file=run_dir / "config.json")
 
 
 def resume_config(
@@ -55,42 +97,12 @@ def resume_config(
             "flags (only --cache-dir, --executor, --jobs, --executor-args and --quiet are "
             "allowed)",
         )
-    if not run_dir.exists():
-        raise UserError("no such run folder", file=run_dir, field="--resume", fix="check the path")
-    if not run_dir.is_dir():
-        raise UserError(
-            "not a folder",
-            file=run_dir,
-            field="--resume",
-            fix="give the run folder (runs/<run-id>)",
-        )
-    path = run_dir / "config.json"
-    if not path.exists() and not path.is_symlink():
-        raise UserError(
-            "not a run folder (no config.json)",
-            file=run_dir,
-            field="--resume",
-            fix="give a folder written by `harness run` (runs/<run-id>)",
-        )
-    raw = read_text(path, field="--resume")
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise UserError(
-            f"not valid JSON: {exc.msg}",
-            file=path,
-            line=exc.lineno,
-            fix="restore the file or start the run again without --resume",
-        ) from None
-    if not isinstance(data, dict):
-        raise UserError(
-            "expected a JSON object", file=path, fix="restore the file or start the run again"
-        )
+    data = recorded_config_data(run_dir, "--resume")
     if executor is not None:
         from harness.config import merge_executor
 
         data["executor"] = merge_executor(data.get("executor"), executor)
-    config = validate(RunConfig, data, file=path)
+    config = validate(RunConfig, data, file=run_dir / "config.json")
     update: dict[str, object] = {"cache": True}
     if cache_dir is not None:
         update["cache_dir"] = cache_dir

@@ -21,8 +21,10 @@ from pydantic import Field
 
 from harness.api import (
     DeriveModel,
+    DifficultyMeasure,
     InterventionContext,
     Model,
+    ModelFamily,
     Selector,
     Split,
     StrictModel,
@@ -143,6 +145,18 @@ class UnitWorker:
         cls = self.plan.registries.selectors.get(name, field="selection")
         return cls(validate(cls.Args, args, prefix="selector_args."))
 
+    def measure(self, name: str, args: dict[str, Any]) -> DifficultyMeasure[Any]:
+        """A new instance of the registered difficulty measure ``name`` with ``args`` (which
+        planning checked through the intervention's arguments)."""
+        cls = self.plan.registries.difficulty_measures.get(name, field="measure")
+        return cls(validate(cls.Args, args, prefix="measure_args."))
+
+    def family(self, seed: int) -> ModelFamily:
+        """Models of the run's family for ``seed``, trained through the cache (what difficulty
+        measures train; they are not the intervention's own models, so they are neither its
+        training data nor counted as its models loaded from the cache)."""
+        return self.cache.model_family(self.plan.model_class, self.new_model, seed)
+
     def outcome(self, unit: Unit, where: str = "") -> UnitOutcome:
         """Run ``unit``; a raised error becomes the outcome's failure (interrupts propagate)."""
         try:
@@ -157,7 +171,7 @@ class UnitWorker:
         before = (
             cache.build_seconds,
             cache.build_seconds_unknown,
-            cache.loaded,
+            cache.loaded - cache.helper_loaded,
             cache.trained,
             cache.predicted,
             cache.predictions_cached,
@@ -168,7 +182,7 @@ class UnitWorker:
         output.seconds = round(time.perf_counter() - started, 3)
         output.trained_seconds = cache.build_seconds - before[0]
         output.trained_unknown = cache.build_seconds_unknown - before[1]
-        output.loaded = cache.loaded - before[2]
+        output.loaded = cache.loaded - cache.helper_loaded - before[2]
         output.trained = cache.trained - before[3]
         output.predicted = cache.predicted - before[4]
         output.predictions_cached = cache.predictions_cached - before[5]
@@ -246,6 +260,8 @@ class UnitWorker:
             progress=self.progress,
             derive_model=self._deriver_for(m0),
             memo_value=self.cache.memo,
+            family=self.family(seed),
+            measures=self.measure,
         )
         if not self.progress.lines:  # as lines, the unit's "started" line already says it
             self.progress.log(f"{label} (seed {seed})", style="dim")

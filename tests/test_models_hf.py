@@ -135,6 +135,22 @@ def test_training_is_seeded(tiny_bert: Path) -> None:
     assert not np.allclose(runs[0], runs[2])
 
 
+def test_fit_reports_every_epoch_partial_ones_too(tiny_bert: Path) -> None:
+    texts, labels = toy_data(48)
+    seen: list[tuple[int, tuple[int, ...]]] = []
+
+    def on_epoch_end(epoch: int, probabilities: np.ndarray) -> None:
+        seen.append((epoch, probabilities.shape))
+        assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+
+    recorded = make_model(tiny_bert, epochs=1.5)
+    recorded.fit(texts, labels, seed=0, on_epoch_end=on_epoch_end)
+    assert seen == [(0, (48, 2)), (1, (48, 2))]  # one full pass and a half one
+    plain = make_model(tiny_bert, epochs=1.5)
+    plain.fit(texts, labels, seed=0)
+    assert np.allclose(recorded.predict_proba(texts), plain.predict_proba(texts), atol=1e-5)
+
+
 def test_loading_and_training_are_quiet(tiny_bert: Path, capfd: pytest.CaptureFixture) -> None:
     texts, labels = toy_data(20)
     model = make_model(tiny_bert, epochs=1)

@@ -18,11 +18,14 @@ from click.testing import CliRunner
 
 import harness
 from harness.api import (
+    DifficultyMeasure,
+    ExampleScores,
     Executor,
     Intervention,
     InterventionContext,
     InterventionOutcome,
     Model,
+    ModelFamily,
     QueryGroups,
     Rankings,
     Reporter,
@@ -32,6 +35,7 @@ from harness.api import (
     SpecSource,
     SpecSuite,
     Split,
+    StrictModel,
     Task,
     TaskDefinition,
     Texts,
@@ -276,6 +280,70 @@ def test_hook_register_interventions(register_plugin: RegisterPlugin, tmp_path: 
     (seed,) = row.seeds
     assert seed.changes == {"specs_seen": 2, "budget": 7, "seed": 0}
     assert seed.heldout == run.model("M0").seeds[0].heldout
+
+
+class HeldOutProbabilityArgs(StrictModel):
+    folds: int = 2
+
+
+class HeldOutProbability(DifficultyMeasure[HeldOutProbabilityArgs]):
+    """The probability a model that did not train on an example gives its label (the example
+    of the class reference)."""
+
+    name = "heldout-probability"
+    description = "p(label | text) from models trained without the example"
+    Args = HeldOutProbabilityArgs
+    unit = "probability"
+
+    def score(self, family: ModelFamily, fit: Split, split: Split | None = None) -> ExampleScores:
+        target = fit if split is None else split
+        probs = np.zeros((len(target), len(family.label_names)))
+        if split is not None:
+            probs[:] = family.train(fit, self.name).predict_proba(split.texts)
+        else:
+            fold = np.arange(len(fit)) % self.args.folds
+            for f in range(self.args.folds):
+                model = family.train(fit.subset(np.flatnonzero(fold != f)), self.name)
+                held = np.flatnonzero(fold == f)
+                probs[held] = model.predict_proba(fit.subset(held).texts)
+        rows = np.arange(len(target))
+        values = probs[rows, target.labels]
+        others = probs.copy()
+        others[rows, target.labels] = -1.0
+        return ExampleScores(
+            values=values,
+            suggested_labels=others.argmax(axis=1),
+            summary={"mean": float(values.mean())},
+        )
+
+
+class MeasurePlugin:
+    """Registers the ``heldout-probability`` difficulty measure."""
+
+    @harness.hookimpl
+    def register_difficulty_measures(self, register: Any) -> None:
+        register(HeldOutProbability)
+
+
+def test_hook_register_difficulty_measures(register_plugin: RegisterPlugin, tmp_path: Path) -> None:
+    register_plugin(TinyTaskPlugin(), "hooks-tasks")
+    register_plugin(MeasurePlugin(), "hooks-measures")
+    rows = [row for row in listed("measures") if row["plugin"] == "hooks-measures"]
+    assert [row["name"] for row in rows] == ["heldout-probability"]
+    # a registered measure is a relabel method: it flips the k examples it scores lowest
+    run = run_cli(
+        tmp_path,
+        "--model-args",
+        "epochs=2,buckets=256,dim=8,hidden=8",
+        "--interventions",
+        "relabel:method=heldout-probability,k=3,method_args={folds: 4}",
+    )
+    (seed,) = run.model("relabel-heldout-probability").seeds
+    assert seed.changes["n_flipped"] == 3
+    assert seed.changes["measure"]["name"] == "heldout-probability"
+    assert seed.changes["measure"]["mean_flipped"] <= seed.changes["measure"]["mean"]
+    flipped = seed.changes["flip_scores"]
+    assert flipped == sorted(flipped)
 
 
 class CountReporter(Reporter):

@@ -1,8 +1,8 @@
 """The public types plugins implement or receive: tasks, specs, models, selectors,
-interventions, reporters, and the argument types and markers they declare. Import them from
-here (``from harness.api import Model, Register, ...``): the submodules (one per concept) are
-an implementation detail. Heavy libraries (torch) are imported lazily, so importing this
-package stays fast."""
+interventions, difficulty measures, reporters, and the argument types and markers they declare.
+Import them from here (``from harness.api import Model, Register, ...``): the submodules (one
+per concept) are an implementation detail. Heavy libraries (torch) are imported lazily, so
+importing this package stays fast."""
 
 from __future__ import annotations
 
@@ -45,7 +45,15 @@ from harness.api.items import (
     ConfiguredItem,
     Item,
 )
+from harness.api.measures import (
+    DifficultyMeasure,
+    ExampleScores,
+    ModelFamily,
+    fit_recording_epochs,
+)
 from harness.api.models import (
+    EpochCallback,
+    EpochTrainable,
     Model,
     TorchModel,
     UnitResources,
@@ -73,6 +81,10 @@ __all__ = [
     "DI_SOURCE",
     "DeriveModel",
     "Executor",
+    "DifficultyMeasure",
+    "EpochCallback",
+    "EpochTrainable",
+    "ExampleScores",
     "Intervention",
     "InterventionContext",
     "InterventionOutcome",
@@ -82,6 +94,7 @@ __all__ = [
     "LocalPath",
     "LocalPathOrName",
     "Model",
+    "ModelFamily",
     "NoArgs",
     "PATH_RESOLVER",
     "PathArg",
@@ -105,5 +118,6 @@ __all__ = [
     "UnitResources",
     "UNNAMED_SOURCE",
     "parse_class_weight",
+    "fit_recording_epochs",
     "registries_in",
 ]

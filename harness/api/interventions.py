@@ -12,11 +12,14 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from harness.api.arguments import ArgsT
 from harness.api.data import Split, Task
 from harness.api.items import ConfiguredItem
+from harness.api.measures import DifficultyMeasure, ModelFamily, fit_recording_epochs
 from harness.api.models import Model
 from harness.api.selectors import Selector
 from harness.api.specifications import Spec
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from harness.progress import Progress
 
 
@@ -51,6 +54,33 @@ class InterventionContext:
 
     memo_value: Callable[[dict[str, Any], Callable[[], Any]], Any] | None = None
     """Cache a JSON-able value per recipe (see :meth:`memo`)."""
+    family: ModelFamily | None = None
+    """Models of the run's family for this seed, trained through the cache, for difficulty
+    measures (``None``: built from :attr:`new_model` and :attr:`train_model`; see
+    :meth:`model_family`)."""
+    measures: Callable[[str, dict[str, Any]], DifficultyMeasure] | None = None
+    """``measures(name, args)``: the registered difficulty measure ``name`` with ``args``
+    validated (``None`` outside a run)."""
+
+    def model_family(self) -> ModelFamily:
+        """The run's :class:`ModelFamily` for this seed (:attr:`family`, or one built from
+        :attr:`new_model` and :attr:`train_model`, whose epoch recordings are not cached)."""
+        if self.family is not None:
+            return self.family
+        base = self.base_model
+
+        def record(split: Split, purpose: str) -> np.ndarray:
+            return fit_recording_epochs(self.new_model(), split, self.seed, self.progress)
+
+        return ModelFamily(
+            model_class=type(base),
+            label_names=list(self.task.label_names),
+            seed=self.seed,
+            new_model=self.new_model,
+            train_model=self.train_model,
+            record_epochs=record,
+            progress=self.progress,
+        )
 
     def memo(self, recipe: dict[str, Any], compute: Callable[[], Any]) -> Any:
         """``compute()``, or its cached value for the same ``recipe`` when the run has a cache.
@@ -232,6 +262,13 @@ class Intervention(ConfiguredItem[ArgsT], ABC):
         (``None``, the default: compared with M0 only). ``run_budget`` is the run's
         ``budget``. Reports call it again on a finished run's recorded (validated) ``params``,
         so it must depend only on the arguments and ``run_budget``."""
+        return None
+
+    def check_model(self, model_class: type[Model], field: str) -> None:
+        """Check the configured arguments against the run's model class while planning (e.g. a
+        method that needs a model reporting its training epochs); raise
+        :class:`harness.errors.UserError` naming ``field`` and what the model lacks. The
+        default accepts every model."""
         return None
 
     def check_plan(self, task: Task, specs: Sequence[Spec], field: str, run_budget: int) -> None:

@@ -4,10 +4,10 @@ are imported lazily."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
 from pydantic import BaseModel
@@ -103,6 +103,21 @@ class Model(ConfiguredItem[ArgsT], ABC):
     cpu_threads: ClassVar[int | None] = None
     """Torch intra-op threads to use on CPU while this model trains and predicts (``None``:
     torch's default). Tiny models run fastest single-threaded, especially on a busy machine."""
+    empty_text: ClassVar[str] = ""
+    """The model's own empty input: the text a *null* model sees for every example (PVI's
+    ``g``, fitted on ``(empty input, y)``, which can learn only the label distribution). The
+    default ``""`` suits models that turn it into a valid input (special tokens, a padding
+    bucket); a model that cannot fit on ``""`` declares another text here."""
+    provides_probabilities: ClassVar[bool] = True
+    """Whether :meth:`predict_proba` gives graded class probabilities. ``False`` for a model
+    that only knows its predicted label (one-hot rows, e.g. a rule or a labels-only API):
+    difficulty measures that read probabilities (:class:`DifficultyMeasure`) refuse it while
+    the run is planned."""
+    supports_epoch_callback: ClassVar[bool] = False
+    """Whether :meth:`fit` accepts ``on_epoch_end=`` (an :data:`EpochCallback`) and calls it
+    after every epoch with the class probabilities of every training example: the training
+    dynamics that dataset cartography reads. The core passes ``on_epoch_end`` only to a model
+    that declares this, so other models keep the plain ``fit`` signature."""
 
     def __init__(
         self,
@@ -166,7 +181,10 @@ class Model(ConfiguredItem[ArgsT], ABC):
     def fit(
         self, texts: Texts, labels: np.ndarray, seed: int, progress: Progress | None = None
     ) -> None:
-        """Train from scratch (from the configured base weights) on ``texts``/``labels``."""
+        """Train from scratch (from the configured base weights) on ``texts``/``labels``.
+
+        A model that declares :attr:`supports_epoch_callback` also accepts
+        ``on_epoch_end: EpochCallback | None = None`` (see :class:`EpochTrainable`)."""
 
     @abstractmethod
     def predict_proba(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
@@ -223,6 +241,29 @@ class Model(ConfiguredItem[ArgsT], ABC):
         data-parallel training, or memory."""
         gpus = 1.0 if str(self.device).startswith("cuda") else 0.0
         return UnitResources(cpus=float(self.cpu_threads or 1), gpus=gpus)
+
+
+EpochCallback = Callable[[int, np.ndarray], None]
+"""What :meth:`Model.fit` calls after every epoch when given ``on_epoch_end`` (models that
+declare :attr:`Model.supports_epoch_callback`): ``(epoch, probabilities)``, the epoch counted
+from 0 and the class probabilities ``(n, num_labels)`` of every training example, in the order
+``fit`` received them, from the model as it stands at the end of that epoch (in evaluation
+mode, as the dataset-cartography paper defines them). A last, partial epoch (``epochs: 1.5``)
+counts as one."""
+
+
+class EpochTrainable(Protocol):
+    """The ``fit`` of a model that declares :attr:`Model.supports_epoch_callback`."""
+
+    def fit(
+        self,
+        texts: Texts,
+        labels: np.ndarray,
+        seed: int,
+        progress: Progress | None = None,
+        on_epoch_end: EpochCallback | None = None,
+    ) -> None:
+        """Train as :meth:`Model.fit` does, calling ``on_epoch_end`` after every epoch."""
 
 
 class TorchModel(Model[ArgsT]):

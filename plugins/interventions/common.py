@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, ValidationInfo
 
-from harness.api import registries_in
+from harness.api import DifficultyMeasure, InterventionContext, Model, registries_in
 from harness.errors import UserError
 
 
@@ -24,6 +24,68 @@ def check_selector(name: str, info: ValidationInfo, args: dict[str, Any] | None 
     except UserError as err:
         where = f"{err.field}: " if args is not None and err.field else ""
         raise ValueError(where + err.problem + (f"; {err.fix}" if err.fix else "")) from None
+
+
+def measure_class(name: str, info: ValidationInfo | None = None) -> type[DifficultyMeasure]:
+    """The registered difficulty measure ``name`` (the run's registries when ``info``, a
+    validator's, carries them); a miss is a :class:`UserError` with close names."""
+    return registries_in(info).difficulty_measures.get(name, field="measure")
+
+
+def is_measure(name: str, info: ValidationInfo | None = None) -> bool:
+    """Whether ``name`` is a registered difficulty measure."""
+    return name in registries_in(info).difficulty_measures
+
+
+def check_measure_args(
+    name: str, info: ValidationInfo, args: dict[str, Any], heldout: bool = False
+) -> None:
+    """Raise ``ValueError`` (a one-line config error) if ``args`` do not validate for the
+    measure ``name``, or, with ``heldout``, if the measure cannot score examples its models did
+    not train on."""
+    from harness.validation import validate
+
+    try:
+        cls = measure_class(name, info)
+        if heldout and not cls.scores_heldout:
+            raise UserError(
+                f"measure {name!r} scores only the examples its model trains on, not pool "
+                "candidates",
+                fix="use a measure that scores held-out examples: "
+                + ", ".join(
+                    entry.name
+                    for entry in registries_in(info).difficulty_measures
+                    if entry.item.scores_heldout
+                ),
+            )
+        validate(cls.Args, args)
+    except UserError as err:
+        where = f"{err.field}: " if err.field and err.field != "measure" else ""
+        raise ValueError(where + err.problem + (f"; {err.fix}" if err.fix else "")) from None
+
+
+def check_measure_model(name: str, model_class: type[Model], field: str, use: str) -> None:
+    """Refuse, in one line naming the model and what it lacks, a run whose model cannot give
+    the difficulty measure ``name`` what it reads (``use``: how the config uses it)."""
+    problem = measure_class(name).model_problem(model_class)
+    if problem:
+        raise UserError(
+            f"{use} {name!r} cannot work with model {model_class.name!r}, which {problem}",
+            field=field,
+            fix="use a model that has it (harness list models; bow and hf report their "
+            "epochs and probabilities), or another method",
+        )
+
+
+def measure_for(ctx: InterventionContext, name: str, args: dict[str, Any]) -> DifficultyMeasure:
+    """The configured difficulty measure for an intervention (the run's ``ctx.measures``, or
+    one built from the registries outside a run)."""
+    if ctx.measures is not None:
+        return ctx.measures(name, args)
+    from harness.validation import validate
+
+    cls = measure_class(name)
+    return cls(validate(cls.Args, args, prefix="measure_args."))
 
 
 def counts_by_label(labels: Any, label_names: list[str]) -> dict[str, int]:

@@ -12,6 +12,13 @@ on out-of-fold predicted probabilities; the ``k`` highest-ranked issues, topped 
 label-quality scores if it reports fewer, each flipped to its predicted label) and ``random``
 (``k_L`` random examples not labelled L flipped to L).
 
+Any registered difficulty measure (:class:`harness.api.DifficultyMeasure`, ``harness list
+measures``) is a method too: ``method: pvi`` flips the ``k`` train examples with the lowest
+cross-fitted pointwise V-usable information, ``method: cartography`` the ``k`` most
+hard-to-learn ones (lowest confidence + variability across epochs), each to the label the
+measure's models find most likely among the others; ``method_args`` are the measure's
+arguments (``{folds: 5}``). A third party adds a relabel method by registering a measure.
+
 Evaluation: with ``inject_noise: r`` a share ``r`` of train labels is flipped first (seeded by
 ``noise_seed`` or the run seed, recorded). The flips of the method are scored against the noisy
 ids (injected ones, and the task's own ``metadata["noisy_train_ids"]`` when it lists them):
@@ -32,6 +39,7 @@ from harness.api import (
     Intervention,
     InterventionContext,
     InterventionOutcome,
+    Model,
     Register,
     Spec,
     Split,
@@ -40,8 +48,18 @@ from harness.api import (
 )
 from harness.cache import hash_spec_train_cases, hash_split, model_hash
 from harness.errors import UserError
-from harness_plugins.interventions.common import check_selector
+from harness_plugins.interventions.common import (
+    check_measure_args,
+    check_measure_model,
+    check_selector,
+    is_measure,
+    measure_for,
+)
 from harness_plugins.interventions.selection import largest_remainder
+
+OWN_METHODS = ("rrf", "borda", "cleanlab", "random")
+"""The methods of ``relabel`` itself; every other ``method`` names a difficulty measure."""
+SPEC_METHODS = ("rrf", "borda")
 
 CLEANLAB_MISSING = UserError(
     "relabel method 'cleanlab' needs the optional package cleanlab, which is not installed",
@@ -53,7 +71,14 @@ CLEANLAB_MISSING = UserError(
 class RelabelArgs(StrictModel):
     """Parameters of ``relabel``."""
 
-    method: Literal["rrf", "borda", "cleanlab", "random"] = "rrf"
+    method: str = Field(
+        default="rrf",
+        description="rrf | borda (spec-based), cleanlab, random, or a difficulty measure "
+        "(pvi, cartography: harness list measures)",
+    )
+    method_args: dict[str, Any] = Field(
+        default_factory=dict, description="arguments of a difficulty-measure method"
+    )
     k: int = Field(default=100, ge=0, description="labels to flip")
     rrf_k: int = Field(default=60, ge=0, description="constant of reciprocal rank fusion")
     similarity: str = Field(default="tfidf", description="selector that ranks train examples")
@@ -74,25 +99,50 @@ class RelabelArgs(StrictModel):
 
     @field_validator("method")
     @classmethod
-    def _method_installed(cls, value: str) -> str:
+    def _known_method(cls, value: str, info: ValidationInfo) -> str:
         if value == "cleanlab":
             import importlib.util
 
             if importlib.util.find_spec("cleanlab") is None:
                 raise ValueError(CLEANLAB_MISSING.problem + "; " + (CLEANLAB_MISSING.fix or ""))
+        if value not in OWN_METHODS and not is_measure(value, info):
+            import difflib
+
+            from harness.api import registries_in
+
+            names = [*OWN_METHODS, *registries_in(info).difficulty_measures.names()]
+            close = difflib.get_close_matches(value, names, n=1, cutoff=0.5)
+            hint = f"did you mean {close[0]}? " if close else ""
+            raise ValueError(f"unknown relabel method {value!r}; {hint}valid: {', '.join(names)}")
+        return value
+
+    @field_validator("method_args")
+    @classmethod
+    def _valid_method_args(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        method = info.data.get("method")
+        if method is None:  # the method itself is the error
+            return value
+        if method in OWN_METHODS:
+            if value:
+                raise ValueError(
+                    f"method {method!r} takes no method_args; they are the arguments of a "
+                    "difficulty-measure method (e.g. method: pvi, method_args: {folds: 5})"
+                )
+            return value
+        check_measure_args(method, info, value)
         return value
 
     @field_validator("similarity")
     @classmethod
     def _known_similarity(cls, value: str, info: ValidationInfo) -> str:
-        if info.data.get("method") in ("rrf", "borda"):
+        if info.data.get("method") in SPEC_METHODS:
             check_selector(value, info)
         return value
 
     @field_validator("similarity_args")
     @classmethod
     def _valid_similarity_args(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
-        if info.data.get("method") in ("rrf", "borda") and "similarity" in info.data:
+        if info.data.get("method") in SPEC_METHODS and "similarity" in info.data:
             check_selector(info.data["similarity"], info, value)
         return value
 
@@ -282,6 +332,29 @@ def cleanlab_flips(
     return flips, details
 
 
+def measure_flips(
+    ctx: InterventionContext, train: Split, args: RelabelArgs
+) -> tuple[list[tuple[int, int]], dict[str, Any]]:
+    """Flips by a difficulty measure: the ``k`` examples it finds most likely mislabelled (its
+    scores of ``train`` itself, e.g. cross-fitted PVI or training dynamics), each to the label
+    its models find most likely among the others."""
+    measure = measure_for(ctx, args.method, args.method_args)
+    scores = measure.score(ctx.model_family(), train)
+    chosen = scores.order()[: args.k]
+    values = np.asarray(scores.values, dtype=np.float64)
+    flips = [(int(i), int(scores.suggested_labels[int(i)])) for i in chosen]
+    details = {
+        "measure": {
+            "name": args.method,
+            "unit": measure.unit,
+            **scores.summary,
+            "mean_flipped": round(float(values[chosen].mean()), 6) if len(chosen) else None,
+        },
+        "flip_scores": [round(float(values[int(i)]), 6) for i in chosen],
+    }
+    return flips, details
+
+
 def random_flips(train: Split, quotas: dict[int, int], seed: int) -> list[tuple[int, int]]:
     """``quotas[L]`` random examples not labelled L (and not already chosen) flipped to L."""
     rng = np.random.default_rng([seed, 0x4A9D0])
@@ -314,8 +387,18 @@ class Relabel(Intervention[RelabelArgs]):
     """Flip ``k`` train labels (spec-based rrf/borda, cleanlab, or random) and retrain."""
 
     name = "relabel"
-    description = "flip k train labels by spec similarity (rrf|borda) or cleanlab|random; retrain"
+    description = (
+        "flip k train labels by spec similarity (rrf|borda), cleanlab, random or a difficulty "
+        "measure (pvi, cartography); retrain"
+    )
     Args = RelabelArgs
+
+    def check_model(self, model_class: type[Model], field: str) -> None:
+        """A difficulty-measure method must be able to work with the run's model (e.g.
+        ``cartography`` needs a model that reports its training epochs)."""
+        args: RelabelArgs = self.args
+        if args.method not in OWN_METHODS:
+            check_measure_model(args.method, model_class, f"{field}.method", "relabel method")
 
     def label(self) -> str:
         """``relabel-<method>``, with ``-noise<r>`` when noise is injected."""
@@ -339,13 +422,15 @@ class Relabel(Intervention[RelabelArgs]):
             train = train.with_labels(labels)
 
         def choose() -> dict[str, Any]:
-            if args.method in ("rrf", "borda"):
+            if args.method in SPEC_METHODS:
                 flips, details = spec_flips(ctx, train, args)
             elif args.method == "cleanlab":
                 flips, details = cleanlab_flips(ctx, train, args)
-            else:
+            elif args.method == "random":
                 quotas = per_label_k(args.k, ctx.specs, names)
                 flips, details = random_flips(train, quotas, ctx.seed), {}
+            else:
+                flips, details = measure_flips(ctx, train, args)
             return {"flips": [[int(i), int(label)] for i, label in flips], "details": details}
 
         recipe = {

@@ -8,6 +8,14 @@ restricts the candidates to named pool sources, so guided-from-the-general-pool 
 guided-from-every-source can be compared in one run. The added pool ids, the counts drawn per
 label, per source and per source and label, and the per-spec coverage (a pre-training signal)
 are recorded in ``changes``.
+
+``rerank: pvi`` (any difficulty measure that scores held-out examples, ``harness list measures``)
+re-orders the head of each spec's candidate list by the measure under the run's model family
+before the round-robin: ``rerank_order: hardest`` (default) prefers the pool examples whose label
+the model finds hardest to tell from the text (lowest PVI under ``g'`` = M0, trained on the train
+split: the counterexamples to a shortcut, or label errors of the pool), ``easiest`` the opposite.
+``rerank_depth`` sets how deep the head goes: ``depth`` times each spec's share of the budget.
+The cost is the measure's (``pvi``: one extra training, the null model; M0 comes from the cache).
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import Field, ValidationInfo, field_validator
 
 import harness
@@ -23,6 +32,7 @@ from harness.api import (
     Intervention,
     InterventionContext,
     InterventionOutcome,
+    Model,
     Register,
     Spec,
     StrictModel,
@@ -30,8 +40,14 @@ from harness.api import (
 )
 from harness.cache import hash_spec_train_cases, hash_split, hash_texts, model_hash
 from harness.errors import UserError
-from harness_plugins.interventions.common import SourceNames, check_selector
-from harness_plugins.interventions.selection import select
+from harness_plugins.interventions.common import (
+    SourceNames,
+    check_measure_args,
+    check_measure_model,
+    check_selector,
+    measure_for,
+)
+from harness_plugins.interventions.selection import Rerank, select
 
 RANDOM = "random"
 """The baseline selector: a uniform random sample of the candidates."""
@@ -58,6 +74,20 @@ class RetrainArgs(StrictModel):
         min_length=1,
         description="draw only from these named pool sources (default: every source)",
     )
+    rerank: str | None = Field(
+        default=None,
+        description="re-rank each spec's top candidates by a difficulty measure (e.g. pvi)",
+    )
+    rerank_args: dict[str, Any] = Field(default_factory=dict)
+    rerank_order: Literal["hardest", "easiest"] = Field(
+        default="hardest", description="which candidates the re-ranking puts first"
+    )
+    rerank_depth: float = Field(
+        default=3.0,
+        ge=1,
+        le=1000,
+        description="candidates re-ranked per spec: depth x the spec's share of the budget",
+    )
 
     @field_validator("selection")
     @classmethod
@@ -72,6 +102,23 @@ class RetrainArgs(StrictModel):
             check_selector(info.data["selection"], info, value)
         return value
 
+    @field_validator("rerank")
+    @classmethod
+    def _known_measure(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None:
+            check_measure_args(value, info, {}, heldout=True)
+        return value
+
+    @field_validator("rerank_args")
+    @classmethod
+    def _valid_rerank_args(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        measure = info.data.get("rerank")
+        if measure is not None:
+            check_measure_args(measure, info, value, heldout=True)
+        elif value and "rerank" in info.data:
+            raise ValueError("rerank_args need a rerank measure (e.g. rerank: pvi)")
+        return value
+
 
 class Retrain(Intervention[RetrainArgs]):
     """Retrain on the train split plus a (guided or random) sample of the pool."""
@@ -82,12 +129,15 @@ class Retrain(Intervention[RetrainArgs]):
     uses_pool = True
 
     def label(self) -> str:
-        """``retrain-<selector>``, with ``-agree`` / ``-stratified`` for those options and
-        ``-<source>+<source>`` when the candidates are restricted to named pool sources."""
+        """``retrain-<selector>``, with ``-agree`` / ``-stratified`` for those options,
+        ``-<measure>`` for a re-ranking, and ``-<source>+<source>`` when the candidates are
+        restricted to named pool sources."""
         args: RetrainArgs = self.args
         text = f"retrain-{args.selection}"
         text += "-agree" if args.labels == "agree" else ""
         text += "-stratified" if args.stratify is not None else ""
+        if args.rerank is not None:
+            text += f"-{args.rerank}" + ("-easiest" if args.rerank_order == "easiest" else "")
         return text + ("-" + "+".join(args.sources) if args.sources else "")
 
     def budget_spent(self, run_budget: int) -> int | None:
@@ -119,6 +169,12 @@ class Retrain(Intervention[RetrainArgs]):
         args: RetrainArgs = self.args
         return None if args.sources is None else list(args.sources)
 
+    def check_model(self, model_class: type[Model], field: str) -> None:
+        """A re-ranking measure must be able to work with the run's model."""
+        args: RetrainArgs = self.args
+        if args.rerank is not None:
+            check_measure_model(args.rerank, model_class, f"{field}.rerank", "re-ranking measure")
+
     def check_plan(self, task: Task, specs: Sequence[Spec], field: str, run_budget: int) -> None:
         """Labels named in ``stratify`` must be the task's."""
         args: RetrainArgs = self.args
@@ -139,6 +195,7 @@ class Retrain(Intervention[RetrainArgs]):
         selector = ctx.selectors(args.selection, args.selector_args)
 
         def choose() -> dict[str, Any]:
+            rerank = self._rerank(ctx)
             selection = select(
                 selector,
                 task.pool,
@@ -150,11 +207,12 @@ class Retrain(Intervention[RetrainArgs]):
                 labels=args.labels,
                 stratify=args.stratify,
                 sources=args.sources,
+                rerank=rerank,
             )
-            return {
-                "indices": sorted(int(i) for i in selection.indices),
-                "summary": selection.summary(task.pool, task.label_names),
-            }
+            summary = selection.summary(task.pool, task.label_names)
+            if rerank is not None:
+                summary["rerank"] = self._rerank_summary(rerank, selection.indices)
+            return {"indices": sorted(int(i) for i in selection.indices), "summary": summary}
 
         recipe = {
             "step": "retrain-selection",
@@ -173,6 +231,40 @@ class Retrain(Intervention[RetrainArgs]):
         model = ctx.train_model(ctx.new_model(), split, self.label())
         changes = {"selector": args.selection, **chosen["summary"]}
         return InterventionOutcome(model=model, changes=changes, train_split=split)
+
+    def _rerank(self, ctx: InterventionContext) -> Rerank | None:
+        """The configured re-ranking: the measure's scores of pool candidates under models of
+        the run's family trained on the train split (lower first for ``hardest``)."""
+        args: RetrainArgs = self.args
+        if args.rerank is None:
+            return None
+        measure = measure_for(ctx, args.rerank, args.rerank_args)
+        family = ctx.model_family()
+        pool, train = ctx.task.pool, ctx.task.train
+        sign = 1.0 if args.rerank_order == "hardest" else -1.0
+
+        def key(indices: np.ndarray) -> np.ndarray:
+            scores = measure.score(family, train, pool.subset(indices))
+            return sign * np.asarray(scores.values, dtype=np.float64)
+
+        return Rerank(key=key, depth=args.rerank_depth)
+
+    def _rerank_summary(self, rerank: Rerank, selected: np.ndarray) -> dict[str, Any]:
+        """What the re-ranking saw: the measure's mean over the candidates it scored and over
+        the examples selected (in the measure's own sign)."""
+        args: RetrainArgs = self.args
+        sign = 1.0 if args.rerank_order == "hardest" else -1.0
+        scored = np.asarray(list(rerank.keys.values()), dtype=np.float64) * sign
+        chosen = [rerank.keys[int(i)] * sign for i in selected if int(i) in rerank.keys]
+        return {
+            "measure": args.rerank,
+            "order": args.rerank_order,
+            "depth": args.rerank_depth,
+            "n_scored": int(len(scored)),
+            "mean_scored": round(float(scored.mean()), 6) if len(scored) else None,
+            "n_selected_scored": len(chosen),
+            "mean_selected": round(float(np.mean(chosen)), 6) if chosen else None,
+        }
 
 
 @harness.hookimpl

@@ -17,6 +17,9 @@ Options:
   Guided samples otherwise tend to skew to one label (a shortcut the model then learns).
 - ``sources=[...]`` draws only from those named pool sources (e.g. a general pool without the
   policy-annotated set); the summary counts what was drawn per source and per source and label.
+- ``rerank=Rerank(...)`` re-orders the head of each spec's candidate list (its best ``depth``
+  times its share of the budget) by another score, e.g. a difficulty measure, before the
+  round-robin; the rest of the list follows in the selector's order, so no spec runs short.
 
 The result carries the per-spec *coverage*, a signal available before any training: how many
 examples each spec drew, their mean selector score, and ``case_coverage``, a selector-independent
@@ -26,7 +29,7 @@ is comparable between guided and random selections.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,6 +65,46 @@ class Selection:
             "coverage": self.coverage,
             "added_ids": [pool.ids[int(i)] for i in self.indices],
         }
+
+
+@dataclass
+class Rerank:
+    """Re-orders the head of each spec's candidates by ``key`` (lower first; ties keep the
+    selector's order): the best ``ceil(depth * quota / specs)`` candidates of every spec, i.e.
+    ``depth`` times the share of the budget each spec draws in the round-robin."""
+
+    key: Callable[[np.ndarray], np.ndarray]
+    """Pool indices -> one sort key per index (lower first), called once per new index."""
+    depth: float = 3.0
+    keys: dict[int, float] = field(default_factory=dict)
+    """Every key computed so far, by pool index."""
+
+    def reorder(
+        self, candidates: Sequence[tuple[np.ndarray, np.ndarray]], quota: int
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``candidates`` with each group's head re-ordered by :attr:`key`."""
+        groups = [g for g, (idx, _) in enumerate(candidates) if len(idx)]
+        if not groups or quota <= 0:
+            return list(candidates)
+        keep = max(1, int(np.ceil(self.depth * quota / len(groups))))
+        heads = [np.asarray(idx[:keep], dtype=np.int64) for idx, _ in candidates]
+        union = np.unique(np.concatenate(heads)) if heads else np.zeros(0, dtype=np.int64)
+        new = np.asarray([i for i in union.tolist() if i not in self.keys], dtype=np.int64)
+        if len(new):
+            values = np.asarray(self.key(new), dtype=np.float64)
+            self.keys.update(zip(new.tolist(), values.tolist(), strict=True))
+        out: list[tuple[np.ndarray, np.ndarray]] = []
+        for (idx, scores), head in zip(candidates, heads, strict=True):
+            keys = np.asarray([self.keys[int(i)] for i in head], dtype=np.float64)
+            order = np.lexsort((np.arange(len(head)), keys))
+            scores = np.asarray(scores)
+            out.append(
+                (
+                    np.concatenate([head[order], np.asarray(idx[keep:], dtype=np.int64)]),
+                    np.concatenate([scores[: len(head)][order], scores[keep:]]),
+                )
+            )
+        return out
 
 
 def draw_counts(
@@ -215,10 +258,11 @@ def select(
     labels: str = "keep",
     stratify: str | Mapping[str, float] | None = None,
     sources: Sequence[str] | None = None,
+    rerank: Rerank | None = None,
 ) -> Selection:
     """Select up to ``budget`` pool examples for ``specs`` with ``selector`` (see module doc);
-    ``sources`` restricts the candidates to those named pool sources. The indices point into
-    the whole ``pool``."""
+    ``sources`` restricts the candidates to those named pool sources, ``rerank`` re-orders the
+    head of each spec's candidates. The indices point into the whole ``pool``."""
     if labels not in ("keep", "agree"):
         raise UserError(f"labels must be 'keep' or 'agree', got {labels!r}", field="labels")
     guided = [spec for spec in specs if spec.train_cases]
@@ -258,6 +302,8 @@ def select(
             )
             for g, (idx, scores) in zip(group_ids, ranked, strict=True):
                 candidates[g] = (subset[np.asarray(idx, dtype=np.int64)], np.asarray(scores))
+        if rerank is not None:
+            candidates = rerank.reorder(candidates, quota)
         picked = round_robin(candidates, quota, taken)
         chosen.extend(picked)
         if strata_counts is not None and label is not None:

@@ -31,6 +31,7 @@ from pydantic import Field, model_validator
 import harness
 from harness.api import (
     ClassWeight,
+    EpochCallback,
     LocalPathOrName,
     Model,
     Register,
@@ -241,6 +242,10 @@ class HfModel(TorchModel[HfArgs]):
         "fine-tuned with AdamW, warm-up/decay, autocast on GPU"
     )
     Args = HfArgs
+    supports_epoch_callback = True
+    """With ``on_epoch_end``, ``fit`` predicts the whole training set after every epoch (in
+    evaluation mode, as the cartography paper defines the dynamics): a forward pass over the
+    training set, about a third of an epoch's compute, per epoch."""
 
     _model: Any = None
     """The transformers model, loaded on first use."""
@@ -432,31 +437,54 @@ class HfModel(TorchModel[HfArgs]):
         return UnitResources(cpus=float(args.processes), gpus=gpus)
 
     def fit(
-        self, texts: Texts, labels: np.ndarray, seed: int, progress: Progress | None = None
+        self,
+        texts: Texts,
+        labels: np.ndarray,
+        seed: int,
+        progress: Progress | None = None,
+        on_epoch_end: EpochCallback | None = None,
     ) -> None:
         """Fine-tune from ``pretrained`` (fresh head, initialised with ``seed``); the
         cross-entropy is weighted per label when ``class_weight`` is set. With ``processes``
         > 1 (and not already inside a launched process group) training runs under ``accelerate
         launch`` in that many processes (:mod:`harness_plugins.models.hf_distributed`) and the
-        trained weights are loaded back."""
+        trained weights are loaded back.
+
+        ``on_epoch_end`` receives the class probabilities of the training examples after every
+        pass over them (a last, partial pass included). A callback cannot cross ``accelerate
+        launch``, so with it the training runs in this one process, whatever ``processes`` says
+        (the same update up to float rounding, see :meth:`fit_here`)."""
         from accelerate.state import PartialState
 
-        if self.args.processes > 1 and PartialState().num_processes == 1:
+        launch = self.args.processes > 1 and PartialState().num_processes == 1
+        if launch and on_epoch_end is None:
             from harness_plugins.models.hf_distributed import fit_launched
 
             fit_launched(self, texts, labels, seed, progress)
             return
-        self.fit_here(texts, labels, seed, progress)
+        if launch and progress is not None:
+            progress.log(
+                f"training {self.name} in one process: recording every epoch's probabilities "
+                f"needs them here (processes: {self.args.processes} ignored)",
+                style="dim",
+            )
+        self.fit_here(texts, labels, seed, progress, on_epoch_end)
 
     def fit_here(
-        self, texts: Texts, labels: np.ndarray, seed: int, progress: Progress | None = None
+        self,
+        texts: Texts,
+        labels: np.ndarray,
+        seed: int,
+        progress: Progress | None = None,
+        on_epoch_end: EpochCallback | None = None,
     ) -> None:
         """The training loop in this process, through ``accelerate.Accelerator``: device
         placement, mixed precision (bf16 / fp16 with loss scaling on GPU) and, inside a process
         group (``accelerate launch``), DDP. Every process draws the same batches (same seed);
         process ``r`` of ``R`` takes rows ``r::R`` of each batch and scales its summed loss so
         that DDP's gradient average equals the whole batch's mean loss: the update is the
-        single-process one up to float rounding."""
+        single-process one up to float rounding. ``on_epoch_end`` (see :meth:`fit`) is called
+        after every pass over the data, with the model in evaluation mode."""
         import torch
         from accelerate import Accelerator
         from transformers import get_linear_schedule_with_warmup
@@ -490,6 +518,7 @@ class HfModel(TorchModel[HfArgs]):
         model.train()
         bar = progress.task(f"training {self.name}", total) if progress else None
         step = 0
+        epoch = 0
         with bar if bar is not None else contextlib.nullcontext() as handle:
             while step < total:
                 order = rng.permutation(n)
@@ -531,6 +560,10 @@ class HfModel(TorchModel[HfArgs]):
                     step += 1
                     if handle is not None:
                         handle.advance()
+                if on_epoch_end is not None:
+                    on_epoch_end(epoch, self.predict_proba(texts))
+                    model.train()
+                epoch += 1
         self._model = accelerator.unwrap_model(model, keep_fp32_wrapper=False)
         self._model.eval()
 

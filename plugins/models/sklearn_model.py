@@ -25,6 +25,11 @@ if TYPE_CHECKING:
     from harness.progress import Progress
 
 
+NO_TOKEN = "<no input>"
+"""The one feature of a model fitted on texts without any token: longer than any character
+n-gram (at most 5) and holding a space, which no word token does, so no text produces it."""
+
+
 class SklearnArgs(StrictModel):
     """Arguments of the ``sklearn`` model (``--model-args``)."""
 
@@ -80,7 +85,15 @@ class SklearnModel(Model[SklearnArgs]):
         args: SklearnArgs = self.args
         y = np.asarray(labels, dtype=np.int64)
         self._vectorizer = self._new_vectorizer()
-        features = self._vectorizer.fit_transform(list(texts))
+        try:
+            features = self._vectorizer.fit_transform(list(texts))
+        except ValueError as exc:
+            if "empty vocabulary" not in str(exc):
+                raise
+            # No text holds a token (e.g. the empty input a null model is fitted on): one
+            # feature no text can produce, so the classifier learns the label prior alone.
+            self._vectorizer = self._new_vectorizer([NO_TOKEN])
+            features = self._vectorizer.fit_transform(list(texts))
         classes = np.unique(y)
         if len(classes) < 2:
             self.classes = classes

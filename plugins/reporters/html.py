@@ -27,6 +27,7 @@ from harness.leaderboard import build_leaderboard
 from harness.report_views import (
     LEAKAGE_COLUMNS,
     LEAKAGE_NOTE,
+    NOISE_NOTE,
     SEEN_NOTE,
     SIGNAL_NOTE,
     SUITE_NOTE,
@@ -46,6 +47,7 @@ from harness.report_views import (
     leakage_overview,
     leakage_table,
     model_note,
+    noise_detection,
     pooled_interval,
     seen_unseen_rows,
     shown_models,
@@ -278,6 +280,14 @@ case-weighted / spec-mean</h3>
 {% for c in d.cells %}<td class="n">{{ c }}</td>{% endfor %}</tr>{% endfor %}</tbody>
 </table></div>
 <p class="muted">{{ run.drawn_note }}</p>{% endif %}
+
+{% if run.noise %}<h3 id="noise-{{ loop.index }}">Label-noise detection</h3>
+<div class="scroll"><table class="sortable sticky"><thead><tr><th>model</th><th>against</th>
+<th>k</th><th>precision@k</th><th>random set</th><th>recall</th></tr></thead><tbody>
+{% for r in run.noise %}<tr><td><b>{{ r.model }}</b></td><td>{{ r.against }}</td>
+{% for c in r.cells %}<td class="n" data-v="{{ c.v }}">{{ c.t }}</td>{% endfor %}</tr>
+{% endfor %}</tbody></table></div>
+<p class="muted">{{ run.noise_note }}</p>{% endif %}
 
 {% if run.comparisons %}<h3 id="comparisons-{{ loop.index }}">
 Comparisons (A vs B on the same cases and seeds)</h3>
@@ -626,6 +636,25 @@ class HtmlReporter(Reporter):
         notes.append(f"Pool sources: {sizes}." if sizes else f"Pool: {run.task.n_pool} examples.")
         if any(drawn_row.source == DI_SOURCE for drawn_row in drawn_rows):
             notes.append(f"{DI_SOURCE}: the specs' own train-side cases.")
+        noise = [
+            {
+                "model": row.model,
+                "against": row.against,
+                "cells": [
+                    _cell(row.k, count_text(row.k)),
+                    _cell(
+                        row.precision,
+                        _pct(row.precision)
+                        + (
+                            f" ± {_pct(row.precision_std)}" if row.precision_std is not None else ""
+                        ),
+                    ),
+                    _cell(row.random_precision),
+                    _cell(row.recall),
+                ],
+            }
+            for row in noise_detection(run)
+        ]
         model_ids = [m.id for m in models]
         examples = []
         per_spec = self.options.examples.get(run.run_id) or {}
@@ -668,6 +697,10 @@ class HtmlReporter(Reporter):
             "label_names": list(run.task.label_names),
             "drawn": drawn,
             "drawn_note": " ".join(note for note in notes if note),
+            "noise": noise,
+            "noise_note": (
+                "In %" + (" (mean ± std over seeds)" if multi else "") + f"; {NOISE_NOTE}."
+            ),
             "comparisons": comparisons,
             "methods": comparison_methods(run),
             "broken": broken,

@@ -19,6 +19,7 @@ from harness.leaderboard import build_leaderboard
 from harness.report_views import (
     LEAKAGE_COLUMNS,
     LEAKAGE_NOTE,
+    NOISE_NOTE,
     SEEN_NOTE,
     SIGNAL_NOTE,
     SUITE_NOTE,
@@ -36,6 +37,7 @@ from harness.report_views import (
     leakage_overview,
     leakage_table,
     model_note,
+    noise_detection,
     pooled_interval,
     seen_unseen_rows,
     shown_models,
@@ -259,6 +261,7 @@ class MarkdownReporter(Reporter):
             )
         out += self.suite_section(run)
         out += self.drawn(run)
+        out += self.noise(run)
         out += self.comparisons(run)
         out += self.broken(run)
         out += self.signals(run)
@@ -342,6 +345,36 @@ class MarkdownReporter(Reporter):
             ["### Added to train, per source and label", ""]
             + table(["model", "source", "added", *[md(label) for label in labels]], rows, 2)
             + [" ".join(note for note in notes if note), ""]
+        )
+
+    def noise(self, run: RunResult) -> list[str]:
+        """Per relabelling scored against known label noise: precision@k of its flips."""
+        found = noise_detection(run)
+        if not found:
+            return []
+        multi = any(row.n_seeds > 1 for row in found)
+        rows = [
+            [
+                f"**{md(row.model)}**",
+                md(row.against),
+                count_text(row.k),
+                pct(row.precision)
+                + (
+                    f" ± {pct(row.precision_std)}"
+                    if multi and row.precision_std is not None
+                    else ""
+                ),
+                pct(row.random_precision),
+                pct(row.recall),
+            ]
+            for row in found
+        ]
+        seeds = max(row.n_seeds for row in found)
+        note = "In %" + (f", means over {seeds} seeds (± std)" if seeds > 1 else "")
+        return (
+            ["### Label-noise detection", ""]
+            + table(["model", "against", "k", "precision@k", "random set", "recall"], rows, 2)
+            + [f"{note}; {md(NOISE_NOTE)}.", ""]
         )
 
     def seen_unseen(self, run: RunResult) -> list[str]:

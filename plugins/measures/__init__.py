@@ -1,0 +1,1 @@
+"""Built-in difficulty measures plugins (PVI, dataset cartography) and ``harness analyse``."""
