@@ -346,6 +346,46 @@ def test_hook_register_difficulty_measures(register_plugin: RegisterPlugin, tmp_
     assert flipped == sorted(flipped)
 
 
+class LabelsOnlyModel(MajorityModel):
+    """The majority model declaring that it gives no graded probabilities."""
+
+    name = "labels-only"
+    description = "the majority label, no probabilities"
+    provides_probabilities = False
+
+
+class LabelsOnlyPlugin:
+    """Registers the ``labels-only`` model."""
+
+    @harness.hookimpl
+    def register_models(self, register: Any) -> None:
+        register(LabelsOnlyModel)
+
+
+@pytest.mark.parametrize("method", ["pvi", "cartography"])
+def test_a_measure_refuses_a_model_without_probabilities(
+    register_plugin: RegisterPlugin, tmp_path: Path, method: str
+) -> None:
+    register_plugin(TinyTaskPlugin(), "hooks-tasks")
+    register_plugin(LabelsOnlyPlugin(), "hooks-labels-only")
+    suite = tmp_path / "tiny-suite.yaml"
+    suite.write_text(TINY_SUITE)
+    runs = tmp_path / "runs"
+    result = CliRunner().invoke(
+        cli,
+        ["run", "--task", "tiny", "--specs", str(suite), "--seeds", "1", "--quiet"]
+        + ["--model", "labels-only", "--output-dir", str(runs)]
+        + ["--interventions", f"relabel:method={method}"],
+    )
+    assert result.exit_code == 2, result.output
+    # the tiny suite's few held-out cases give warnings first; the error is one line
+    lines = [ln for ln in result.output.strip().splitlines() if not ln.startswith("warning: ")]
+    (line,) = lines
+    assert line.startswith("error: ") and f"relabel method {method!r} cannot work with" in line
+    assert "'labels-only', which gives no class probabilities" in line
+    assert not runs.exists()
+
+
 class CountReporter(Reporter):
     """Renders the number of runs and models."""
 
