@@ -151,6 +151,22 @@ def test_fit_reports_every_epoch_partial_ones_too(tiny_bert: Path) -> None:
     assert np.allclose(recorded.predict_proba(texts), plain.predict_proba(texts), atol=1e-5)
 
 
+def test_recording_epochs_trains_in_this_process(
+    tiny_bert: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from harness_plugins.models import hf_distributed
+
+    def no_launch(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a callback cannot cross accelerate launch")
+
+    monkeypatch.setattr(hf_distributed, "fit_launched", no_launch)
+    texts, labels = toy_data(32)
+    epochs: list[int] = []
+    model = make_model(tiny_bert, epochs=2, processes=2)
+    model.fit(texts, labels, seed=0, on_epoch_end=lambda epoch, _: epochs.append(epoch))
+    assert epochs == [0, 1]
+
+
 def test_loading_and_training_are_quiet(tiny_bert: Path, capfd: pytest.CaptureFixture) -> None:
     texts, labels = toy_data(20)
     model = make_model(tiny_bert, epochs=1)
