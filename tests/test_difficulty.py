@@ -107,7 +107,7 @@ def test_pvi_of_other_data_uses_m0_itself_as_g_prime(tmp_path: Path) -> None:
     m0 = cache.train(BowModel.create(args, ["a", "b"]), train, seed=3, purpose="M0")
     fam = cache.model_family(BowModel, lambda: BowModel.create(args, ["a", "b"]), 3)
     trained_before = cache.trained
-    scores = Pvi(PviArgs(null="prior")).score(fam, train, test)
+    scores = Pvi(PviArgs(null_model="prior")).score(fam, train, test)
     assert cache.trained == trained_before  # g' came from the cache; prior: no g to train
     assert cache.helper_loaded == 1
     expected = np.log2(m0.predict_proba(test.texts)[np.arange(100), test.labels])

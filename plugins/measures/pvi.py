@@ -29,7 +29,7 @@ cleanlab's own default), so the two relabelling methods are compared on the same
 each fold's models train on 80% of the data, close to the model being audited. On the demo's
 relabelling benchmark (``inject_noise: 0.1``, 3 seeds) 2 folds found nearly as many of the
 flipped labels (precision@100 68.3% against 70.0%) with 4 trainings instead of 10: use
-``folds: 2`` for large models. ``null: prior`` replaces the trained ``g`` by the label
+``folds: 2`` for large models. ``null_model: prior`` replaces the trained ``g`` by the label
 frequencies of the same data (Laplace-smoothed), which is what ``g`` converges to, saving one
 training per fold (69.7% on the same benchmark).
 
@@ -70,7 +70,7 @@ class PviArgs(StrictModel):
         description="cross-fitting folds when scoring the training data itself (2 trainings "
         "per fold)",
     )
-    null: Literal["trained", "prior"] = Field(
+    null_model: Literal["trained", "prior"] = Field(
         default="trained",
         description="g: a model trained on the empty input (the paper), or the label "
         "frequencies (one training fewer per fold)",
@@ -144,7 +144,7 @@ class Pvi(DifficultyMeasure[PviArgs]):
     def _null_log2(self, family: ModelFamily, fit: Split, labels: np.ndarray, what: str) -> Any:
         """``log2 g(y | ∅)`` for ``labels``, with ``g`` fitted on ``fit``'s labels."""
         num_labels = len(family.label_names)
-        if self.args.null == "prior":
+        if self.args.null_model == "prior":
             probabilities = prior_probabilities(fit.labels, num_labels)
         else:
             g = family.train(empty_split(fit, family.empty_text), f"pvi g (empty input){what}")
@@ -200,7 +200,7 @@ class Pvi(DifficultyMeasure[PviArgs]):
                 "v_information": round(float(pvi.mean()), 6) if len(pvi) else None,
                 "share_negative": round(float((pvi < 0).mean()), 6) if len(pvi) else None,
                 "n": int(len(pvi)),
-                "null": self.args.null,
+                "null_model": self.args.null_model,
                 **summary,
             },
         )
