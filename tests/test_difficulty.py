@@ -327,5 +327,5 @@ def test_analyse_refuses_a_measure_that_cannot_score_spec_cases(
         "not spec cases; use a measure that scores held-out cases: pvi"
     )
     folds = CliRunner().invoke(cli, ["analyse", str(run_dir), "--measure-args", "folds=1"])
-    assert folds.exit_code == 2 and "folds" in folds.output
+    assert folds.exit_code == 2 and "--measure-args.folds: " in folds.output
     assert len(folds.output.strip().splitlines()) == 1

@@ -42,7 +42,7 @@ def measure_for_analysis(registries: Any, name: str, args: dict[str, Any], model
             field="--measure",
             fix="analyse a run made with a model that has it (bow, hf)",
         )
-    return cls(validate(cls.Args, args, prefix="--measure-args "))
+    return cls(validate(cls.Args, args, prefix="--measure-args."))
 
 
 def analyse_run(
