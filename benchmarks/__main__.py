@@ -49,6 +49,8 @@ EXPECTED: dict[str, str] = {
     "under a 3 GiB / 60 s cap: peak RSS, wall time, outcome",
     "data": "1M-row pool: files task load + tfidf selection, Arrow-backed vs the previous reader",
     "cache": "cache verification: SHA-256 of a MiniLM entry vs loading it; share of a warm demo",
+    "executors": "demo grid wall time local vs --jobs 2 vs ray, Ray's per-unit overhead, "
+    "a 3-seed MiniLM grid",
 }
 """Benchmarks the suite should have; a missing one is reported as ``not available``."""
 
