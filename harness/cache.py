@@ -602,13 +602,15 @@ class Cache:
         (JSON-able), and both are stored.
         """
         base_key = model_hash(base)
-        if not self.enabled or base_key is None:
+        if base_key is None:
             return build()
         key = self.derived_key(base_key, recipe)
         entry = self.root / "models" / key
         seed = int(recipe.get("seed", 0))
-        model = fresh()
-        loaded = self._open_model(model, DERIVED_KIND, key, entry, f"{purpose}, seed {seed}")
+        loaded = None
+        if self.enabled:
+            model = fresh()
+            loaded = self._open_model(model, DERIVED_KIND, key, entry, f"{purpose}, seed {seed}")
         if loaded is not None and loaded.changes is not None:
             self._count_loaded(loaded)
             self.progress.log(f"{purpose}: model from cache {key[:12]}", style="dim")
@@ -620,7 +622,10 @@ class Cache:
         self.trained += 1
         self.build_seconds = before + seconds  # models trained inside build() are part of it
         changes = json.loads(json.dumps(changes, sort_keys=True))
-        model, stored = self._store(model, entry, purpose, seed, changes, seconds, fresh)
+        stored = None
+        if self.enabled:
+            model, stored = self._store(model, entry, purpose, seed, changes, seconds, fresh)
+        # the key a cached run gives this model, with the cache off too (results.json records it)
         setattr(model, CACHE_KEY_ATTRIBUTE, key)
         return model, stored if stored is not None else changes
 

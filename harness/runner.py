@@ -10,8 +10,11 @@ stop the others: the run then ends with :class:`~harness.errors.RunIncomplete` n
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import json
 import shutil
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -82,6 +85,25 @@ class ModelRun:
     trained_unknown: int = 0
     loaded: int = 0
     seen: dict[int, frozenset[str]] = field(default_factory=dict)
+
+
+ASSEMBLY_IMPORTS = ("sklearn.metrics", "scipy.stats")
+"""Libraries that assembling the results imports (test metrics, exact tests, intervals)."""
+
+
+def warm_assembly_imports() -> threading.Thread:
+    """Import :data:`ASSEMBLY_IMPORTS` in a background thread while the units run elsewhere
+    (this process only waits for its workers then), so the results are assembled without
+    waiting for them afterwards."""
+
+    def load() -> None:
+        for name in ASSEMBLY_IMPORTS:
+            with contextlib.suppress(ImportError):
+                importlib.import_module(name)
+
+    thread = threading.Thread(target=load, name="harness-warm-imports", daemon=True)
+    thread.start()
+    return thread
 
 
 class Runner:
@@ -162,6 +184,8 @@ class Runner:
             scratch = self.run_dir / SCRATCH_CACHE
         try:
             grid = self._grid(jobs, outputs, store, scratch)
+            if not executor.in_process:
+                warm_assembly_imports()
             with self.progress.live(), grid.live():
                 executor.execute(grid)
         finally:

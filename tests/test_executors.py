@@ -82,6 +82,16 @@ def test_any_executor_and_order_gives_the_same_files(tmp_path: Path) -> None:
     assert not (run_dir / "units").exists(), "finished units are removed with the results"
 
 
+def test_the_cache_off_gives_the_same_files_in_process_and_in_workers(tmp_path: Path) -> None:
+    # workers share a scratch cache when the cache is off; the files must not tell
+    run(tmp_path, "local", *GRID, "--no-cache")
+    run(tmp_path, "jobs", *GRID, "--no-cache", "--jobs", "2")
+    local = written(tmp_path, "local")
+    assert written(tmp_path, "jobs") == local
+    patched = next(m for m in local[0]["models"] if m["id"] == "patch")
+    assert all(seed["model_hash"] for seed in patched["seeds"])
+
+
 def flaky_grid(tmp_path: Path) -> list[str]:
     get_plugin_manager().register(importlib.import_module("grid_plugins"), name="grid-plugins")
     kill, fail = tmp_path / "kill-once", tmp_path / "failing"

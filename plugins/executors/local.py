@@ -20,6 +20,7 @@ import math
 import multiprocessing
 import os
 import signal
+import sys
 from collections.abc import Sequence
 from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Any
@@ -102,10 +103,16 @@ def serve(
         try:
             key = connection.recv()
         except EOFError:
-            return
+            break
         if key is None:
-            return
+            break
         connection.send(call(key, options))
+    # Everything a unit writes is in the cache (renamed into place) or already sent: skip the
+    # interpreter's teardown of torch and friends (about a second a worker, which the run's
+    # driver would wait for before it writes the results).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 class _Worker:
@@ -136,10 +143,14 @@ class _Worker:
     def name(self) -> str:
         return f"worker {self.index}"
 
-    def stop(self) -> None:
-        """Ask the worker to finish; kill it if it does not within a few seconds."""
+    def ask_to_stop(self) -> None:
+        """Tell the worker to finish after its unit (if any); do not wait."""
         with contextlib.suppress(OSError, ValueError):
             self.connection.send(None)
+
+    def stop(self) -> None:
+        """Ask the worker to finish; kill it if it does not within a few seconds."""
+        self.ask_to_stop()
         self.process.join(timeout=5 if self.job is None else 0.1)
         if self.process.is_alive():
             self.process.kill()
@@ -242,7 +253,9 @@ class LocalExecutor(Executor[NoArgs]):
         self._workers[self._workers.index(worker)] = replacement
 
     def stop(self) -> None:
-        """Stop every worker process."""
+        """Stop every worker process (all asked at once, then each waited for)."""
+        for worker in self._workers:
+            worker.ask_to_stop()
         for worker in self._workers:
             worker.stop()
         self._workers = []
