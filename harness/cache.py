@@ -163,12 +163,6 @@ def train_seconds_of(info: dict[str, Any]) -> float | None:
     return float(value) if isinstance(value, (int, float)) and value >= 0 else None
 
 
-def stored_train_seconds(entry: Path) -> float | None:
-    """The training time recorded in a model entry's ``done.json`` (``None`` when the entry
-    predates it or the file cannot be read)."""
-    return train_seconds_of(entry_info(entry))
-
-
 def prediction_problem(values: np.ndarray, count: int | None, num_labels: int | None) -> str | None:
     """What is wrong with ``values`` as the predicted labels of ``count`` texts for a model
     with ``num_labels`` labels (``None`` when nothing is; either check skipped when ``None``)."""

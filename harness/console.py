@@ -548,16 +548,6 @@ def check_table(result: RunResult, console: Console) -> list[Noted]:
     return tables
 
 
-def check_lines(result: RunResult) -> list[str]:
-    """Every check as one plain line with its full detail (rich markup)."""
-    lines = []
-    for check in result.checks:
-        status = str(check.get("status", "?"))
-        style = CHECK_STYLE.get(status, "bold")
-        lines.append(f"[{style}]{escape(status)}[/] {escape(str(check.get('detail', '')))}")
-    return lines
-
-
 def signal_table(result: RunResult, console: Console) -> list[Noted]:
     """Spearman between pre-training coverage and the FR drop, one row per defined signal,
     explained below; the undefined ones (constant across specs, or under 3 specs) are named
@@ -591,23 +581,6 @@ def signal_table(result: RunResult, console: Console) -> list[Noted]:
         tables[-1].notes = notes
     tables[-1].lines = lines
     return tables
-
-
-def signal_lines(result: RunResult) -> list[str]:
-    """Spearman between pre-training coverage and the FR drop, one line per signal."""
-    lines = []
-    for sig in result.signals:
-        rho = sig.get("rho")
-        text = (
-            "undefined (constant or < 3 specs)"
-            if rho is None
-            else f"rho={rho:+.2f} (p={format_p(sig.get('p'))})"
-        )
-        lines.append(
-            f"{escape(sig['model'])}: Spearman({escape(sig['signal'])}, FR drop vs M0) over "
-            f"{sig['n_specs']} specs: {text}"
-        )
-    return lines
 
 
 def leakage_lines(result: RunResult) -> list[str]:
@@ -695,13 +668,6 @@ def train_sample_line(result: RunResult) -> str | None:
     )
 
 
-def _section(console: Console, title: str, lines: list[str]) -> None:
-    if lines:
-        console.print(f"[bold]{title}[/]")
-        for line in lines:
-            console.print("  " + line)
-
-
 def print_result(
     result: RunResult,
     console: Console | None = None,
@@ -743,13 +709,11 @@ def print_result(
 
 __all__ = [
     "BASE",
-    "check_lines",
     "check_table",
     "label_tables",
     "leaderboard_table",
     "print_result",
     "runs_table",
-    "signal_lines",
     "signal_table",
     "spec_tables",
     "suite_tables",

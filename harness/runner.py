@@ -131,7 +131,6 @@ class Runner:
         )
         """The run's cache; its counters add up what every unit built or loaded."""
         self.heldout_index = HeldoutIndex(plan.specs)
-        self.failed_units: list[str] = []
 
     def run(self) -> RunResult:
         """Run every unit of the plan through its executor; write and return the result.
@@ -276,7 +275,6 @@ class Runner:
             atomic_write_text(path, text + "\n")
             tries = f" after {len(state.failures)} attempts" if len(state.failures) > 1 else ""
             lines.append(f"{state.job.key}: {failure.message}{tries} (details: {path})")
-        self.failed_units = [state.job.key for state in grid.failed]
         return RunIncomplete(
             f"{len(grid.failed)} of {len(grid.states)} unit(s) did not finish",
             details=lines,

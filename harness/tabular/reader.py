@@ -149,13 +149,13 @@ def _read_csv(path: Path, layout: TextLayout, hints: TableHints) -> Table:
     if not layout.header:  # small headerless tables (e.g. descriptions): read exactly
         width = max((len(r) for r in _records(path, layout, hints)), default=0)
         names = [f"column{i + 1}" for i in range(width)]
-        return _exact_csv(path, layout, hints, names, None)
+        return _exact_csv(path, layout, hints, names)
     header, skip = read_header(path, layout, hints)
     names = unique_names(header)
     try:
         arrow = read_csv_arrow(path, layout, names, skip, hints)
     except ShortRows:  # rows to pad: read exactly
-        return _exact_csv(path, layout, hints, names, None)
+        return _exact_csv(path, layout, hints, names)
     return Table(arrow, str(path), hints, path=path, layout=layout)
 
 
@@ -220,9 +220,7 @@ def _records(path: Path, layout: TextLayout, hints: TableHints) -> list[list[str
     return [record for record in reader if not is_blank_record(record)]
 
 
-def _exact_csv(
-    path: Path, layout: TextLayout, hints: TableHints, names: list[str], exc: Exception | None
-) -> Table:
+def _exact_csv(path: Path, layout: TextLayout, hints: TableHints, names: list[str]) -> Table:
     """Build the table from Python's csv reading (after the exact scan checked the file)."""
     import pyarrow as pa
 
@@ -232,7 +230,7 @@ def _exact_csv(
         records = records[1:]
     if len(records) != len(scan.lines):
         raise UserError(
-            f"cannot read the file{': ' + _first_line(exc) if exc else ''}",
+            "cannot read the file",
             file=path,
             field=hints.field,
             fix="check the quoting and the delimiter",

@@ -230,8 +230,6 @@ def scan_jsonl(text: str, path: Path, hints: TableHints) -> Scan:
                 fix="fix the escape or remove the row",
             )
         lines.append(number)
-    if not lines and not text.strip():
-        raise empty_file(path, hints)
     return Scan([], np.frombuffer(lines, dtype=np.int64).copy())
 
 
