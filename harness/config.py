@@ -109,8 +109,9 @@ def _named_items(value: Any, key: str) -> Any:
     return value
 
 
-DEFAULTED_WITH = {"task_args": "task", "model_args": "model"}
-"""Argument keys a declared default run fills only together with the key they belong to."""
+ARGS_OWNER = {"task_args": "task", "model_args": "model"}
+"""Each plugin-argument mapping and the key naming its plugin: a declared default run fills
+the mapping only together with that key, and a flag merges into the config file's mapping."""
 
 
 class RunConfig(StrictModel):
@@ -157,7 +158,7 @@ class RunConfig(StrictModel):
         defaults = declared_run_defaults()
         filled = dict(data)
         for key in missing:
-            owner = DEFAULTED_WITH.get(key)
+            owner = ARGS_OWNER.get(key)
             if owner is not None and owner not in missing:
                 continue  # the user's own task / model: its arguments are not the default's
             if key in defaults:
@@ -308,10 +309,6 @@ def merge_executor(written: Any, flags: dict[str, Any]) -> Any:
     return {**written, **flags}
 
 
-MERGED_BY_FLAGS = {"task_args": "task", "model_args": "model"}
-"""Argument mappings a flag merges into the config file's, and the key naming their plugin."""
-
-
 def merge_overrides(
     data: dict[str, Any], overrides: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, frozenset[str]]]:
@@ -330,7 +327,7 @@ def merge_overrides(
         if key == "executor":
             merged[key] = merge_executor(data.get(key), value)
             continue
-        written, owner = data.get(key), MERGED_BY_FLAGS.get(key)
+        written, owner = data.get(key), ARGS_OWNER.get(key)
         same_plugin = owner is not None and overrides.get(owner) in (None, data.get(owner))
         if same_plugin and isinstance(written, dict) and isinstance(value, dict):
             merged[key] = {**written, **value}

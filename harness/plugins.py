@@ -235,11 +235,15 @@ def plugin_origin(name: str) -> str:
     return dist if version == "-" else f"{dist} {version}"
 
 
-def _plugin_failure(plugin_name: str, hook_name: str, exc: Exception) -> PluginError:
+def _plugin_label(plugin_name: str) -> str:
+    """``plugin 'NAME' (distribution DIST VERSION)``: how errors name a plugin."""
     dist, version = _dists.get(plugin_name, ("(registered in-process)", "-"))
+    return f"plugin {plugin_name!r} (distribution {dist} {version})"
+
+
+def _plugin_failure(plugin_name: str, hook_name: str, exc: Exception) -> PluginError:
     return PluginError(
-        f"plugin {plugin_name!r} (distribution {dist} {version}) raised in hook "
-        f"{hook_name}: {type(exc).__name__}: {exc}",
+        f"{_plugin_label(plugin_name)} raised in hook {hook_name}: {type(exc).__name__}: {exc}",
         field=hook_name,
         fix=f"fix or uninstall it, or run with HARNESS_DISABLE_PLUGINS={plugin_name}",
     )
@@ -288,11 +292,10 @@ def call_register_hook(hook_name: str, registry: Registry[Any], kind: Kind | Non
 
 def _wrong_item(plugin_name: str, kind: Kind, item: Any) -> PluginError:
     """The error for a plugin that registers something its hook does not take."""
-    dist, version = _dists.get(plugin_name, ("(registered in-process)", "-"))
     shown = item.__qualname__ if isinstance(item, type) else type(item).__name__ + " instance"
     what = "an instance" if kind.registers == "instance" else "a subclass"
     return PluginError(
-        f"plugin {plugin_name!r} (distribution {dist} {version}) registered {shown}, which is "
+        f"{_plugin_label(plugin_name)} registered {shown}, which is "
         f"not {what} of harness.api.{kind.base.__name__}",
         field=kind.hook,
         fix=f"register {kind.item_text.replace('`', '')}, or run with "
@@ -352,13 +355,11 @@ def declared_run_defaults() -> dict[str, Any]:
     for plugin_name, value in _call_each("default_run_config", lambda _plugin: {}):
         unknown = sorted(set(value) - set(DEFAULT_RUN_KEYS)) if isinstance(value, dict) else []
         if not isinstance(value, dict) or unknown:
-            dist, version = _dists.get(plugin_name, ("(registered in-process)", "-"))
             problem = (
                 f"keys {', '.join(map(repr, unknown))}" if unknown else f"a {type(value).__name__}"
             )
             raise PluginError(
-                f"plugin {plugin_name!r} (distribution {dist} {version}) declares a default "
-                f"run with {problem}",
+                f"{_plugin_label(plugin_name)} declares a default run with {problem}",
                 field="default_run_config",
                 fix=f"return a mapping of {', '.join(DEFAULT_RUN_KEYS)}, or run with "
                 f"HARNESS_DISABLE_PLUGINS={plugin_name}",

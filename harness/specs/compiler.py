@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import math
 import random
 import re
 import sys
@@ -306,14 +307,6 @@ def shown_slots(values: dict[str, str], width: int = 40) -> str:
     return repr({k: v if len(v) <= width else v[: width - 1] + "…" for k, v in values.items()})
 
 
-def combinations(sizes: Sequence[int]) -> int:
-    """The number of slot combinations of a template: the product of its slots' sizes."""
-    total = 1
-    for size in sizes:
-        total *= size
-    return total
-
-
 def sample_numbers(rng: random.Random, total: int, k: int) -> list[int]:
     """``k`` distinct numbers below ``total``, sorted, drawn by ``rng`` without enumerating the
     range (``random.sample`` of a ``range``, or repeated draws when ``total`` is beyond what a
@@ -417,7 +410,7 @@ class SuiteCompiler:
                 self.env, code, self.env.make_globals(None), None
             )
         sizes = [len(slots[n]) for n in names]
-        total = combinations(sizes)
+        total = math.prod(sizes)
         if total == 0:
             raise fail("a slot it uses is empty", "give every slot at least one value")
         rng = random.Random(_seed_for(seed, spec.id, template_id))
@@ -478,7 +471,7 @@ class SuiteCompiler:
             fail = self._failer(spec, index, template_id, split, position)
             _, names, _ = self.prepare(text, slots, fail)
             sizes = [len(slots[n]) for n in names]
-            combos = combinations(sizes)
+            combos = math.prod(sizes)
             if combos > most:
                 most, largest = combos, (template_id, sizes)
             total += combos if per_template is None else min(combos, per_template)

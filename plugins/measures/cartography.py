@@ -40,6 +40,7 @@ from harness.api import (
     StrictModel,
 )
 from harness.errors import UserError
+from harness_plugins.measures.pvi import other_label
 
 
 class CartographyArgs(StrictModel):
@@ -99,12 +100,9 @@ class Cartography(DifficultyMeasure[CartographyArgs]):
         key = confidence + variability if self.args.order == "hard-to-learn" else confidence
         n = len(fit)
         order = np.lexsort((np.arange(n), variability, key)).astype(np.int64)
-        mean = found["mean_probabilities"]
-        suggested = mean.copy()
-        suggested[np.arange(n), fit.labels] = -np.inf
         return ExampleScores(
             values=confidence,
-            suggested_labels=np.asarray(suggested.argmax(axis=1), dtype=np.int64),
+            suggested_labels=other_label(found["mean_probabilities"], fit.labels),
             flip_order=order,
             columns={"variability": variability, "correctness": found["correctness"]},
             summary={

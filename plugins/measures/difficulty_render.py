@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from harness.display import console_text, shortened
+from harness.display import console_text, percent, shortened
 
 HEADER_SETS = ("set", "n", "mean", "± seeds", "< 0 (%)", "estimate")
 HEADER_SPECS = (
@@ -29,10 +29,6 @@ def _number(value: float | None, digits: int = 3) -> str:
 
 def _plain(value: float | None, digits: int = 3) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
-
-
-def _percent(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.1f}"
 
 
 def intro(found: Any) -> list[str]:
@@ -60,7 +56,7 @@ def set_cells(row: Any) -> list[str]:
         str(row.n),
         _number(row.mean),
         _plain(row.std_over_seeds),
-        _percent(row.share_negative),
+        percent(row.share_negative, missing="-"),
         row.estimate,
     ]
 
@@ -79,7 +75,7 @@ def spec_cells(row: Any) -> list[str]:
         _number(row.mean_heldout),
         ci or "-",
         row.verdict or "-",
-        _percent(row.fr_m0),
+        percent(row.fr_m0, missing="-"),
     ]
 
 
@@ -162,7 +158,7 @@ def console_spec_cells(row: Any) -> list[str]:
         _number(row.heldout_minus_train, 2),
         ci,
         SHORT_VERDICT.get(row.verdict or "", ""),
-        _percent(row.fr_m0),
+        percent(row.fr_m0, missing="-"),
     ]
 
 

@@ -48,7 +48,7 @@ held-out file."""
 def _cells_as_keys(value: Any) -> Any:
     """YAML reads ``{0: a, 1: b}`` with integer keys; cells are strings."""
     if isinstance(value, dict):
-        return {_cell(k): v for k, v in value.items()}
+        return {cell_text(k): v for k, v in value.items()}
     return value
 
 
@@ -150,7 +150,7 @@ class TableOptions(StrictModel):
     @classmethod
     def _values_as_strings(cls, value: Any) -> Any:
         if isinstance(value, list):
-            return [_cell(v) for v in value]
+            return [cell_text(v) for v in value]
         return value
 
 
@@ -177,10 +177,6 @@ def resolve_near(path: str, anchor: Path | None) -> Path:
     if candidate.is_absolute() or candidate.exists() or anchor is None:
         return candidate
     return anchor.parent / candidate
-
-
-def _cell(value: Any) -> str:
-    return cell_text(value)
 
 
 def spec_table_hints(field: str | None = None) -> TableHints:

@@ -250,16 +250,6 @@ def carve(
     return out
 
 
-def _missing_split(opened: OpenedDataset, split: str, field: str, role: str) -> UserError:
-    there = ", ".join(opened.splits) or "(none)"
-    carve_hint = "" if role == "train" else f"; or carve it: {role}_from=train:0.2"
-    return UserError(
-        f"dataset {opened.ref!r} has no split {split!r}",
-        field=field,
-        fix=f"splits: {there}{carve_hint}",
-    )
-
-
 def _class_label_names(table: Table, column: str, label_map: Mapping[str, str]) -> list[str] | None:
     names = table.class_names(column)
     if names is None:
@@ -320,13 +310,11 @@ def load_hf(**kwargs: Any) -> Task:
                 field=field,
                 fix=f"name another split, or carve one: {role}_from={split}:0.2",
             )
-    for split, field in roles.values():
-        if split not in opened.splits:
-            role = next(r for r, (s, f) in roles.items() if f == field)
-            raise _missing_split(opened, split, field, role)
+    for role, (split, field) in roles.items():
+        carve_hint = "" if role == "train" else f"; or carve it: {role}_from=train:0.2"
+        opened.split(split, field, carve_hint)
     for split, requested in carves.items():
-        if split not in opened.splits:
-            raise _missing_split(opened, split, f"task_args.{requested[0][0]}_from", "train")
+        opened.split(split, f"task_args.{requested[0][0]}_from")
     read: dict[str, RawSplit] = {}
 
     def raw_of(split: str) -> RawSplit:
@@ -415,10 +403,9 @@ def _read_source(
             field=f"{prefix}split",
             fix=f"set split: one of {', '.join(opened.splits)}",
         )
-    if split not in dataset.splits:
-        raise _missing_split(dataset, split, f"{prefix}split", "pool")
+    table = dataset.split(split, f"{prefix}split", "; or carve it: pool_from=train:0.2")
     options = _source_columns(args, source, index)
-    return read_labelled(dataset.splits[split], split, options, f"{source.name}:")
+    return read_labelled(table, split, options, f"{source.name}:")
 
 
 @harness.hookimpl
