@@ -111,6 +111,9 @@ class Plan:
     model_args: Any
     interventions: list[tuple[str, Intervention[Any]]]
     device: str
+    run_id: str
+    """The run's folder name (:func:`run_id_for`), computed once while planning (it hashes the
+    content of every local file the config names)."""
     task_args: Any = None
     """The validated task arguments (defaults filled in)."""
     leakage: LeakageReport | None = None
@@ -122,11 +125,6 @@ class Plan:
     id)."""
     executor: Executor[Any] | None = None
     """The configured executor (``None`` only for plans built by hand: run in this process)."""
-
-    @property
-    def run_id(self) -> str:
-        """The run's folder name (:func:`run_id_for`)."""
-        return run_id_for(self.config, self.local_paths)
 
     def units(self) -> list[Unit]:
         """Every unit in order: for each seed, M0 and then each intervention (which depends on
@@ -207,7 +205,8 @@ def plan_run(
     # current folder; those of a config file were resolved against its folder when it was read.
     resolved = resolve_config_paths(config, registries)
     config = resolved.config
-    run_dir = Path(resolve_path(config.output_dir, cwd)) / run_id_for(config, resolved.local_paths)
+    run_id = run_id_for(config, resolved.local_paths)
+    run_dir = Path(resolve_path(config.output_dir, cwd)) / run_id
     if check_output:  # an existing run folder must be writable too
         check_writable_folder(run_dir, "output_dir")
     executor = make_executor(config, registries)
@@ -235,6 +234,7 @@ def plan_run(
         model_args=model_args,
         interventions=interventions,
         device=device or executor.plan_device(config.device),
+        run_id=run_id,
         task_args=resolved.task_args,
         leakage=checks.leakage,
         local_paths=resolved.local_paths,

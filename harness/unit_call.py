@@ -65,7 +65,8 @@ class UnitCall:
                 os.environ[name] = str(options.threads)
         try:
             worker = worker_for(self, options.progress)
-            unit = {u.name: u for u in worker.plan.units()}[key]
+            units = worker.plan.units()
+            unit = {u.name: u for u in units}[key]
         except Exception as exc:
             failure = UnitFailure.from_exception(exc)
             return UnitOutcome(key=key, failure=failure, where=options.where).model_dump(
@@ -73,7 +74,7 @@ class UnitCall:
             )
         from harness.runner import torch_threads
 
-        worker.progress.prefix = f"[{unit.index}/{len(worker.plan.units())} {key}] "
+        worker.progress.prefix = f"[{unit.index}/{len(units)} {key}] "
         with torch_threads(options.threads):
             outcome = worker.outcome(unit, options.where)
         return outcome.model_dump(mode="json")

@@ -173,11 +173,15 @@ def find_leakage(
     wanted = {normalise(text) for text in heldout_raw} - {""}
     raw_sets: dict[str, set[str]] = {}
     norm_sets: dict[str, set[str]] = {}
-    for corpus in corpora:
-        raw = {text for text in _distinct(corpus.texts) if text in heldout_raw}
-        norm = {k for k in map(normalise_text, _distinct(corpus.texts)) if k in wanted}
-        raw_sets[corpus.label] = raw_sets.get(corpus.label, set()) | raw
-        norm_sets[corpus.label] = norm_sets.get(corpus.label, set()) | norm
+    for corpus in corpora:  # one pass over each corpus's distinct texts
+        raw = raw_sets.setdefault(corpus.label, set())
+        norm = norm_sets.setdefault(corpus.label, set())
+        for text in _distinct(corpus.texts):
+            if text in heldout_raw:
+                raw.add(text)
+            key = normalise_text(text)
+            if key in wanted:
+                norm.add(key)
     queries = sorted(heldout_raw - d_i_raw.keys())
     flags = near_duplicates(queries, list(d_i_order), n=ngram, threshold=near_threshold)
     near_texts = {text for text, flag in zip(queries, flags, strict=True) if flag}

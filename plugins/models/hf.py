@@ -502,7 +502,9 @@ class HfModel(TorchModel[HfArgs]):
         accelerator = Accelerator(cpu=not self.device.startswith("cuda"), mixed_precision=precision)
         ranks, rank = accelerator.num_processes, accelerator.process_index
         device = accelerator.device
-        weights = None if vector is None else torch.tensor(vector, dtype=torch.float32)
+        weights = (  # on the training device once, not per batch
+            None if vector is None else torch.tensor(vector, dtype=torch.float32, device=device)
+        )
         sequences = self.encode(texts)
         y_all = torch.as_tensor(np.asarray(labels, dtype=np.int64))
         n = len(sequences)
@@ -527,7 +529,7 @@ class HfModel(TorchModel[HfArgs]):
                         break
                     idx = order[start : start + args.batch_size]
                     mine = idx[rank::ranks]
-                    parts = [p for p in np.array_split(mine, args.gradient_accumulation_steps)]
+                    parts = list(np.array_split(mine, args.gradient_accumulation_steps))
                     for i, part in enumerate(parts):
                         last = i == len(parts) - 1
                         sync = contextlib.nullcontext() if last else accelerator.no_sync(model)
@@ -541,15 +543,14 @@ class HfModel(TorchModel[HfArgs]):
                                 batch = {k: v.to(device) for k, v in batch.items()}
                                 target = y_all[part].to(device, non_blocking=True)
                                 logits = model(**batch).logits.float()
-                                w = None if weights is None else weights.to(device)
                                 if plain:
-                                    loss = weighted_cross_entropy(logits, target, w)
+                                    loss = weighted_cross_entropy(logits, target, weights)
                                 else:  # this part's share of the whole batch's mean loss
                                     losses = torch.nn.functional.cross_entropy(
                                         logits, target, reduction="none"
                                     )
-                                    if w is not None:
-                                        losses = losses * w[target]
+                                    if weights is not None:
+                                        losses = losses * weights[target]
                                     loss = losses.sum() * (ranks / len(idx))
                             accelerator.backward(loss)
                     if args.max_grad_norm:
